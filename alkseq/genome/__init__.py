@@ -1,0 +1,1 @@
+"""Genome layer: protein-change parsing, transcript models, genomic → protein, phasing."""
