@@ -293,6 +293,7 @@ class Report:
     input_path: str | None = None
     input_format: str | None = None
     build: str | None = None
+    advice: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         from alkseq.report.json_writer import report_to_dict

@@ -29,7 +29,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("start_loss", re.compile(rf"^(?P<ref>{_AA})(?P<pos>{_N})\?$", re.I)),
 ]
 
-_PREFIX = re.compile(r"^(?:(?P<gene>[A-Za-z0-9][A-Za-z0-9._-]*)(?::|\s+))?(?:p\.)?\(?(?P<body>[^()]*)\)?$")
+_PREFIX = re.compile(r"^(?:(?P<gene>[A-Za-z0-9][A-Za-z0-9._-]*)(?::|\s+))?(?:p\.)?"
+                     r"(?:\((?P<paren>[^()]*)\)|(?P<body>[^()]*))$")
 
 
 def _one(token: str) -> str:
@@ -60,7 +61,8 @@ def parse_protein_change(text: str) -> tuple[str | None, ProteinChange]:
     if not prefix:
         raise ParseError(f"not a protein change: '{raw}'")
     gene = prefix.group("gene")
-    body = prefix.group("body").strip().replace(" ", "")
+    body = (prefix.group("paren") if prefix.group("paren") is not None
+            else prefix.group("body")).strip().replace(" ", "")
     if gene and re.fullmatch(r"N[MPC]_\d+(\.\d+)?", gene):
         gene = None  # a transcript/protein accession, not a gene symbol
     if re.search(r"\d[Xx]$", body) or re.fullmatch(r"[A-Za-z]{1,3}\d+[Xx]", body):

@@ -1,0 +1,22 @@
+"""alkseq: what next for ALK-positive lung cancer progressing on an ALK TKI (research use only).
+
+Public API (heavy libraries load lazily, on first use):
+    annotate(path, prior=[...]) -> list[Report]
+    lookup("G1202R+L1196M", prior=[...]) -> Report
+    load_knowledge() -> KnowledgeBase
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "annotate", "lookup", "load_knowledge", "batch"]
+
+
+def __getattr__(name: str):
+    if name in ("annotate", "lookup", "batch"):
+        from alkseq import api
+        return getattr(api, name)
+    if name == "load_knowledge":
+        from alkseq.knowledge import load_knowledge
+        return load_knowledge
+    raise AttributeError(name)

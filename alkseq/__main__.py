@@ -1,0 +1,3 @@
+from alkseq.cli import main
+
+main()

@@ -1,0 +1,199 @@
+"""Command line: thin click commands over the library.
+
+Only click and the error tree are imported at start-up so `alkseq --help` is instant;
+every command imports what it needs when it runs. Errors become one line on stderr and
+the exit code their class carries; --debug shows the traceback.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from alkseq import __version__
+from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError
+
+FORMATS = ("text", "json", "tsv")
+HISTOLOGIES = ("adenocarcinoma", "squamous", "small-cell")
+PROGRESSION = ("oligo", "systemic", "cns")
+
+
+def _kb_version() -> str:
+    """Knowledge version from the manifest alone (no table loading for --version)."""
+    from alkseq.knowledge.paths import reference_dir
+
+    try:
+        for line in (reference_dir() / "manifest.yaml").read_text().splitlines():
+            if line.startswith("version:"):
+                return line.split(":", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"alkseq {__version__} (knowledge base {_kb_version()})")
+        ctx.exit()
+
+
+def _context_options(func):
+    func = click.option("--prior", "prior", multiple=True, metavar="DRUG",
+                        help="Prior therapy, repeatable, oldest first (generic, code or brand "
+                             "name; 'a;b' also works).")(func)
+    func = click.option("--histology", type=click.Choice(HISTOLOGIES),
+                        help="Histology of the re-biopsy (small-cell/squamous = transformation).")(func)
+    func = click.option("--progression", type=click.Choice(PROGRESSION),
+                        help="Progression pattern: oligo, systemic or cns.")(func)
+    func = click.option("--knowledge", type=click.Path(file_okay=False),
+                        help="Extra knowledge tables (validated) overlaid on the shipped ones.")(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show alkseq and knowledge-base versions.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """alkseq — what next for ALK-positive NSCLC progressing on an ALK TKI.
+
+    Reads a re-biopsy's sequencing output (panel table, VCF, MAF, Foundation XML),
+    finds ALK resistance mutations (single and compound) and ALK-independent mechanisms,
+    and ranks candidate therapies with evidence and sources. Research use only.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug or bool(os.environ.get("ALKSEQ_DEBUG"))
+
+
+@cli.command()
+@click.argument("mutation")
+@_context_options
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+def lookup(mutation, prior, histology, progression, knowledge, fmt):
+    """Sensitivity of an ALK mutation (or cis compound, 'G1202R+L1196M') to every ALK TKI,
+    and the ranked candidates.
+
+    Accepts G1202R, p.G1202R, p.Gly1202Arg, ALK:p.(Gly1202Arg).
+    """
+    from alkseq.api import lookup as run_lookup
+    from alkseq.report import writer
+
+    report = run_lookup(mutation, prior, histology=histology, progression=progression,
+                        knowledge=knowledge)
+    click.echo(writer(fmt).render([report]), nl=False)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@_context_options
+@click.option("--specimen", type=click.Choice(("tissue", "plasma")),
+              help="Re-biopsy specimen (a negative plasma test prompts tissue advice).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here (atomically) instead of stdout.")
+@click.option("--input-format", type=click.Choice(("panel", "vcf", "maf", "foundation")),
+              help="Skip content sniffing.")
+@click.option("--build", type=click.Choice(("GRCh37", "GRCh38")),
+              help="Genome build (default: detected from the header).")
+@click.option("--sample", help="Tumour sample (VCF column, MAF barcode, table sample).")
+@click.option("--include-filtered", is_flag=True, help="Keep VCF records that fail FILTER.")
+@click.option("--amp-threshold", type=click.FloatRange(min=0), default=6.0, show_default=True,
+              help="Absolute copy number at or above which a gain is an amplification.")
+@click.option("--fasta", type=click.Path(exists=True, dir_okay=False),
+              help="Reference FASTA to translate beyond the shipped ALK kinase window.")
+@click.option("--bam", type=click.Path(exists=True, dir_okay=False),
+              help="Tumour BAM/CRAM (indexed) to phase ALK mutation pairs from the reads.")
+def annotate(path, prior, histology, progression, knowledge, specimen, fmt, output,
+             input_format, build, sample, include_filtered, amp_threshold, fasta, bam):
+    """Interpret one input file and rank next-line candidates for each sample in it."""
+    from alkseq.api import annotate as run_annotate
+    from alkseq.readers import ReadOptions
+    from alkseq.report import writer
+    from alkseq.report.output import emit
+
+    options = ReadOptions(input_format=input_format, build=build, sample=sample,
+                          include_filtered=include_filtered, amp_threshold=amp_threshold,
+                          fasta=fasta, bam=bam)
+    reports = run_annotate(path, prior, histology=histology, progression=progression,
+                           specimen=specimen, knowledge=knowledge, options=options)
+    emit(writer(fmt).render(reports), output, inputs=(path, bam, fasta))
+
+
+@cli.group()
+def kb():
+    """Inspect and validate the knowledge base."""
+
+
+@kb.command()
+@click.option("--knowledge", type=click.Path(file_okay=False),
+              help="Validate these overlay tables together with the shipped ones.")
+@click.option("--path", "base", type=click.Path(file_okay=False),
+              help="Validate a whole knowledge directory instead of the shipped one.")
+def validate(knowledge, base):
+    """Check every table: schema, units, citations, duplicates, known drugs and mutations."""
+    from alkseq.knowledge import validate_knowledge
+
+    kb_obj, problems = validate_knowledge(base, knowledge)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        raise _knowledge_error(len(problems))
+    cells = len(kb_obj.sensitivity)
+    rows = sum(len(v) for v in kb_obj.sensitivity.values())
+    with_ic50 = sum(1 for v in kb_obj.sensitivity.values() if any(r.ic50_nm for r in v))
+    click.echo(f"knowledge base {kb_obj.version}: OK — {len(kb_obj.drugs)} drugs, "
+               f"{len(kb_obj.therapies)} regimens, {rows} sensitivity rows in {cells} cells "
+               f"({with_ic50} with IC50), {len(kb_obj.mechanisms)} mechanisms, "
+               f"{len(kb_obj.rules)} rules, {len(kb_obj.sources)} sources")
+
+
+def _knowledge_error(count: int) -> AlkseqError:
+    from alkseq.errors import KnowledgeError
+
+    return KnowledgeError(f"{count} problem(s) in the knowledge base (listed above)")
+
+
+@kb.command()
+def drugs():
+    """List every drug with its class, generation and synonyms."""
+    from alkseq.knowledge import load_knowledge
+
+    kb_obj = load_knowledge()
+    for d in sorted(kb_obj.drugs.values(), key=lambda d: (d.drug_class, d.generation, d.drug)):
+        click.echo(f"{d.drug:<16} {d.drug_class:<22} {d.generation or '-':<5} "
+                   f"{d.alk_status:<16} {', '.join(d.synonyms)}")
+
+
+def main(argv=None) -> None:
+    """Entry point: run the CLI and map errors to one line and an exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args or bool(os.environ.get("ALKSEQ_DEBUG"))
+    try:
+        cli.main(args=args, prog_name="alkseq", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("alkseq: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AlkseqError as exc:
+        if debug:
+            raise
+        click.echo(f"alkseq: error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("alkseq: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if debug:
+            raise
+        click.echo(f"alkseq: internal error: {type(exc).__name__}: {exc} "
+                   "(re-run with --debug and please report it)", err=True)
+        sys.exit(INTERNAL_ERROR_EXIT)

@@ -1,0 +1,285 @@
+"""Shipped transcript models, gene spans, reference sequence and hotspot tables (offline).
+
+Everything here is read from ``reference/genome/`` (see its README for provenance) once
+and cached; callers get small frozen objects and plain lookups. Coordinates are 1-based
+inclusive, builds are ``GRCh37`` / ``GRCh38``, chromosome names carry no ``chr`` prefix.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from alkseq.errors import InputError, KnowledgeError, UsageError
+
+BUILDS = ("GRCh37", "GRCh38")
+_BUILD_ALIASES = {
+    "grch37": "GRCh37", "hg19": "GRCh37", "b37": "GRCh37", "hs37d5": "GRCh37", "37": "GRCh37",
+    "grch37-lite": "GRCh37", "grch38": "GRCh38", "hg38": "GRCh38", "b38": "GRCh38", "38": "GRCh38",
+}
+ALK_TRANSCRIPT = "NM_004304.5"
+ALK_WINDOW = (1059, 1388)  # codons whose three bases are all in the shipped sequence
+
+
+def normalise_build(text: str | None) -> str | None:
+    """'hg19'/'b37'/'GRCh37' → 'GRCh37'; None stays None; anything else is a UsageError."""
+    if text is None:
+        return None
+    key = str(text).strip().lower()
+    if key in _BUILD_ALIASES:
+        return _BUILD_ALIASES[key]
+    raise UsageError(f"unknown genome build '{text}'", hint="use GRCh37 or GRCh38 (hg19, hg38, b37 accepted)")
+
+
+def other_build(build: str) -> str:
+    return "GRCh38" if build == "GRCh37" else "GRCh37"
+
+
+def plain_chrom(chrom: str) -> str:
+    """'chr2' / '2' / 'CHR2' → '2'; 'chrM'/'MT' → 'MT'."""
+    text = str(chrom)
+    if text[:3].lower() == "chr":
+        text = text[3:]
+    return "MT" if text == "M" else text
+
+
+def genome_dir() -> Path:
+    try:
+        from alkseq.knowledge.paths import genome_dir as shipped
+        path = Path(shipped())
+        if (path / "transcripts.tsv").is_file():
+            return path
+    except ImportError:
+        pass
+    return Path(__file__).resolve().parents[2] / "reference" / "genome"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    path = genome_dir() / name
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+                 if line and not line.startswith("#")]
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read shipped genome table: {exc.strerror or exc}", path=str(path)) from None
+    return list(csv.DictReader(lines, delimiter="\t"))
+
+
+# --------------------------------------------------------------------------- gene spans
+
+@dataclass(frozen=True)
+class GeneSpan:
+    gene: str
+    chrom: str
+    start: int
+    end: int
+    strand: str
+    mane_enst: str
+    mane_refseq: str
+
+
+@lru_cache(maxsize=2)
+def gene_spans(build: str) -> tuple[GeneSpan, ...]:
+    """Spans of every gene alkseq knows, in one build (from reference/genome/gene_spans.tsv)."""
+    key = "grch38" if build == "GRCh38" else "grch37"
+    return tuple(GeneSpan(r["gene"], plain_chrom(r["chrom"]), int(r[f"{key}_start"]), int(r[f"{key}_end"]),
+                          r["strand"], r["mane_select_enst"], r["mane_select_refseq"])
+                 for r in _rows("gene_spans.tsv"))
+
+
+def genes_at(build: str, chrom: str, start: int, end: int | None = None) -> list[str]:
+    """Known genes overlapping [start, end] on chrom."""
+    chrom = plain_chrom(chrom)
+    end = start if end is None else end
+    return [s.gene for s in gene_spans(build) if s.chrom == chrom and s.start <= end and start <= s.end]
+
+
+def span_of(gene: str, build: str) -> GeneSpan | None:
+    for span in gene_spans(build):
+        if span.gene == gene:
+            return span
+    return None
+
+
+# --------------------------------------------------------------------------- transcripts
+
+@dataclass(frozen=True)
+class Exon:
+    number: int
+    start: int
+    end: int
+    cds_start: int | None  # genomic bounds of the coding part (None when non-coding)
+    cds_end: int | None
+    c_start: int           # c. of the exon's first coding base in transcript order
+    c_end: int
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One transcript in one build: exons in transcript order (5'→3')."""
+
+    gene: str
+    accession: str
+    build: str
+    chrom: str
+    strand: str
+    exons: tuple[Exon, ...]
+
+    @property
+    def cds_length(self) -> int:
+        return max(e.c_end for e in self.exons)
+
+    def c_of(self, pos: int) -> int | None:
+        """c. position of a genomic base inside the CDS, else None."""
+        for exon in self.exons:
+            if exon.cds_start is not None and exon.cds_start <= pos <= exon.cds_end:
+                if self.strand == "+":
+                    return exon.c_start + (pos - exon.cds_start)
+                return exon.c_start + (exon.cds_end - pos)
+        return None
+
+    def genomic_of(self, c: int) -> int | None:
+        """Genomic position of CDS base c (1-based), else None."""
+        for exon in self.exons:
+            if exon.c_start <= c <= exon.c_end and exon.cds_start is not None:
+                if self.strand == "+":
+                    return exon.cds_start + (c - exon.c_start)
+                return exon.cds_end - (c - exon.c_start)
+        return None
+
+    def locate(self, pos: int) -> tuple[str, int]:
+        """('exon', n) or ('intron', n) — intron n lies between exon n and n+1 in transcript order.
+
+        Positions before the first or after the last exon are ('upstream', 0) / ('downstream', last).
+        """
+        ordered = self.exons
+        for exon in ordered:
+            if exon.start <= pos <= exon.end:
+                return "exon", exon.number
+        for first, second in zip(ordered, ordered[1:]):
+            low, high = sorted((first.end, second.start)) if self.strand == "+" else sorted((second.end, first.start))
+            if low < pos < high:
+                return "intron", first.number
+        five_prime = ordered[0].start if self.strand == "+" else ordered[0].end
+        before = pos < five_prime if self.strand == "+" else pos > five_prime
+        return ("upstream", 0) if before else ("downstream", ordered[-1].number)
+
+    def overlaps_cds(self, start: int, end: int) -> bool:
+        return any(e.cds_start is not None and e.cds_start <= end and start <= e.cds_end for e in self.exons)
+
+
+@lru_cache(maxsize=8)
+def load_transcript(gene: str, build: str) -> Transcript | None:
+    """The shipped transcript of ALK (NM_004304.5) or EML4 (NM_019063.5) in one build."""
+    key = "grch38" if build == "GRCh38" else "grch37"
+    rows = [r for r in _rows("transcripts.tsv") if r["gene"] == gene]
+    if not rows:
+        return None
+    exons = tuple(sorted((Exon(int(r["exon"]), int(r[f"{key}_start"]), int(r[f"{key}_end"]),
+                               int(r[f"cds_{key}_start"]), int(r[f"cds_{key}_end"]),
+                               int(r["c_start"]), int(r["c_end"])) for r in rows),
+                         key=lambda e: e.number))
+    span = span_of(gene, build)
+    return Transcript(gene, rows[0]["transcript"], build, span.chrom if span else "2", rows[0]["strand"], exons)
+
+
+@lru_cache(maxsize=2)
+def alk_protein() -> str:
+    """ALK reference protein (UniProt Q9UM73 = NM_004304.5, 1620 aa)."""
+    path = genome_dir() / "ALK_protein_Q9UM73.fa"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read ALK protein: {exc.strerror or exc}", path=str(path)) from None
+    return "".join(line.strip() for line in lines if line and not line.startswith(">"))
+
+
+# --------------------------------------------------------------------------- sequence sources
+
+class SequenceSource(Protocol):
+    def fetch(self, chrom: str, start: int, end: int) -> str | None:
+        """Plus-strand reference bases start..end (1-based inclusive), or None if unknown."""
+
+
+class ShippedSequence:
+    """The ALK exon 20–28 (± flanks) plus-strand sequence shipped with alkseq."""
+
+    def __init__(self, build: str):
+        key = "grch38" if build == "GRCh38" else "grch37"
+        self.build = build
+        self.segments = tuple((int(r[f"{key}_start"]), int(r[f"{key}_end"]), r["plus_strand_sequence"].upper())
+                              for r in _rows("alk_sequence.tsv"))
+
+    def fetch(self, chrom: str, start: int, end: int) -> str | None:
+        if plain_chrom(chrom) != "2":
+            return None
+        for seg_start, seg_end, seq in self.segments:
+            if seg_start <= start and end <= seg_end:
+                return seq[start - seg_start:end - seg_start + 1]
+        return None
+
+    def covers(self, chrom: str, start: int, end: int) -> bool:
+        return self.fetch(chrom, start, end) is not None
+
+
+class FastaSequence:
+    """A user-supplied indexed FASTA (pysam.FastaFile); contig names with or without 'chr'."""
+
+    def __init__(self, path: str):
+        import pysam
+
+        try:
+            self._fasta = pysam.FastaFile(str(path))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot open reference FASTA: {exc}", path=str(path),
+                             hint="give a bgzip/plain FASTA with a .fai index (samtools faidx)") from None
+        self.path = str(path)
+        self._names = {plain_chrom(name): name for name in self._fasta.references}
+        self._lengths = dict(zip(self._fasta.references, self._fasta.lengths))
+
+    def length(self, chrom: str) -> int | None:
+        name = self._names.get(plain_chrom(chrom))
+        return self._lengths.get(name) if name else None
+
+    def fetch(self, chrom: str, start: int, end: int) -> str | None:
+        name = self._names.get(plain_chrom(chrom))
+        if name is None or start < 1 or end > self._lengths[name]:
+            return None
+        return self._fasta.fetch(name, start - 1, end).upper()
+
+
+class ChainedSequence:
+    """First source that knows the bases wins (user FASTA, then the shipped window)."""
+
+    def __init__(self, *sources: SequenceSource | None):
+        self.sources = tuple(s for s in sources if s is not None)
+
+    def fetch(self, chrom: str, start: int, end: int) -> str | None:
+        for source in self.sources:
+            bases = source.fetch(chrom, start, end)
+            if bases:
+                return bases
+        return None
+
+
+# --------------------------------------------------------------------------- hotspots
+
+@dataclass(frozen=True)
+class Hotspot:
+    gene: str
+    protein: str        # one-letter HGVS p., MANE numbering (e.g. p.Y1230C for MET)
+    transcript: str
+    source: str
+
+
+@lru_cache(maxsize=2)
+def hotspots(build: str) -> dict[tuple[str, int, str, str], Hotspot]:
+    """(chrom, pos, ref, alt) → Hotspot for bypass genes, VCF-style alleles in one build."""
+    table: dict[tuple[str, int, str, str], Hotspot] = {}
+    for r in _rows("hotspots.tsv"):
+        if r["build"] != build:
+            continue
+        table[(plain_chrom(r["chrom"]), int(r["pos"]), r["ref"], r["alt"])] = Hotspot(
+            r["gene"], r["protein"], r["transcript"], r["source"])
+    return table

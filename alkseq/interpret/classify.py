@@ -1,0 +1,101 @@
+"""Give every alteration its role and, for ALK-independent ones, its curated mechanism."""
+from __future__ import annotations
+
+import re
+
+from alkseq.knowledge.kb import KnowledgeBase, Mechanism
+from alkseq.model import Alteration, Context, Finding
+from alkseq.normalise import is_alk_kinase_mutation
+
+ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
+                 "transformation": "transformation"}
+
+
+def _kind_matches(mech: Mechanism, alt: Alteration) -> bool:
+    change = alt.protein_change
+    if mech.alteration_kind == "loss":
+        return alt.kind in ("loss", "deletion") or (
+            alt.kind == "mutation" and change is not None and change.is_truncating)
+    if mech.alteration_kind == "mutation":
+        if alt.kind != "mutation" or (change is not None and change.kind == "synonymous"):
+            return False
+        text = change.short if change is not None else (alt.label or "")
+        if change is None and not mech.protein_match:
+            return False
+        return not mech.protein_match or bool(re.search(mech.protein_match, text, re.I))
+    if mech.alteration_kind == "amplification":
+        return alt.kind == "amplification"
+    if mech.alteration_kind == "fusion":
+        return alt.kind == "fusion"
+    if mech.alteration_kind == "transformation":
+        return alt.kind == "transformation" and bool(mech.histology) and \
+            mech.histology in (alt.label or "").lower()
+    if mech.alteration_kind == "phenotype":
+        return alt.kind in ("phenotype", "other", "expression") and bool(mech.protein_match) and \
+            bool(re.search(mech.protein_match, alt.label or "", re.I))
+    return False
+
+
+def _gene_matches(mech: Mechanism, alt: Alteration) -> bool:
+    if not mech.gene:
+        return True
+    genes = {alt.gene, alt.partner} if alt.kind == "fusion" else {alt.gene}
+    if alt.kind == "fusion" and mech.gene != "ALK" and alt.gene == "ALK" and alt.partner != mech.gene:
+        return False
+    return mech.gene in genes
+
+
+def match_mechanism(kb: KnowledgeBase, alt: Alteration) -> Mechanism | None:
+    """Most specific curated mechanism for an alteration (a protein pattern beats none)."""
+    hits = [m for m in kb.mechanisms if _gene_matches(m, alt) and _kind_matches(m, alt)]
+    if not hits:
+        return None
+    hits.sort(key=lambda m: (0 if m.protein_match else 1))
+    return hits[0]
+
+
+def classify(kb: KnowledgeBase, alterations: list[Alteration], context: Context
+             ) -> list[Finding]:
+    findings: list[Finding] = []
+    for alt in alterations:
+        if is_alk_kinase_mutation(alt):
+            findings.append(Finding(alt, "alk_kinase_domain"))
+            continue
+        if alt.gene == "ALK" and alt.kind == "fusion":
+            findings.append(Finding(alt, "fusion", note="the ALK driver rearrangement"))
+            continue
+        mech = match_mechanism(kb, alt)
+        if mech is not None:
+            findings.append(Finding(alt, mech.role if mech.role != "alk_dependent" else "alk_other",
+                                    mech.mechanism, mech.label))
+            continue
+        role = "alk_other" if alt.gene == "ALK" else "other"
+        findings.append(Finding(alt, role))
+    # histology reported by the clinic counts as a transformation finding
+    if context.histology in ("small-cell", "squamous") and not any(
+            f.role == "transformation" for f in findings):
+        alt = Alteration(gene="", kind="transformation", label=context.histology,
+                         notes=("from --histology",))
+        mech = match_mechanism(kb, alt)
+        findings.append(Finding(alt, "transformation", mech.mechanism if mech else None,
+                                mech.label if mech else f"{context.histology} transformation"))
+    return findings
+
+
+def mechanism_classes(kb: KnowledgeBase, findings: list[Finding]) -> set[str]:
+    classes: set[str] = set()
+    mech_roles = {m.mechanism: m.role for m in kb.mechanisms}
+    for f in findings:
+        if f.role in ROLE_TO_CLASS:
+            classes.add(ROLE_TO_CLASS[f.role])
+        elif f.mechanism and mech_roles.get(f.mechanism) == "alk_dependent":
+            classes.add("alk_dependent")
+    return classes
+
+
+def mechanism_class(classes: set[str]) -> str:
+    if not classes:
+        return "none_found"
+    if len(classes) > 1:
+        return "mixed"
+    return next(iter(classes))

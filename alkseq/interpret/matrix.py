@@ -1,0 +1,119 @@
+"""Sensitivity calls: one matrix cell, a compound inferred from its parts, a whole patient.
+
+A cell aggregates every curated row for (mutation, drug): the best kind of evidence
+decides the class; when rows of that kind disagree the more conservative class wins
+and the disagreement is said. A compound with no compound evidence takes the worst of
+its parts and is marked inferred. A patient's call for a drug covers every ALK
+mutation unit (a cis compound is one unit; trans mutations are separate units).
+"""
+from __future__ import annotations
+
+from alkseq.knowledge.kb import KnowledgeBase, SensitivityRow
+from alkseq.model import Citation, DrugCall
+
+EVIDENCE_RANK = {"guideline": 0, "clinical": 1, "case_report": 2, "preclinical": 3, "review": 4}
+DIRECTNESS_RANK = {"primary": 0, "guideline": 1, "primary_abstract": 1, "curated_summary": 2,
+                   "review": 3, "tertiary": 4}
+# worst first: how a patient-level class combines over units
+COMBINE_ORDER = ("resistant", "unknown", "intermediate", "sensitive")
+CONSERVATIVE = {"resistant": 0, "intermediate": 1, "sensitive": 2}
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+def cell_call(kb: KnowledgeBase, mutation: str, drug: str) -> DrugCall:
+    """The class of one curated cell (a single mutation, a compound key or WT)."""
+    rows = kb.sensitivity_rows(mutation, drug)
+    if rows:
+        return _aggregate(mutation, drug, rows)
+    if "+" in mutation:
+        return _infer_from_parts(kb, mutation, drug)
+    return DrugCall(drug, "unknown", detail=f"{mutation}: no curated evidence")
+
+
+def _aggregate(mutation: str, drug: str, rows: tuple[SensitivityRow, ...]) -> DrugCall:
+    classed = [r for r in rows if r.drug_class != "unknown"] or list(rows)
+    best_rank = min(EVIDENCE_RANK[r.evidence] for r in classed)
+    best = [r for r in classed if EVIDENCE_RANK[r.evidence] == best_rank]
+    classes = {r.drug_class for r in best}
+    if len(classes) > 1 and "unknown" in classes:
+        classes.discard("unknown")
+    drug_class = min(classes, key=lambda c: CONSERVATIVE.get(c, 3))
+    detail = ""
+    if len(classes) > 1:
+        detail = (f"{mutation}: sources disagree (" +
+                  ", ".join(sorted(f"{r.drug_class} [{r.citation.source}]" for r in best)) +
+                  f"); the more conservative '{drug_class}' is used")
+    with_ic50 = sorted((r for r in rows if r.ic50_nm is not None),
+                       key=lambda r: (DIRECTNESS_RANK.get(r.citation.directness, 9), r.line))
+    ic50 = fold = None
+    if with_ic50:
+        pick = with_ic50[0]
+        ic50 = pick.ic50_nm
+        fold = pick.fold_vs_wt or (pick.ic50_nm / pick.wt_ic50_nm if pick.wt_ic50_nm else None)
+    citations = _unique(r.citation for r in sorted(
+        rows, key=lambda r: (EVIDENCE_RANK[r.evidence], DIRECTNESS_RANK.get(r.citation.directness, 9))))
+    return DrugCall(drug, drug_class, ic50, fold, best[0].evidence, citations, False, detail)
+
+
+def _infer_from_parts(kb: KnowledgeBase, compound: str, drug: str) -> DrugCall:
+    parts = [cell_call(kb, part, drug) for part in compound.split("+")]
+    drug_class = combine_classes(p.drug_class for p in parts)
+    names = compound.split("+")
+    detail = "inferred from parts (no compound evidence): " + "; ".join(
+        f"{name} {p.drug_class}" for name, p in zip(names, parts))
+    citations = _unique(c for p in parts for c in p.citations)
+    evidence = max((p.evidence for p in parts if p.evidence),
+                   key=lambda e: EVIDENCE_RANK[e], default=None)
+    return DrugCall(drug, drug_class, None, None, evidence, citations, True, detail)
+
+
+def combine_classes(classes) -> str:
+    classes = list(classes)
+    for name in COMBINE_ORDER:
+        if name in classes:
+            return name
+    return "unknown"
+
+
+def patient_call(kb: KnowledgeBase, units: list[str], drug: str) -> DrugCall:
+    """A drug against every unit (mutation or cis compound) the patient carries."""
+    calls = [cell_call(kb, unit, drug) for unit in units]
+    if len(calls) == 1:
+        call = calls[0]
+        return call
+    drug_class = combine_classes(c.drug_class for c in calls)
+    details = [f"{unit}: {c.drug_class}" + (f" (IC50 {_fmt(c.ic50_nm)} nM)" if c.ic50_nm else "")
+               + (" [inferred]" if c.inferred else "") for unit, c in zip(units, calls)]
+    worst = next(c for c in calls if c.drug_class == drug_class)
+    evidence = max((c.evidence for c in calls if c.evidence),
+                   key=lambda e: EVIDENCE_RANK[e], default=None)
+    return DrugCall(drug, drug_class, worst.ic50_nm, worst.fold_vs_wt, evidence,
+                    _unique(ci for c in calls for ci in c.citations),
+                    any(c.inferred for c in calls), "; ".join(details))
+
+
+def _unique(citations) -> tuple[Citation, ...]:
+    seen: dict[tuple[str, str], Citation] = {}
+    for c in citations:
+        seen.setdefault((c.source, c.locator), c)
+    return tuple(seen.values())
+
+
+def describe_call(call: DrugCall, units: list[str]) -> str:
+    """One clause for a rationale: 'sensitive to G1202R (IC50 49 nM, 2.1× WT; preclinical)'."""
+    what = "+".join(units) if len(units) == 1 else ", ".join(units)
+    bits = []
+    if call.ic50_nm is not None:
+        bits.append(f"IC50 {_fmt(call.ic50_nm)} nM")
+    if call.fold_vs_wt is not None:
+        bits.append(f"{_fmt(call.fold_vs_wt)}× WT")
+    if call.evidence:
+        bits.append("best evidence: " + call.evidence.replace("_", " "))
+    if call.inferred:
+        bits.append("inferred from single-mutation data")
+    return f"{call.drug_class} for {what}" + (f" ({'; '.join(bits)})" if bits else "")

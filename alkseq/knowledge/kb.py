@@ -1,0 +1,155 @@
+"""Typed, immutable view of the curated tables, with the look-ups the interpreter needs."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from alkseq.errors import UsageError
+from alkseq.model import Citation
+
+
+def norm_name(text: str) -> str:
+    """Drug-name key: case-insensitive, ignoring spaces, hyphens, dots and ® / ™."""
+    return re.sub(r"[\s\-_.®™()]", "", text).lower()
+
+
+@dataclass(frozen=True)
+class Drug:
+    drug: str
+    drug_class: str
+    generation: str
+    alk_status: str
+    targets: tuple[str, ...]
+    synonyms: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    note: str = ""
+
+    @property
+    def is_alk_tki(self) -> bool:
+        return self.drug_class == "alk_tki"
+
+
+@dataclass(frozen=True)
+class Therapy:
+    therapy: str
+    name: str
+    drug_slots: tuple[tuple[str, ...], ...]   # each slot: alternatives
+    category: str
+    histology: str
+    citations: tuple[Citation, ...]
+    note: str = ""
+
+    @property
+    def drugs(self) -> tuple[str, ...]:
+        return tuple(d for slot in self.drug_slots for d in slot)
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    mutation: str
+    drug: str
+    drug_class: str          # sensitive | intermediate | resistant | unknown
+    ic50_nm: float | None
+    wt_ic50_nm: float | None
+    fold_vs_wt: float | None
+    assay: str
+    evidence: str
+    citation: Citation
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    mechanism: str
+    label: str
+    gene: str
+    alteration_kind: str
+    protein_match: str
+    histology: str
+    role: str
+    frequency: str
+    citations: tuple[Citation, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MechanismTherapy:
+    mechanism: str
+    therapy: str
+    category: str
+    evidence: str
+    rationale: str
+    citations: tuple[Citation, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: dict
+    action: str             # recommend | not_recommend | advise
+    therapy: str | None     # therapy id, drug or drug+drug (recommend / not_recommend)
+    name: str | None        # display name for a list of drugs (e.g. PD-1/PD-L1 monotherapy)
+    drugs: tuple[str, ...]  # not_recommend of a drug class: every drug it names
+    priority: int
+    category: str | None
+    text: str               # rationale / reason / advice shown to the reader
+    evidence: str
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    source: str
+    citation: str
+    title: str
+    year: str
+    url: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    version: str
+    date: str
+    drugs: dict[str, Drug]
+    therapies: dict[str, Therapy]
+    sensitivity: dict[tuple[str, str], tuple[SensitivityRow, ...]]
+    mechanisms: tuple[Mechanism, ...]
+    mechanism_therapies: dict[str, tuple[MechanismTherapy, ...]]
+    rules: tuple[Rule, ...]
+    sources: dict[str, Source]
+    alk_protein: str = ""
+    synonym_index: dict[str, str] = field(default_factory=dict)
+
+    # ---- drugs -------------------------------------------------------------------
+    def resolve_drug(self, name: str) -> str:
+        """Generic name for a generic, code or brand name; UsageError with suggestions."""
+        key = norm_name(name)
+        if key in self.synonym_index:
+            return self.synonym_index[key]
+        import difflib
+
+        close = difflib.get_close_matches(key, list(self.synonym_index), n=3, cutoff=0.75)
+        hint = ("did you mean " + ", ".join(sorted({self.synonym_index[c] for c in close}))
+                if close else "see `alkseq kb drugs` for known names")
+        raise UsageError(f"unknown drug '{name}'", hint=hint)
+
+    def alk_tkis(self) -> list[Drug]:
+        return [d for d in self.drugs.values() if d.is_alk_tki]
+
+    def is_alk_tki(self, drug: str) -> bool:
+        found = self.drugs.get(drug)
+        return bool(found and found.is_alk_tki)
+
+    # ---- sensitivity -------------------------------------------------------------
+    def sensitivity_rows(self, mutation: str, drug: str) -> tuple[SensitivityRow, ...]:
+        return self.sensitivity.get((mutation, drug), ())
+
+    @property
+    def matrix_mutations(self) -> set[str]:
+        return {m for m, _ in self.sensitivity}
+
+    def citation_text(self, source: str) -> str:
+        found = self.sources.get(source)
+        return found.citation if found else source

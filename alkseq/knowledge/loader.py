@@ -1,0 +1,534 @@
+"""Read the reference tables as text, check every rule at once, build a ``KnowledgeBase``.
+
+Tables are read with the csv module (no pandas: this is on every sample's path) and
+every problem is collected with file, line and column before one ``KnowledgeError``
+is raised, so a curator fixes a table in one pass.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from alkseq.errors import KnowledgeError, ParseError
+from alkseq.knowledge import schema as S
+from alkseq.knowledge.kb import (Drug, KnowledgeBase, Mechanism, MechanismTherapy, Rule,
+                                 SensitivityRow, Source, Therapy, norm_name)
+from alkseq.knowledge.paths import reference_dir
+from alkseq.model import Citation
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        col = f" [{self.column}]" if self.column else ""
+        return f"{where}{col}: {self.message}"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path, line, column, message) -> None:
+        self.problems.append(Problem(str(path), line, column, message))
+
+
+Row = dict[str, str]
+
+
+def read_tsv(path: Path, spec: S.TableSpec, out: _Collector) -> list[tuple[int, Row]]:
+    """Rows as text with their line numbers; schema problems go to ``out``."""
+    rows: list[tuple[int, Row]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        out.add(path, None, None, f"not UTF-8 ({exc.reason} at byte {exc.start})")
+        return rows
+    header: list[str] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
+        if header is None:
+            header = [c.strip() for c in cells]
+            missing = [c for c in spec.columns if c not in header]
+            unknown = [c for c in header if c not in spec.columns]
+            for col in missing:
+                out.add(path, number, col, "missing column")
+            for col in unknown:
+                out.add(path, number, col, "unknown column (typo?)")
+            if len(set(header)) != len(header):
+                out.add(path, number, None, "duplicate column names")
+            if missing:
+                return rows
+            continue
+        if len(cells) != len(header):
+            out.add(path, number, None, f"{len(cells)} cells, header has {len(header)}")
+            continue
+        row = {col: cell.strip() for col, cell in zip(header, cells)}
+        ok = True
+        for col in spec.required:
+            if not row.get(col):
+                out.add(path, number, col, "required value is empty" +
+                        (" (every row must cite its source)" if col in S.CITED else ""))
+                ok = False
+        for col, allowed in spec.vocab.items():
+            value = row.get(col, "")
+            if value and value not in allowed:
+                out.add(path, number, col, f"'{value}' is not one of {sorted(allowed)}")
+                ok = False
+            if col == "generation" and value not in allowed:
+                ok = False
+        for col in spec.numeric:
+            value = row.get(col, "")
+            if value:
+                try:
+                    number_value = float(value)
+                except ValueError:
+                    out.add(path, number, col, f"'{value}' is not a number (nM, digits only)")
+                    ok = False
+                    continue
+                if not math.isfinite(number_value) or number_value <= 0 or number_value > 1e6:
+                    out.add(path, number, col, f"{value} is not a possible value "
+                            "(must be > 0 and ≤ 1,000,000 nM)")
+                    ok = False
+        if row.get("source"):
+            for src in _split(row["source"]):
+                if not _valid_source_id(src):
+                    out.add(path, number, "source", f"'{src}' is not PMID:…, DOI:…, NCT…, URL:… or REF:…")
+                    ok = False
+        if ok:
+            rows.append((number, row))
+    if header is None:
+        out.add(path, None, None, "no header line")
+    return rows
+
+
+def _split(cell: str, sep: str = ";") -> tuple[str, ...]:
+    return tuple(part.strip() for part in cell.split(sep) if part.strip())
+
+
+def _valid_source_id(src: str) -> bool:
+    if src.startswith("PMID:"):
+        return src[5:].isdigit()
+    if src.startswith("DOI:"):
+        return src[4:].startswith("10.")
+    if src.startswith("NCT"):
+        return src[3:].isdigit()
+    if src.startswith("REF:"):  # a source with no PMID/DOI/URL (e.g. a conference talk)
+        return len(src) > 6 and " " not in src
+    return src.startswith("URL:http")
+
+
+def _citations(row: Row) -> tuple[Citation, ...]:
+    return tuple(Citation(src, row.get("locator", ""), row.get("directness", ""))
+                 for src in _split(row.get("source", "")))
+
+
+def _table_paths(base: Path, overlay: Path | None, name: str) -> list[Path]:
+    paths = [base / name]
+    if overlay is not None and (overlay / name).is_file():
+        paths.append(overlay / name)
+    return paths
+
+
+def _merge(spec: S.TableSpec, tables: list[list[tuple[int, Row]]], paths: list[Path],
+           out: _Collector) -> list[tuple[str, int, Row]]:
+    """Concatenate base + overlay; on keyed tables the overlay replaces the base row."""
+    merged: dict[tuple, tuple[str, int, Row]] = {}
+    plain: list[tuple[str, int, Row]] = []
+    for layer, (path, rows) in enumerate(zip(paths, tables)):
+        seen_here: set[tuple] = set()
+        for number, row in rows:
+            if spec.key is None:
+                plain.append((str(path), number, row))
+                continue
+            key = tuple(row[k] for k in spec.key)
+            if key in seen_here:
+                out.add(path, number, ",".join(spec.key), f"duplicate key {'/'.join(key)}")
+                continue
+            seen_here.add(key)
+            merged[key] = (str(path), number, row)
+    return list(merged.values()) + plain
+
+
+@functools.lru_cache(maxsize=8)
+def load_knowledge(path: str | None = None, overlay: str | None = None) -> KnowledgeBase:
+    """Load and validate the shipped tables (or ``path``), plus an optional overlay dir.
+
+    Cached per process: a batch worker pays for it once.
+    """
+    kb, problems = _load(Path(path) if path else reference_dir(),
+                         Path(overlay) if overlay else None)
+    if problems:
+        first = problems[0]
+        more = f" (+{len(problems) - 1} more problems; run `alkseq kb validate`)" \
+            if len(problems) > 1 else ""
+        error = KnowledgeError(f"{first}{more}")
+        error.problems = problems  # type: ignore[attr-defined]
+        raise error
+    assert kb is not None
+    return kb
+
+
+def validate_knowledge(path: str | None = None, overlay: str | None = None
+                       ) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Every problem in the tables (empty list when they are sound)."""
+    return _load(Path(path) if path else reference_dir(), Path(overlay) if overlay else None)
+
+
+def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[Problem]]:
+    out = _Collector()
+    if not base.is_dir():
+        out.add(base, None, None, "knowledge directory not found")
+        return None, out.problems
+    if overlay is not None and not overlay.is_dir():
+        out.add(overlay, None, None, "knowledge overlay directory not found")
+        return None, out.problems
+    manifest = _read_manifest(base, out)
+
+    loaded: dict[str, list[tuple[str, int, Row]]] = {}
+    for spec in S.TABLES:
+        paths = [p for p in _table_paths(base, overlay, spec.name) if p.is_file()]
+        if not paths:
+            out.add(base / spec.name, None, None, "table missing")
+            loaded[spec.name] = []
+            continue
+        tables = [read_tsv(p, spec, out) for p in paths]
+        loaded[spec.name] = _merge(spec, tables, paths, out)
+
+    sources = _load_sources(base, overlay, out)
+    alk_protein = _read_alk_protein(base)
+
+    drugs, synonyms = _build_drugs(loaded["drugs.tsv"], out)
+
+    def check_drug(path, line, column, name) -> bool:
+        if name not in drugs:
+            out.add(path, line, column, f"unknown drug '{name}' (add it to drugs.tsv)")
+            return False
+        return True
+
+    therapies = _build_therapies(loaded["therapies.tsv"], check_drug)
+    sensitivity = _build_sensitivity(loaded["sensitivity.tsv"], check_drug, alk_protein, out)
+    mechanisms = tuple(
+        Mechanism(r["mechanism"], r["label"], r["gene"], r["alteration_kind"],
+                  r["protein_match"], r["histology"], r["role"], r["frequency"],
+                  _citations(r), r["note"])
+        for _, _, r in loaded["mechanisms.tsv"])
+    for path, line, r in loaded["mechanisms.tsv"]:
+        if r["protein_match"]:
+            import re
+            try:
+                re.compile(r["protein_match"])
+            except re.error as exc:
+                out.add(path, line, "protein_match", f"bad regular expression: {exc}")
+        if r["alteration_kind"] != "transformation" and not r["gene"] and \
+                r["alteration_kind"] != "phenotype":
+            out.add(path, line, "gene", "a gene is required for this alteration kind")
+    mech_ids = {m.mechanism for m in mechanisms}
+    mech_therapies: dict[str, list[MechanismTherapy]] = {}
+    for path, line, r in loaded["mechanism_therapies.tsv"]:
+        if r["mechanism"] not in mech_ids:
+            out.add(path, line, "mechanism", f"unknown mechanism '{r['mechanism']}'")
+            continue
+        _check_therapy_ref(r["therapy"], therapies, check_drug, path, line)
+        mech_therapies.setdefault(r["mechanism"], []).append(
+            MechanismTherapy(r["mechanism"], r["therapy"], r["category"], r["evidence"],
+                             r["rationale"], _citations(r), r["note"]))
+
+    rules = _load_rules(base, overlay, therapies, check_drug, out)
+
+    # the EML4-ALK variant table (reference/genome/) is knowledge too: checked and cited
+    cited: list[tuple[str, int, str]] = []
+    variant_table = base / "genome" / "eml4_alk_variants.tsv"
+    if variant_table.is_file():
+        from alkseq.errors import KnowledgeError
+        from alkseq.genome.fusion import load_variant_table
+
+        try:
+            for row in load_variant_table(str(variant_table)).values():
+                cited += [(str(variant_table), 0, s) for s in _split(row["source"])]
+        except KnowledgeError as exc:
+            out.add(exc.path or variant_table, exc.line, None, exc.message)
+    # every cited source must be in the bibliography
+    for name, rows in loaded.items():
+        for path, line, r in rows:
+            cited += [(path, line, s) for s in _split(r.get("source", ""))]
+    for rule in rules:
+        cited += [(str(base / "rules.yaml"), 0, c.source) for c in rule.citations]
+    for path, line, src in cited:
+        if src not in sources:
+            out.add(path, line or None, "source", f"'{src}' is not in sources/*.tsv")
+
+    if out.problems:
+        return None, out.problems
+    kb = KnowledgeBase(
+        version=str(manifest.get("version", "")), date=str(manifest.get("date", "")),
+        drugs=drugs, therapies=therapies, sensitivity=sensitivity, mechanisms=mechanisms,
+        mechanism_therapies={k: tuple(v) for k, v in mech_therapies.items()},
+        rules=rules, sources=sources, alk_protein=alk_protein, synonym_index=synonyms,
+    )
+    return kb, []
+
+
+def _read_manifest(base: Path, out: _Collector) -> dict:
+    import yaml
+
+    path = base / "manifest.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        out.add(path, None, None, "manifest missing")
+        return {}
+    except yaml.YAMLError as exc:
+        out.add(path, getattr(getattr(exc, "problem_mark", None), "line", None), None,
+                f"not valid YAML: {exc}")
+        return {}
+    if not isinstance(data, dict) or not data.get("version"):
+        out.add(path, None, "version", "manifest needs a version")
+        return {}
+    return data
+
+
+def _read_alk_protein(base: Path) -> str:
+    """The ALK protein (NM_004304.5 / Q9UM73) used to check residues in mutation names."""
+    for candidate in sorted((base / "genome").glob("ALK*protein*.fa")):
+        seq = "".join(line.strip() for line in candidate.read_text().splitlines()
+                      if line and not line.startswith(">"))
+        return seq.rstrip("*")
+    return ""
+
+
+def _load_sources(base: Path, overlay: Path | None, out: _Collector) -> dict[str, Source]:
+    sources: dict[str, Source] = {}
+    dirs = [base / "sources"] + ([overlay / "sources"] if overlay else [])
+    for directory in dirs:
+        for path in sorted(directory.glob("*.tsv")) if directory.is_dir() else []:
+            for line, r in read_tsv(path, S.SOURCES_SPEC, out):
+                src = Source(r["source"], r["citation"], r["title"], r["year"], r["url"])
+                sources.setdefault(src.source, src)  # first listing wins
+    if not sources:
+        out.add(base / "sources", None, None, "no bibliography (sources/*.tsv)")
+    return sources
+
+
+def _build_drugs(rows, out: _Collector) -> tuple[dict[str, Drug], dict[str, str]]:
+    drugs: dict[str, Drug] = {}
+    index: dict[str, str] = {}
+    for path, line, r in rows:
+        name = r["drug"]
+        if name != name.lower() or " " in name.strip():
+            out.add(path, line, "drug", f"'{name}': generic names are lowercase, one word")
+        if r["drug_class"] == "alk_tki" and not r["generation"]:
+            out.add(path, line, "generation", "an ALK TKI needs its generation")
+        drug = Drug(name, r["drug_class"], r["generation"], r["alk_status"],
+                    _split(r["targets"]), _split(r["synonyms"]), _citations(r), r["note"])
+        drugs[name] = drug
+        for alias in (name,) + drug.synonyms:
+            key = norm_name(alias)
+            if key in index and index[key] != name:
+                out.add(path, line, "synonyms",
+                        f"'{alias}' already names {index[key]}")
+            index[key] = name
+    return drugs, index
+
+
+def _build_therapies(rows, check_drug) -> dict[str, Therapy]:
+    therapies: dict[str, Therapy] = {}
+    for path, line, r in rows:
+        slots = tuple(_split(slot, "|") for slot in _split(r["drugs"]))
+        for slot in slots:
+            for drug in slot:
+                if drug != "@current_tki":
+                    check_drug(path, line, "drugs", drug)
+        therapies[r["therapy"]] = Therapy(r["therapy"], r["name"], slots, r["category"],
+                                          r["histology"], _citations(r), r["note"])
+    return therapies
+
+
+def _check_therapy_ref(ref: str, therapies, check_drug, path, line) -> None:
+    if ref in therapies:
+        return
+    for drug in ref.split("+"):
+        if drug.strip() != "@current_tki":
+            check_drug(path, line, "therapy", drug.strip())
+
+
+def canonical_mutation(name: str, alk_protein: str) -> str:
+    """Canonical short name of an ALK mutation or `+`-compound (residue order)."""
+    from alkseq.genome.protein import normalise_on_sequence, parse_protein_change
+
+    if name == "WT":
+        return name
+    parts = []
+    for part in name.split("+"):
+        gene, change = parse_protein_change(part.strip())
+        if gene not in (None, "ALK"):
+            raise ParseError(f"'{part}' is not an ALK change")
+        if alk_protein:
+            change = normalise_on_sequence(change, alk_protein)
+        parts.append(change)
+    parts.sort(key=lambda c: (c.start, c.short))
+    return "+".join(c.short for c in parts)
+
+
+def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector
+                       ) -> dict[tuple[str, str], tuple[SensitivityRow, ...]]:
+    cells: dict[tuple[str, str], list[SensitivityRow]] = {}
+    by_source: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+    for path, line, r in rows:
+        if not check_drug(path, line, "drug", r["drug"]):
+            continue
+        try:
+            mutation = canonical_mutation(r["mutation"], alk_protein)
+        except ParseError as exc:
+            out.add(path, line, "mutation", exc.message)
+            continue
+        if mutation != r["mutation"]:
+            out.add(path, line, "mutation",
+                    f"write '{r['mutation']}' as '{mutation}' (canonical, residue order)")
+            continue
+        ic50, wt, fold = (float(r[c]) if r[c] else None
+                          for c in ("ic50_nm", "wt_ic50_nm", "fold_vs_wt"))
+        if ic50 and wt and fold and abs(fold - ic50 / wt) > 0.25 * max(fold, ic50 / wt) + 0.5:
+            out.add(path, line, "fold_vs_wt",
+                    f"fold {fold} contradicts ic50/wt = {ic50 / wt:.2f}")
+        # one source, one assay → one class
+        key = (mutation, r["drug"], r["source"], r["assay"])
+        if key in by_source and by_source[key][0] != r["class"]:
+            out.add(path, line, "class",
+                    f"contradicts line {by_source[key][1]}: same source and assay say "
+                    f"'{by_source[key][0]}'")
+        by_source.setdefault(key, (r["class"], line))
+        cites = _citations(r)
+        cells.setdefault((mutation, r["drug"]), []).append(SensitivityRow(
+            mutation, r["drug"], r["class"], ic50, wt, fold, r["assay"], r["evidence"],
+            cites[0] if len(cites) == 1 else Citation(r["source"], r["locator"], r["directness"]),
+            r["note"], line))
+    return {k: tuple(v) for k, v in cells.items()}
+
+
+def _load_rules(base: Path, overlay: Path | None, therapies, check_drug, out: _Collector
+                ) -> tuple[Rule, ...]:
+    import yaml
+
+    rules: dict[str, Rule] = {}
+    for path in [base / "rules.yaml"] + ([overlay / "rules.yaml"] if overlay else []):
+        if not path.is_file():
+            if path.parent == base:
+                out.add(path, None, None, "rules.yaml missing")
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            out.add(path, mark.line + 1 if mark else None, None, f"not valid YAML: {exc}")
+            continue
+        items = data.get("rules") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            out.add(path, None, "rules", "expected a top-level 'rules:' list")
+            continue
+        for number, item in enumerate(items, start=1):
+            for rule in _rules(item, number, path, therapies, check_drug, out):
+                if rule.id in rules and path == base / "rules.yaml":
+                    out.add(path, None, f"rules[{number}]", f"duplicate rule id '{rule.id}'")
+                rules[rule.id] = rule
+    return tuple(rules.values())
+
+
+def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[Rule]:
+    """One rule item → Rules (a `recommend:` list gives one Rule per therapy)."""
+    where = f"rules[{number}]"
+    if not isinstance(item, dict):
+        out.add(path, None, where, "each rule is a mapping")
+        return []
+    rid = item.get("id")
+    where = f"rules[{number}] {rid}"
+    problems_before = len(out.problems)
+    for key in ("id", "when", "then", "evidence", "source", "locator", "directness"):
+        if not item.get(key):
+            out.add(path, None, where, f"'{key}' is required")
+    when = item.get("when") or {}
+    then = item.get("then") or {}
+    if not isinstance(when, dict) or not isinstance(then, dict):
+        out.add(path, None, where, "'when' and 'then' are mappings")
+        return []
+    for cond, value in when.items():
+        if cond not in S.RULE_CONDITIONS:
+            out.add(path, None, where, f"unknown condition '{cond}'")
+            continue
+        vocab = {"mechanism_class": S.MECHANISM_CLASSES, "progression": S.PROGRESSION_PATTERNS,
+                 "histology": S.PATIENT_HISTOLOGIES, "specimen": S.SPECIMENS,
+                 "last_alk_tki_generation": {"1", "2", "3", "next"}}.get(cond)
+        values = value if isinstance(value, list) else [value]
+        if vocab:
+            for v in values:
+                if str(v) not in vocab:
+                    out.add(path, None, where, f"'{v}' is not a value of {cond}: {sorted(vocab)}")
+        if cond in ("prior_includes_any", "prior_excludes_all"):
+            for v in values:
+                check_drug(path, None, where, str(v))
+    actions = [a for a in then if a in S.RULE_ACTIONS]
+    if len(actions) != 1:
+        out.add(path, None, where, f"'then' needs exactly one of {sorted(S.RULE_ACTIONS)}")
+        return []
+    action = actions[0]
+    target = then[action]
+    targets: list[str | None] = [None]
+    drugs: tuple[str, ...] = ()
+    if action == "recommend":
+        targets = [str(t) for t in (target if isinstance(target, list) else [target])]
+        for t in targets:
+            _check_therapy_ref(t, therapies, check_drug, path, None)
+    elif action == "not_recommend":
+        if isinstance(target, list):
+            drugs = tuple(str(t) for t in target)
+            for d in drugs:
+                check_drug(path, None, where, d)
+            targets = ["+".join(drugs)]
+            if not then.get("name"):
+                out.add(path, None, where, "a list of drugs needs a display 'name'")
+        else:
+            targets = [str(target)]
+            _check_therapy_ref(str(target), therapies, check_drug, path, None)
+    if item.get("evidence") not in S.EVIDENCE_KINDS:
+        out.add(path, None, where, f"evidence must be one of {sorted(S.EVIDENCE_KINDS)}")
+    if item.get("directness") not in S.DIRECTNESS:
+        out.add(path, None, where, f"directness must be one of {sorted(S.DIRECTNESS)}")
+    sources = item.get("source") or []
+    sources = sources if isinstance(sources, list) else [sources]
+    for src in sources:
+        if not _valid_source_id(str(src)):
+            out.add(path, None, where, f"'{src}' is not PMID:…, DOI:…, NCT…, URL:… or REF:…")
+    text = then.get("rationale") or then.get("reason") or \
+        (target if action == "advise" else "")
+    if not text:
+        out.add(path, None, where, "a rationale/reason/advice sentence is required")
+    category = then.get("category")
+    if category and category not in S.THERAPY_CATEGORIES:
+        out.add(path, None, where, f"category must be one of {sorted(S.THERAPY_CATEGORIES)}")
+    if len(out.problems) > problems_before:
+        return []
+    locators = item.get("locator") or ""
+    if isinstance(locators, list):
+        if len(locators) != len(sources):
+            out.add(path, None, where, "a list of locators needs one per source")
+            return []
+    else:
+        locators = [locators] * len(sources)
+    citations = tuple(Citation(str(s), str(loc), str(item.get("directness", "")))
+                      for s, loc in zip(sources, locators))
+    return [Rule(id=str(rid) if len(targets) == 1 else f"{rid}:{t}", when=dict(when),
+                 action=action, therapy=t, name=then.get("name"), drugs=drugs,
+                 priority=int(then.get("priority", 50)), category=category,
+                 text=" ".join(str(text).split()), evidence=str(item["evidence"]),
+                 citations=citations)
+            for t in targets]

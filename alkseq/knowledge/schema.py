@@ -1,0 +1,110 @@
+"""Declarative schema of every knowledge table: columns, vocabularies, keys, numeric units.
+
+The loader checks each table against its ``TableSpec``; reference/README.md documents
+the same rules for curators.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DIRECTNESS = {"primary", "primary_abstract", "curated_summary", "review", "guideline", "tertiary"}
+EVIDENCE_KINDS = {"guideline", "clinical", "case_report", "preclinical", "review"}
+SENSITIVITY_CLASSES = {"sensitive", "intermediate", "resistant", "unknown"}
+DRUG_CLASSES = {
+    "alk_tki", "met_tki", "braf_inhibitor", "mek_inhibitor", "kras_g12c_inhibitor", "egfr_tki",
+    "ret_inhibitor", "mtor_inhibitor", "src_inhibitor", "hsp90_inhibitor", "pi3k_inhibitor",
+    "igf1r_inhibitor", "her2_inhibitor", "flt3_inhibitor", "multikinase_inhibitor",
+    "chemotherapy", "immunotherapy", "antiangiogenic", "other",
+}
+GENERATIONS = {"", "1", "2", "3", "next"}
+ALK_STATUS = {"approved", "investigational", "preclinical"}
+THERAPY_CATEGORIES = {"combination", "targeted", "chemotherapy", "chemo_immunotherapy",
+                      "local_therapy", "alk_tki", "trial"}
+HISTOLOGIES = {"any", "adenocarcinoma", "non-squamous", "squamous", "small-cell"}
+MECHANISM_KINDS = {"amplification", "fusion", "mutation", "loss", "transformation", "phenotype"}
+MECHANISM_ROLES = {"bypass", "transformation", "alk_dependent", "other"}
+
+# Evidence kind → candidate evidence level (reference/README.md, "Evidence kinds and levels").
+EVIDENCE_LEVEL = {"guideline": "A", "clinical": "B", "case_report": "C", "preclinical": "D",
+                  "review": "E"}
+
+CITED = ("source", "locator", "directness")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    key: tuple[str, ...] | None = None          # unique key (None: repeats allowed)
+    vocab: dict[str, set[str]] = field(default_factory=dict)
+    numeric: tuple[str, ...] = ()               # non-negative floats
+    optional_file: bool = False
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "drugs.tsv",
+        ("drug", "drug_class", "generation", "alk_status", "targets", "synonyms") + CITED + ("note",),
+        ("drug", "drug_class", "alk_status") + CITED,
+        key=("drug",),
+        vocab={"drug_class": DRUG_CLASSES, "generation": GENERATIONS, "alk_status": ALK_STATUS,
+               "directness": DIRECTNESS},
+    ),
+    TableSpec(
+        "therapies.tsv",
+        ("therapy", "name", "drugs", "category", "histology") + CITED + ("note",),
+        ("therapy", "name", "category", "histology") + CITED,
+        key=("therapy",),
+        vocab={"category": THERAPY_CATEGORIES, "histology": HISTOLOGIES, "directness": DIRECTNESS},
+    ),
+    TableSpec(
+        "sensitivity.tsv",
+        ("mutation", "drug", "class", "ic50_nm", "wt_ic50_nm", "fold_vs_wt", "assay", "evidence")
+        + CITED + ("note",),
+        ("mutation", "drug", "class", "evidence") + CITED,
+        vocab={"class": SENSITIVITY_CLASSES, "evidence": EVIDENCE_KINDS, "directness": DIRECTNESS},
+        numeric=("ic50_nm", "wt_ic50_nm", "fold_vs_wt"),
+    ),
+    TableSpec(
+        "mechanisms.tsv",
+        ("mechanism", "label", "gene", "alteration_kind", "protein_match", "histology", "role",
+         "frequency") + CITED + ("note",),
+        ("mechanism", "label", "alteration_kind", "role") + CITED,
+        key=("mechanism",),
+        vocab={"alteration_kind": MECHANISM_KINDS, "role": MECHANISM_ROLES,
+               "directness": DIRECTNESS},
+    ),
+    TableSpec(
+        "mechanism_therapies.tsv",
+        ("mechanism", "therapy", "category", "evidence", "rationale") + CITED + ("note",),
+        ("mechanism", "therapy", "category", "evidence", "rationale") + CITED,
+        key=("mechanism", "therapy", "source"),
+        vocab={"category": THERAPY_CATEGORIES, "evidence": EVIDENCE_KINDS,
+               "directness": DIRECTNESS},
+    ),
+)
+
+SOURCES_SPEC = TableSpec(
+    "sources/*.tsv", ("source", "citation", "title", "year", "url", "note"),
+    ("source", "citation"), key=None,
+)
+
+# rules.yaml vocabulary: conditions the interpreter can test and actions it can take.
+RULE_CONDITIONS = {
+    "always",                 # true
+    "mechanism_class",        # list of: alk_dependent, bypass, transformation, mixed, none_found
+    "prior_includes_any",     # list of drugs: any of them was given
+    "prior_excludes_all",     # list of drugs: none of them was given
+    "last_alk_tki_generation",  # list of generations ("1", "2", "3", "next") of the latest ALK TKI
+    "no_alk_tki_given",       # true: no ALK TKI in the prior therapies
+    "progression",            # list of: oligo, systemic, cns
+    "histology",              # list of histologies
+    "specimen",               # list of: tissue, plasma
+    "no_approved_alk_tki_covers",  # true: ALK mutations found and no approved ALK TKI covers all
+}
+RULE_ACTIONS = {"recommend", "not_recommend", "advise"}
+MECHANISM_CLASSES = {"alk_dependent", "bypass", "transformation", "mixed", "none_found"}
+PROGRESSION_PATTERNS = {"oligo", "systemic", "cns"}
+PATIENT_HISTOLOGIES = {"adenocarcinoma", "squamous", "small-cell"}
+SPECIMENS = {"tissue", "plasma"}

@@ -1,0 +1,41 @@
+"""TSV: one row per candidate (and per argued-against therapy), columns declared once."""
+from __future__ import annotations
+
+from alkseq.model import Report
+from alkseq.report.cells import safe_cell
+from alkseq.report.sources import citation_short
+
+SUFFIX = ".tsv"
+
+# (column, value for a candidate row, value for a not-recommended row)
+COLUMNS = (
+    ("sample", lambda r, c: r.sample, lambda r, n: r.sample),
+    ("mechanism_class", lambda r, c: r.mechanism_class, lambda r, n: r.mechanism_class),
+    ("rank", lambda r, c: c.rank, lambda r, n: ""),
+    ("recommendation", lambda r, c: "candidate", lambda r, n: "not_recommended"),
+    ("therapy", lambda r, c: c.therapy, lambda r, n: n.therapy),
+    ("drugs", lambda r, c: ";".join(c.drugs), lambda r, n: ";".join(n.drugs)),
+    ("category", lambda r, c: c.category, lambda r, n: ""),
+    ("evidence_level", lambda r, c: c.evidence_level, lambda r, n: ""),
+    ("inferred", lambda r, c: str(c.inferred).lower(), lambda r, n: str(n.inferred).lower()),
+    ("status", lambda r, c: c.status, lambda r, n: ""),
+    ("rationale", lambda r, c: c.rationale, lambda r, n: n.reason),
+    ("sources", lambda r, c: "; ".join(citation_short(s) for s in c.citations),
+     lambda r, n: "; ".join(citation_short(s) for s in n.citations)),
+    ("alterations", lambda r, c: _alterations(r), lambda r, n: _alterations(r)),
+    ("knowledge_version", lambda r, c: r.knowledge_version, lambda r, n: r.knowledge_version),
+)
+
+
+def _alterations(r: Report) -> str:
+    return "; ".join(f.alteration.name for f in r.findings)
+
+
+def render(reports: list[Report], **_options) -> str:
+    lines = ["\t".join(name for name, _, _ in COLUMNS)]
+    for r in reports:
+        for c in r.candidates:
+            lines.append("\t".join(safe_cell(get(r, c)) for _, get, _ in COLUMNS))
+        for n in r.not_recommended:
+            lines.append("\t".join(safe_cell(get(r, n)) for _, _, get in COLUMNS))
+    return "\n".join(lines) + "\n"

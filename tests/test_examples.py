@@ -1,0 +1,69 @@
+"""Every shipped example still gives its expected answer, and its JSON follows the schema."""
+import json
+import sys
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+CASES = yaml.safe_load((ROOT / "examples" / "cases.yaml").read_text())
+VOLATILE = ("alkseq_version", "knowledge_version")
+
+
+def _run(case, fmt="json"):
+    cmd = [sys.executable, "-m", "alkseq", "annotate", case["input"], *case["args"],
+           "--format", fmt]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _stable(data):
+    return {k: v for k, v in data.items() if k not in VOLATILE}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_example_matches_expected(case):
+    expected = json.loads((ROOT / "examples" / "expected" / case["name"] / "expected.json").read_text())
+    actual = json.loads(_run(case))
+    assert _stable(actual) == _stable(expected), (
+        "output changed: review and run `python examples/regenerate.py`")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_example_json_follows_schema(case):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "alkseq" / "schemas" / "report.schema.json").read_text())
+    jsonschema.validate(json.loads(_run(case)), schema)
+
+
+def _case(name):
+    return json.loads(_run(next(c for c in CASES if c["name"] == name)))
+
+
+def test_clinical_answers_of_the_examples():
+    g1202r = _case("post_alectinib_g1202r")
+    assert g1202r["candidates"][0]["drugs"] == ["lorlatinib"]
+    assert {"alectinib", "crizotinib"} <= {d for n in g1202r["not_recommended"] for d in n["drugs"]}
+    assert any(a["fusion_variant"] == "v1" for a in g1202r["alterations"])
+
+    met = _case("post_lorlatinib_met_amp")
+    assert met["mechanism_class"] == "bypass"
+    assert "crizotinib" in met["candidates"][0]["drugs"]
+    assert any("another ALK TKI alone" in n["therapy"] for n in met["not_recommended"])
+
+    none_found = _case("no_mechanism_post_lorlatinib")
+    assert none_found["candidates"][0]["therapy"].startswith("Platinum")
+    assert any("IMpower150" in c["therapy"] for c in none_found["candidates"])
+    assert any("PD-1/PD-L1" in n["therapy"] for n in none_found["not_recommended"])
+    assert any("tissue re-biopsy" in a for a in none_found["advice"])
+
+    oligo = _case("oligoprogression_post_lorlatinib")
+    assert oligo["candidates"][0]["category"] == "local_therapy"
+    assert oligo["candidates"][0]["drugs"] == ["lorlatinib"]
+
+    compound = _case("post_lorlatinib_compound")
+    assert compound["compounds"][0]["phase"] == "unknown"
+    assert any("depends on whether they are in cis" in w for w in compound["warnings"])
