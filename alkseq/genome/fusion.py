@@ -18,12 +18,9 @@ _COLUMNS = ("eml4_exon", "alk_exon", "variant", "source", "locator", "directness
 
 
 def _reference_dir() -> Path:
-    """The shipped ``reference/`` directory, via ``alkseq.knowledge.paths`` (imported lazily)."""
-    try:
-        from alkseq.knowledge.paths import reference_dir
-    except ImportError:  # knowledge layer unavailable: the source checkout's copy
-        return Path(__file__).resolve().parents[2] / "reference"
-    return Path(reference_dir())
+    from alkseq.knowledge.paths import reference_dir
+
+    return reference_dir()
 
 
 def _exon_key(exon: int | str) -> str:

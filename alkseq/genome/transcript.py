@@ -46,14 +46,9 @@ def plain_chrom(chrom: str) -> str:
 
 
 def genome_dir() -> Path:
-    try:
-        from alkseq.knowledge.paths import genome_dir as shipped
-        path = Path(shipped())
-        if (path / "transcripts.tsv").is_file():
-            return path
-    except ImportError:
-        pass
-    return Path(__file__).resolve().parents[2] / "reference" / "genome"
+    from alkseq.knowledge.paths import genome_dir as shipped
+
+    return shipped()
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -1,21 +1,20 @@
-"""Where the shipped reference data lives, the same way for wheel and editable installs."""
+"""Where the shipped reference data lives: one function for wheel, editable and source runs.
+
+The wheel ships ``reference/`` as ``alkseq/reference`` (pyproject package-dir); an editable
+install or a plain checkout finds it at the repository root beside ``alkseq/``.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
+_PACKAGE = Path(__file__).resolve().parents[1]
+
 
 def reference_dir() -> Path:
-    """The ``reference/`` directory (package ``alkseq.reference`` once installed)."""
-    try:
-        from importlib.resources import files
-
-        path = Path(str(files("alkseq.reference")))
-        if (path / "manifest.yaml").is_file():
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    # running from a source checkout that was never installed
-    return Path(__file__).resolve().parents[2] / "reference"
+    installed = _PACKAGE / "reference"
+    if (installed / "manifest.yaml").is_file():
+        return installed
+    return _PACKAGE.parent / "reference"
 
 
 def genome_dir() -> Path:
