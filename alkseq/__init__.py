@@ -13,9 +13,12 @@ __all__ = ["__version__", "annotate", "lookup", "load_knowledge", "batch"]
 
 
 def __getattr__(name: str):
-    if name in ("annotate", "lookup", "batch"):
+    if name in ("annotate", "lookup"):
         from alkseq import api
         return getattr(api, name)
+    if name == "batch":
+        from alkseq.batch import batch
+        return batch
     if name == "load_knowledge":
         from alkseq.knowledge import load_knowledge
         return load_knowledge

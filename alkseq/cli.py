@@ -14,7 +14,7 @@ import click
 from alkseq import __version__
 from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError
 
-FORMATS = ("text", "json", "tsv")
+FORMATS = ("text", "json", "tsv", "vcf", "html")
 HISTOLOGIES = ("adenocarcinoma", "squamous", "small-cell")
 PROGRESSION = ("oligo", "systemic", "cns")
 
@@ -119,7 +119,12 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
                           fasta=fasta, bam=bam)
     reports = run_annotate(path, prior, histology=histology, progression=progression,
                            specimen=specimen, knowledge=knowledge, options=options)
-    emit(writer(fmt).render(reports), output, inputs=(path, bam, fasta))
+    module = writer(fmt)
+    if hasattr(module, "write"):
+        module.write(reports, output, input_path=path, inputs=(path, bam, fasta),
+                     command=" ".join(["alkseq", *sys.argv[1:]]))
+    else:
+        emit(module.render(reports), output, inputs=(path, bam, fasta))
 
 
 @cli.group()
@@ -154,6 +159,21 @@ def _knowledge_error(count: int) -> AlkseqError:
     from alkseq.errors import KnowledgeError
 
     return KnowledgeError(f"{count} problem(s) in the knowledge base (listed above)")
+
+
+@kb.command()
+@click.option("--grid", is_flag=True, help="Also print the mutation × ALK TKI grid (S/I/R/?/.).")
+def coverage(grid):
+    """What the sensitivity matrix covers: cells, IC50s, primary vs secondary sources."""
+    from alkseq.knowledge import load_knowledge
+    from alkseq.knowledge.coverage import coverage_table, matrix_coverage
+
+    kb_obj = load_knowledge()
+    for key, value in matrix_coverage(kb_obj).items():
+        click.echo(f"{key:<20} {value}")
+    if grid:
+        for row in coverage_table(kb_obj):
+            click.echo("\t".join(row))
 
 
 @kb.command()

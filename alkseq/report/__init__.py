@@ -1,7 +1,9 @@
 """Writers: one ``Report`` (or several) rendered one way each; a registry picks the writer.
 
-Each writer module exposes ``render(reports, **options) -> str`` (text formats) and a
-``SUFFIX``. Imported lazily so one format never pays for another's libraries.
+Each writer module exposes ``render(reports, **options) -> str`` and a ``SUFFIX``. A writer
+that needs more than text on stdout (bgzip + index, the input's own records) also exposes
+``write(reports, output, *, input_path, command)``; the CLI calls it when present.
+Imported lazily so one format never pays for another's libraries.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ WRITERS = {
     "text": "alkseq.report.text",
     "json": "alkseq.report.json_writer",
     "tsv": "alkseq.report.tsv",
+    "vcf": "alkseq.report.vcf_writer",
+    "html": "alkseq.report.html",
 }
 
 
