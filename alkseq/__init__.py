@@ -17,7 +17,7 @@ def __getattr__(name: str):
         from alkseq import api
         return getattr(api, name)
     if name == "batch":
-        from alkseq.batch import batch
+        from alkseq.batching import batch
         return batch
     if name == "load_knowledge":
         from alkseq.knowledge import load_knowledge

@@ -40,22 +40,83 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
     reports = []
     for sample in read_input(path, options):
         compounds = list(sample.compounds)
+        phase_warnings: list[str] = []
         if options.bam or not compounds:
-            compounds = _phase(sample, options) or compounds
+            compounds = _phase(sample, options, phase_warnings) or compounds
         reports.append(interpret(sample.alterations, context, kb, compounds=compounds,
                                  sample=sample.sample, input_path=str(path),
                                  input_format=sample.input_format, build=sample.build,
-                                 reader_warnings=sample.warnings))
+                                 reader_warnings=tuple(sample.warnings) + tuple(phase_warnings)))
     return reports
 
 
-def _phase(sample, options):
-    """Phase ALK kinase-domain mutation pairs from VCF tags, reads, or a labelled VAF hint."""
+def _phase(sample, options, warnings: list[str] | None = None):
+    """Phase ALK kinase-domain mutation pairs from VCF tags, reads, or a labelled VAF hint.
+
+    A ``--bam`` the user named is checked once, up front, and any problem with the file
+    itself is an error naming it (exit 3; 4 for the wrong build): missing, not BAM/CRAM,
+    no index, CRAM without its FASTA, no chr2, chr2 of the other genome build than the
+    variants, or reads that fail to decode (corrupt/truncated).  Ignoring it would print
+    "phase unknown" as though no reads had been given, and the cis/trans call can flip
+    the recommendation.  A problem that belongs to one pair once the file is good (an
+    allele that cannot be looked up in reads, e.g. a symbolic ALT) does not sink the
+    sample: that pair is phased without reads (VCF tags, VAF hint, else unknown → both
+    readings), the reason leads its ``phase_evidence.detail``, and it is appended to
+    ``warnings`` when the caller passes a list.
+    """
+    from dataclasses import replace
+    from itertools import combinations
+
+    from alkseq.errors import AlkseqError, BuildMismatchError, InputError
+    from alkseq.genome import phase
+    from alkseq.readers.vcf import _CONTIG_LENGTHS   # chr1/chr2 length → build
+
+    def file_problem(error: AlkseqError) -> bool:   # wrong build, or pysam could not decode
+        return isinstance(error, BuildMismatchError) or isinstance(error.__cause__, (OSError, ValueError))
+
+    alterations = list(sample.alterations)
+    bam, fasta = options.bam, options.fasta
+    if bam is not None:
+        alignments = phase._open_alignments(bam, fasta)        # InputError naming the BAM
+        try:
+            contig = phase._resolve_contig("chr2", alignments.references, bam)
+            length = alignments.get_reference_length(contig)
+        finally:
+            alignments.close()
+        bam_build = _CONTIG_LENGTHS.get(length)
+        if sample.build and bam_build and bam_build != sample.build:
+            raise BuildMismatchError(
+                f"alignments are {bam_build} ({contig} length {length}) but the variants are "
+                f"{sample.build}", path=str(bam),
+                hint="give reads aligned to the same genome build as the variants")
     try:
-        from alkseq.genome.phase import phase_pairs
-    except ImportError:
-        return []
-    return phase_pairs(list(sample.alterations), bam=options.bam, fasta=options.fasta)
+        return phase.phase_pairs(alterations, bam=bam, fasta=fasta)
+    except AlkseqError as error:
+        if bam is None or file_problem(error):
+            raise
+    except (OSError, ValueError) as error:   # pysam failing to close a BAM it failed to decode
+        if bam is None:
+            raise
+        raise InputError(f"cannot read alignments (corrupt or truncated file?): {error}",
+                         path=str(bam)) from error
+    # One pair failed: phase pair by pair so the others keep their read evidence.  Groups of
+    # three or more are not rebuilt here; the engine joins cis pairs into one unit itself.
+    compounds = []
+    for a, b in combinations(phase.kinase_domain_mutations(alterations), 2):
+        try:
+            compounds.extend(phase.phase_pairs([a, b], bam=bam, fasta=fasta))
+        except AlkseqError as error:
+            if file_problem(error):
+                raise
+            (compound,) = phase.phase_pairs([a, b])            # tags and VAF hint only
+            note = (f"reads not used to phase {a.protein_change.short}+{b.protein_change.short}: "
+                    f"{error.one_line()}")
+            evidence = compound.evidence
+            compounds.append(replace(compound, evidence=replace(
+                evidence, detail=f"{note}; {evidence.detail}" if evidence.detail else note)))
+            if warnings is not None:
+                warnings.append(note)
+    return compounds
 
 
 def lookup(mutation: str, prior: Iterable[str] = (), *, histology: str | None = None,

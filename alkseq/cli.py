@@ -83,6 +83,9 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 
     report = run_lookup(mutation, prior, histology=histology, progression=progression,
                         knowledge=knowledge)
+    if fmt == "text" and sys.stdout.isatty():
+        from alkseq.report.text import print_rich
+        return print_rich([report])
     click.echo(writer(fmt).render([report]), nl=False)
 
 
@@ -119,12 +122,66 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
                           fasta=fasta, bam=bam)
     reports = run_annotate(path, prior, histology=histology, progression=progression,
                            specimen=specimen, knowledge=knowledge, options=options)
+    if fmt == "text" and (not output or output == "-") and sys.stdout.isatty():
+        from alkseq.report.text import print_rich
+        return print_rich(reports)
     module = writer(fmt)
+    extra = {}
+    if fmt == "html" and knowledge:
+        from alkseq.knowledge import load_knowledge
+        extra["kb"] = load_knowledge(overlay=knowledge)
     if hasattr(module, "write"):
         module.write(reports, output, input_path=path, inputs=(path, bam, fasta),
-                     command=" ".join(["alkseq", *sys.argv[1:]]))
+                     command=" ".join(["alkseq", *sys.argv[1:]]), knowledge=knowledge)
     else:
-        emit(module.render(reports), output, inputs=(path, bam, fasta))
+        emit(module.render(reports, **extra), output, inputs=(path, bam, fasta))
+
+
+@cli.command()
+@click.argument("samplesheet", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", show_default=True,
+              help="Cohort CSV, one row per sample (atomically; '-' = stdout).")
+@click.option("--json-dir", type=click.Path(file_okay=False),
+              help="Also write each sample's JSON report here (<sample>.json).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default 1: serial); with --scheduler local, the "
+                   "LocalCluster size (default: CPU count).")
+@click.option("--summary", type=click.Path(dir_okay=False),
+              help="Mechanism frequencies by last prior ALK TKI (TSV: n, counts, percentages).")
+@click.option("--html", "html", type=click.Path(dir_okay=False),
+              help="Cohort HTML page.")
+@click.option("--html-dir", type=click.Path(file_okay=False),
+              help="Also write each sample's HTML report here (<sample>.html).")
+@click.option("--scheduler", metavar="local|tcp://HOST:PORT",
+              help="Run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins one "
+                   "(needs alkseq[dask]).")
+@click.option("--quiet", is_flag=True, help="No progress bar (it only shows on a terminal anyway).")
+@click.option("--knowledge", type=click.Path(file_okay=False),
+              help="Extra knowledge tables (validated) overlaid on the shipped ones.")
+def batch(samplesheet, output, json_dir, workers, summary, html, html_dir, scheduler, quiet,
+          knowledge):
+    """Interpret every sample of a samplesheet and write a cohort table.
+
+    SAMPLESHEET is a CSV/TSV with columns sample, path (any input alkseq reads; relative
+    to the samplesheet) and optionally bam, prior (';'-separated, oldest first), histology,
+    progression, build, specimen, input_sample (tumour sample inside a multi-sample file).
+
+    A sample that fails does not stop the batch: its row has status=error and the reason.
+    Exit code 0 when every sample succeeded, 10 when some failed (the outputs are still
+    written), 2/3/5/6 when the batch itself cannot run (usage, samplesheet, knowledge base,
+    output). Results are the same, in samplesheet order, serial or in parallel.
+    """
+    from alkseq.batching import batch as run_batch
+    from alkseq.errors import BatchPartialFailure
+
+    result = run_batch(samplesheet, workers=workers, scheduler=scheduler, knowledge=knowledge,
+                       output=output, json_dir=json_dir, summary=summary, html=html,
+                       html_dir=html_dir, progress=False if quiet else None)
+    if result.failures:
+        where = f"; their rows in {output} have status=error" if output != "-" else ""
+        raise BatchPartialFailure(f"{len(result.failures)} of {len(result.results)} samples "
+                                  f"failed{where} (first: {result.failures[0].sample}: "
+                                  f"{result.failures[0].message})")
 
 
 @cli.group()
@@ -214,6 +271,9 @@ def main(argv=None) -> None:
     except Exception as exc:  # the last line of defence: never a bare traceback
         if debug:
             raise
-        click.echo(f"alkseq: internal error: {type(exc).__name__}: {exc} "
+        from alkseq.errors import printable
+
+        detail = printable(str(exc))[:500]
+        click.echo(f"alkseq: internal error: {type(exc).__name__}: {detail} "
                    "(re-run with --debug and please report it)", err=True)
         sys.exit(INTERNAL_ERROR_EXIT)

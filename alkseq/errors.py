@@ -1,8 +1,47 @@
 """One exception tree for alkseq; each class carries the exit code the CLI uses.
 
 Every message should name the file, the line or record where it can, and what to do.
+``docs/errors.md`` documents the tree, the exit codes and the resource limits.
+
+    AlkseqError (1)
+    ├── UsageError (2)            options that contradict each other or name nothing known
+    ├── InputError (3)            an input that cannot be read as the format it claims
+    │   ├── ParseError            a value inside an input (a protein change, a number)
+    │   ├── InputTooLargeError    an input over a resource limit (decompressed size, line length)
+    │   └── BuildMismatchError (4) a reference allele disagrees: most often the wrong build
+    ├── KnowledgeError (5)        a knowledge table that breaks its schema or contradicts itself
+    ├── OutputError (6)           an output that cannot be written (or would overwrite an input)
+    └── BatchPartialFailure (10)  a batch finished but some samples failed
+    anything else                 internal error, exit 70 (a bug: please report it)
+
+This module is on the ``alkseq --help`` path: standard library only.
 """
 from __future__ import annotations
+
+import re
+
+MAX_MESSAGE_CHARS = 2000
+"""A one-line error never floods the terminal (an input may echo a 10 MB cell)."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), never sent raw.
+
+    Messages echo file names and cell values; an ANSI escape or a NUL in an input must
+    not reach the terminal (or a log) as a control sequence.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+def quote(value, limit: int = 80) -> str:
+    """A value echoed in a message: quoted, control characters escaped, long ones cut."""
+    text = printable(str(value))
+    if len(text) > limit:
+        text = text[:limit] + f"… ({len(str(value)):,} characters)"
+    return f"'{text}'"
 
 
 class AlkseqError(Exception):
@@ -19,6 +58,7 @@ class AlkseqError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """``path:line: message (hint)`` on one line, printable, at most ~2,000 characters."""
         where = ""
         if self.path is not None:
             where = self.path if self.line is None else f"{self.path}:{self.line}"
@@ -26,7 +66,10 @@ class AlkseqError(Exception):
         text = f"{where}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return " ".join(text.split())
+        text = printable(" ".join(text.split()))
+        if len(text) > MAX_MESSAGE_CHARS:
+            text = text[:MAX_MESSAGE_CHARS] + " …"
+        return text
 
 
 class UsageError(AlkseqError):
@@ -43,6 +86,10 @@ class InputError(AlkseqError):
 
 class ParseError(InputError):
     """A value inside an input (e.g. a protein change) that does not parse."""
+
+
+class InputTooLargeError(InputError):
+    """An input over one of alkseq's resource limits (see docs/errors.md)."""
 
 
 class BuildMismatchError(InputError):
@@ -70,3 +117,16 @@ class BatchPartialFailure(AlkseqError):
 
 
 INTERNAL_ERROR_EXIT = 70
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    UsageError.exit_code: "usage error",
+    InputError.exit_code: "input error",
+    BuildMismatchError.exit_code: "reference-allele mismatch (most often the wrong genome build)",
+    KnowledgeError.exit_code: "knowledge-base error",
+    OutputError.exit_code: "output error",
+    BatchPartialFailure.exit_code: "batch finished with failed samples",
+    INTERNAL_ERROR_EXIT: "internal error (a bug: re-run with --debug and report it)",
+    130: "interrupted (Ctrl-C)",
+}
+"""Every exit code the CLI uses (docs/errors.md lists the same; a test keeps them in step)."""

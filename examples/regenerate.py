@@ -1,7 +1,8 @@
 """Regenerate every example's expected outputs with the current code and knowledge.
 
 Run from the repository root after a deliberate change: python examples/regenerate.py
-Review the diff of examples/*/expected.json before committing it.
+Review the diff of examples/*/expected.json before committing it. Each case gets
+expected.json, report.txt and report.html (self-contained: open it in a browser offline).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def main() -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         run(case, "json", out_dir / "expected.json")
         run(case, "text", out_dir / "report.txt")
+        run(case, "html", out_dir / "report.html")
         print("regenerated", out_dir.relative_to(ROOT))
 
 

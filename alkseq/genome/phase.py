@@ -166,9 +166,7 @@ def phase_from_reads(bam_path: str | Path, a: GenomicVariant, b: GenomicVariant,
     except (OSError, ValueError) as error:   # pysam reports corrupt input this way
         raise InputError(f"cannot read alignments: {error}", path=str(bam_path)) from error
     finally:
-        alignments.close()
-        if reference is not None:
-            reference.close()
+        _close_quietly(alignments, reference)
 
     counts = {"both": 0, "first_only": 0, "second_only": 0, "neither": 0}
     for fragment in obs_a.keys() & obs_b.keys():
@@ -431,10 +429,22 @@ def _repeat_extent(reference, contig: str, start: int, ref_allele: str, alt_alle
     return left, right   # the anchors (probe.start - 1, probe.end) then sit outside the repeat
 
 
+def _close_quietly(*handles) -> None:
+    """Close pysam handles; htslib can raise on close after a corrupt block was read."""
+    for handle in handles:
+        if handle is None:
+            continue
+        try:
+            handle.close()
+        except OSError:
+            pass
+
+
 def _open_alignments(bam_path, fasta):
     """Open an indexed BAM/CRAM or raise InputError naming the file and the fix."""
     import pysam
 
+    pysam.set_verbosity(0)  # htslib messages would break the one-line error contract
     path = Path(bam_path)
     if not path.exists():
         raise InputError("alignment file not found", path=str(path))

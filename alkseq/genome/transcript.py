@@ -45,20 +45,23 @@ def plain_chrom(chrom: str) -> str:
     return "MT" if text == "M" else text
 
 
+@lru_cache(maxsize=1)
 def genome_dir() -> Path:
     from alkseq.knowledge.paths import genome_dir as shipped
 
     return shipped()
 
 
-def _rows(name: str) -> list[dict[str, str]]:
+@lru_cache(maxsize=16)
+def _rows(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of one shipped genome table, read once per process (callers only read them)."""
     path = genome_dir() / name
     try:
         lines = [line for line in path.read_text(encoding="utf-8").splitlines()
                  if line and not line.startswith("#")]
     except OSError as exc:
         raise KnowledgeError(f"cannot read shipped genome table: {exc.strerror or exc}", path=str(path)) from None
-    return list(csv.DictReader(lines, delimiter="\t"))
+    return tuple(csv.DictReader(lines, delimiter="\t"))
 
 
 # --------------------------------------------------------------------------- gene spans
@@ -201,10 +204,8 @@ class ShippedSequence:
     """The ALK exon 20–28 (± flanks) plus-strand sequence shipped with alkseq."""
 
     def __init__(self, build: str):
-        key = "grch38" if build == "GRCh38" else "grch37"
         self.build = build
-        self.segments = tuple((int(r[f"{key}_start"]), int(r[f"{key}_end"]), r["plus_strand_sequence"].upper())
-                              for r in _rows("alk_sequence.tsv"))
+        self.segments = _shipped_segments(build)
 
     def fetch(self, chrom: str, start: int, end: int) -> str | None:
         if plain_chrom(chrom) != "2":
@@ -216,6 +217,13 @@ class ShippedSequence:
 
     def covers(self, chrom: str, start: int, end: int) -> bool:
         return self.fetch(chrom, start, end) is not None
+
+
+@lru_cache(maxsize=2)
+def _shipped_segments(build: str) -> tuple[tuple[int, int, str], ...]:
+    key = "grch38" if build == "GRCh38" else "grch37"
+    return tuple((int(r[f"{key}_start"]), int(r[f"{key}_end"]), r["plus_strand_sequence"].upper())
+                 for r in _rows("alk_sequence.tsv"))
 
 
 class FastaSequence:

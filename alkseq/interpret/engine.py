@@ -386,6 +386,11 @@ def interpret(alterations, context: Context, kb: KnowledgeBase, *, compounds=(),
             "ALK mutations " + ", ".join(kd) + " have unknown phase: the answer depends on "
             "whether they are in cis (one allele) or trans (separate clones); candidates say "
             "which reading they need. Phase them with --bam or a phased VCF.")
+    for comp in compounds:
+        if comp.evidence is not None and comp.evidence.source == "vaf_hint" and \
+                comp.phase in ("cis", "trans"):
+            warnings.append(f"Phase of {'+'.join(comp.mutations)} ({comp.phase}) rests on a VAF "
+                            "hint only, not on reads or phased calls; confirm with --bam.")
     b = _Builder(kb, context)
     matrix: list[DrugCall] = []
     approved_covers = False

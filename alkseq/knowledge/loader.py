@@ -47,13 +47,11 @@ Row = dict[str, str]
 def read_tsv(path: Path, spec: S.TableSpec, out: _Collector) -> list[tuple[int, Row]]:
     """Rows as text with their line numbers; schema problems go to ``out``."""
     rows: list[tuple[int, Row]] = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        out.add(path, None, None, f"not UTF-8 ({exc.reason} at byte {exc.start})")
+    text = _read_text(path, out)
+    if text is None:
         return rows
     header: list[str] | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         cells = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
@@ -110,6 +108,28 @@ def read_tsv(path: Path, spec: S.TableSpec, out: _Collector) -> list[tuple[int, 
     if header is None:
         out.add(path, None, None, "no header line")
     return rows
+
+
+def _read_text(path: Path, out: _Collector) -> str | None:
+    """A table's text (UTF-8, a byte-order mark is fine); problems go to ``out``."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        out.add(path, None, None, f"cannot read: {exc.strerror or exc}")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        out.add(path, line, None, f"not UTF-8 ({exc.reason} at byte {exc.start}); "
+                "save the table as UTF-8")
+        return None
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split on LF, CRLF or CR only: a U+2028 or form feed inside a note is text,
+    not a row break (``str.splitlines`` would split there and shift every line number)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _split(cell: str, sep: str = ";") -> tuple[str, ...]:
@@ -210,14 +230,18 @@ def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[
 
     drugs, synonyms = _build_drugs(loaded["drugs.tsv"], out)
 
-    def check_drug(path, line, column, name) -> bool:
+    def check_drug(path, line, column, name, quiet=False) -> bool:
         if name not in drugs:
-            out.add(path, line, column, f"unknown drug '{name}' (add it to drugs.tsv)")
+            if not quiet:
+                out.add(path, line, column, f"unknown drug '{name}' (add it to drugs.tsv)")
             return False
         return True
 
+    check_drug.out = out  # type: ignore[attr-defined]
+
     therapies = _build_therapies(loaded["therapies.tsv"], check_drug)
-    sensitivity = _build_sensitivity(loaded["sensitivity.tsv"], check_drug, alk_protein, out)
+    sensitivity = _build_sensitivity(loaded["sensitivity.tsv"], check_drug, alk_protein, out,
+                                     {name: d.drug_class for name, d in drugs.items()})
     mechanisms = tuple(
         Mechanism(r["mechanism"], r["label"], r["gene"], r["alteration_kind"],
                   r["protein_match"], r["histology"], r["role"], r["frequency"],
@@ -279,18 +303,46 @@ def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[
     return kb, []
 
 
-def _read_manifest(base: Path, out: _Collector) -> dict:
+_YAML_FAILED = object()
+
+
+def _load_yaml(path: Path, out: _Collector):
+    """YAML from a knowledge file (safe loader, no aliases); ``_YAML_FAILED`` on a problem.
+
+    Aliases are refused: ``*a`` repeated inside lists of ``*b`` … expands exponentially
+    when walked (a "billion laughs" in YAML), and curated files never need them.
+    """
     import yaml
 
-    path = base / "manifest.yaml"
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.events.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, "YAML aliases (*name) are not allowed in knowledge files",
+                    event.start_mark)
+            return super().compose_node(parent, index)
+
+    text = _read_text(path, out)
+    if text is None:
+        return _YAML_FAILED
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
+        return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        out.add(path, mark.line + 1 if mark else None, None,
+                f"not valid YAML: {' '.join(str(problem).split())}")
+        return _YAML_FAILED
+
+
+def _read_manifest(base: Path, out: _Collector) -> dict:
+    path = base / "manifest.yaml"
+    if not path.is_file():
         out.add(path, None, None, "manifest missing")
         return {}
-    except yaml.YAMLError as exc:
-        out.add(path, getattr(getattr(exc, "problem_mark", None), "line", None), None,
-                f"not valid YAML: {exc}")
+    data = _load_yaml(path, out)
+    if data is _YAML_FAILED:
         return {}
     if not isinstance(data, dict) or not data.get("version"):
         out.add(path, None, "version", "manifest needs a version")
@@ -312,7 +364,12 @@ def _load_sources(base: Path, overlay: Path | None, out: _Collector) -> dict[str
     dirs = [base / "sources"] + ([overlay / "sources"] if overlay else [])
     for directory in dirs:
         for path in sorted(directory.glob("*.tsv")) if directory.is_dir() else []:
+            seen_here: dict[str, int] = {}
             for line, r in read_tsv(path, S.SOURCES_SPEC, out):
+                if r["source"] in seen_here:
+                    out.add(path, line, "source", f"'{r['source']}' is listed twice in this file "
+                            f"(line {seen_here[r['source']]})")
+                seen_here.setdefault(r["source"], line)
                 src = Source(r["source"], r["citation"], r["title"], r["year"], r["url"])
                 sources.setdefault(src.source, src)  # first listing wins
     if not sources:
@@ -354,12 +411,16 @@ def _build_therapies(rows, check_drug) -> dict[str, Therapy]:
     return therapies
 
 
-def _check_therapy_ref(ref: str, therapies, check_drug, path, line) -> None:
+def _check_therapy_ref(ref: str, therapies, check_drug, path, line, column="therapy") -> None:
+    """A therapy reference: an id in therapies.tsv, a drug, or drugs joined with '+'."""
     if ref in therapies:
         return
     for drug in ref.split("+"):
         if drug.strip() != "@current_tki":
-            check_drug(path, line, "therapy", drug.strip())
+            if not check_drug(path, line, column, drug.strip(), quiet=True):
+                check_drug.out.add(path, line, column,
+                                   f"unknown drug '{drug.strip()}': '{ref}' is neither a therapy "
+                                   "id in therapies.tsv nor drugs (joined with '+') in drugs.tsv")
 
 
 def canonical_mutation(name: str, alk_protein: str) -> str:
@@ -380,10 +441,13 @@ def canonical_mutation(name: str, alk_protein: str) -> str:
     return "+".join(c.short for c in parts)
 
 
-def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector
+def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector,
+                       drug_classes: dict[str, str] | None = None
                        ) -> dict[tuple[str, str], tuple[SensitivityRow, ...]]:
+    drug_classes = drug_classes or {}
     cells: dict[tuple[str, str], list[SensitivityRow]] = {}
     by_source: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+    exact_rows: dict[tuple, int] = {}
     for path, line, r in rows:
         if not check_drug(path, line, "drug", r["drug"]):
             continue
@@ -401,6 +465,22 @@ def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector
         if ic50 and wt and fold and abs(fold - ic50 / wt) > 0.25 * max(fold, ic50 / wt) + 0.5:
             out.add(path, line, "fold_vs_wt",
                     f"fold {fold} contradicts ic50/wt = {ic50 / wt:.2f}")
+        if mutation == "WT":
+            # the wild-type row is the baseline: its fold is 1 and its IC50 is the WT IC50
+            if fold is not None and abs(fold - 1) > 0.05:
+                out.add(path, line, "fold_vs_wt", f"a WT row has fold {fold:g}; WT vs WT is 1")
+            if ic50 and wt and abs(ic50 - wt) > 0.05 * max(ic50, wt):
+                out.add(path, line, "wt_ic50_nm",
+                        f"a WT row with ic50 {ic50:g} but wt_ic50 {wt:g}; they are the same")
+            if r["class"] == "resistant" and drug_classes.get(r["drug"]) == "alk_tki":
+                out.add(path, line, "class", "wild-type ALK 'resistant' to an ALK TKI: a WT "
+                        "baseline row is 'sensitive' or 'unknown' (check the row)")
+        # the same row twice (same numbers from the same place in the same source)
+        exact = (mutation, r["drug"], r["class"], r["ic50_nm"], r["wt_ic50_nm"],
+                 r["fold_vs_wt"], r["assay"], r["source"], r["locator"])
+        if exact in exact_rows:
+            out.add(path, line, None, f"duplicate of line {exact_rows[exact]}")
+        exact_rows.setdefault(exact, line)
         # one source, one assay → one class
         key = (mutation, r["drug"], r["source"], r["assay"])
         if key in by_source and by_source[key][0] != r["class"]:
@@ -418,30 +498,32 @@ def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector
 
 def _load_rules(base: Path, overlay: Path | None, therapies, check_drug, out: _Collector
                 ) -> tuple[Rule, ...]:
-    import yaml
-
     rules: dict[str, Rule] = {}
     for path in [base / "rules.yaml"] + ([overlay / "rules.yaml"] if overlay else []):
         if not path.is_file():
             if path.parent == base:
                 out.add(path, None, None, "rules.yaml missing")
             continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            out.add(path, mark.line + 1 if mark else None, None, f"not valid YAML: {exc}")
+        data = _load_yaml(path, out)
+        if data is _YAML_FAILED:
             continue
+        data = data or {}
         items = data.get("rules") if isinstance(data, dict) else None
         if not isinstance(items, list):
             out.add(path, None, "rules", "expected a top-level 'rules:' list")
             continue
+        ids_here: set[str] = set()
         for number, item in enumerate(items, start=1):
             for rule in _rules(item, number, path, therapies, check_drug, out):
-                if rule.id in rules and path == base / "rules.yaml":
+                if rule.id in ids_here:  # an overlay may replace a shipped rule, not repeat one
                     out.add(path, None, f"rules[{number}]", f"duplicate rule id '{rule.id}'")
+                ids_here.add(rule.id)
                 rules[rule.id] = rule
     return tuple(rules.values())
+
+
+def _one_of(value, vocabulary) -> bool:
+    return isinstance(value, str) and value in vocabulary
 
 
 def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[Rule]:
@@ -451,6 +533,9 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
         out.add(path, None, where, "each rule is a mapping")
         return []
     rid = item.get("id")
+    if rid is not None and not isinstance(rid, (str, int)):
+        out.add(path, None, where, "'id' is a word, not a list or mapping")
+        return []
     where = f"rules[{number}] {rid}"
     problems_before = len(out.problems)
     for key in ("id", "when", "then", "evidence", "source", "locator", "directness"):
@@ -487,7 +572,7 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     if action == "recommend":
         targets = [str(t) for t in (target if isinstance(target, list) else [target])]
         for t in targets:
-            _check_therapy_ref(t, therapies, check_drug, path, None)
+            _check_therapy_ref(t, therapies, check_drug, path, None, where)
     elif action == "not_recommend":
         if isinstance(target, list):
             drugs = tuple(str(t) for t in target)
@@ -498,10 +583,10 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
                 out.add(path, None, where, "a list of drugs needs a display 'name'")
         else:
             targets = [str(target)]
-            _check_therapy_ref(str(target), therapies, check_drug, path, None)
-    if item.get("evidence") not in S.EVIDENCE_KINDS:
+            _check_therapy_ref(str(target), therapies, check_drug, path, None, where)
+    if not _one_of(item.get("evidence"), S.EVIDENCE_KINDS):
         out.add(path, None, where, f"evidence must be one of {sorted(S.EVIDENCE_KINDS)}")
-    if item.get("directness") not in S.DIRECTNESS:
+    if not _one_of(item.get("directness"), S.DIRECTNESS):
         out.add(path, None, where, f"directness must be one of {sorted(S.DIRECTNESS)}")
     sources = item.get("source") or []
     sources = sources if isinstance(sources, list) else [sources]
@@ -513,8 +598,11 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     if not text:
         out.add(path, None, where, "a rationale/reason/advice sentence is required")
     category = then.get("category")
-    if category and category not in S.THERAPY_CATEGORIES:
+    if category and not _one_of(category, S.THERAPY_CATEGORIES):
         out.add(path, None, where, f"category must be one of {sorted(S.THERAPY_CATEGORIES)}")
+    priority = then.get("priority", 50)
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        out.add(path, None, where, f"priority {priority!r} is not a whole number")
     if len(out.problems) > problems_before:
         return []
     locators = item.get("locator") or ""

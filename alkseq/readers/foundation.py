@@ -29,12 +29,13 @@ Security: documents declaring a DOCTYPE or ENTITY are refused (no entity expansi
 """
 from __future__ import annotations
 
+import math
 import re
 import xml.parsers.expat as expat
 from pathlib import Path
 from xml.etree.ElementTree import Element, TreeBuilder
 
-from alkseq.errors import InputError, ParseError, UsageError
+from alkseq.errors import InputError, InputTooLargeError, ParseError, UsageError, printable, quote
 from alkseq.model import Alteration, Origin
 
 FORMAT = "foundation"
@@ -97,6 +98,42 @@ def parse_xml(data: bytes, path: str) -> tuple[Element, dict[int, int]]:
     return root, lines
 
 
+def _gunzip(data: bytes, path: str) -> bytes:
+    """Decompress at most ``_MAX_BYTES`` (a gzip bomb stops there with a clear error)."""
+    import zlib
+
+    out = bytearray()
+    remaining = data
+    try:
+        while remaining:  # concatenated gzip members (bgzip) decompress one after another
+            member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out += member.decompress(remaining, _MAX_BYTES + 1 - len(out))
+            if len(out) > _MAX_BYTES or member.unconsumed_tail:
+                raise InputTooLargeError(f"more than {_MAX_BYTES:,} bytes once decompressed: "
+                                         "too large for a Foundation report", path=path)
+            if not member.eof:
+                raise InputError("truncated gzip file", path=path)
+            remaining = member.unused_data
+    except zlib.error as exc:
+        raise InputError(f"broken gzip: {exc}", path=path) from None
+    return bytes(out)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _check_controls(root: Element, path: str, lines: dict[int, int]) -> None:
+    """XML 1.0 refuses most C0 controls; C1 controls (a CSI escape) pass it, not alkseq."""
+    for element in root.iter():
+        for value in (element.text or "", *element.attrib.values()):
+            bad = _CONTROL.search(value)
+            if bad:
+                raise ParseError(f"control character U+{ord(bad.group()):04X} in "
+                                 f"<{printable(element.tag)[:40]}>", path=path,
+                                 line=lines.get(id(element)),
+                                 hint="the file is damaged or not a Foundation report")
+
+
 # --------------------------------------------------------------------------- reading
 
 def read(path: str | Path, options=None) -> list:
@@ -108,18 +145,15 @@ def read(path: str | Path, options=None) -> list:
     try:
         size = path.stat().st_size
         if size > _MAX_BYTES:
-            raise InputError(f"{size} bytes is too large for a Foundation report", path=str(path))
+            raise InputTooLargeError(f"{size:,} bytes is too large for a Foundation report "
+                                     f"(limit {_MAX_BYTES:,})", path=str(path))
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
     if data[:2] == b"\x1f\x8b":
-        import gzip
-        import zlib
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"broken gzip: {exc}", path=str(path)) from None
+        data = _gunzip(data, str(path))
     root, lines = parse_xml(data, str(path))
+    _check_controls(root, str(path), lines)
     reports = [root] if root.tag == "variant-report" else list(root.iter("variant-report"))
     if not reports:
         raise InputError("no variant-report element: not a Foundation results report",
@@ -131,12 +165,12 @@ def read(path: str | Path, options=None) -> list:
         if not name and len(reports) == 1:
             name = final_name
         if not name:
-            name = path.name.split(".")[0] + (f"_{number}" if len(reports) > 1 else "")
+            name = printable(path.name.split(".")[0]) + (f"_{number}" if len(reports) > 1 else "")
         samples.append((name, report))
     if options.sample is not None:
         chosen = [(name, report) for name, report in samples if name == options.sample]
         if not chosen:
-            raise UsageError(f"{path}: no sample '{options.sample}'",
+            raise UsageError(f"{path}: no sample {quote(options.sample)}",
                              hint="samples in the file: " + ", ".join(n for n, _ in samples))
         samples = chosen
     out = []
@@ -195,15 +229,19 @@ def _number(element: Element, name: str, path: str, line: int | None, *, integer
     try:
         number = float(value)
     except ValueError:
-        raise ParseError(f"{element.tag} @{name}='{value}' is not a number", path=path,
+        raise ParseError(f"{element.tag} @{name}={quote(value)} is not a number", path=path,
                          line=line) from None
+    if not math.isfinite(number) or (number < 0 and not integer):
+        raise ParseError(f"{element.tag} @{name}={quote(value)} is not a finite, non-negative "
+                         "number", path=path, line=line)
     if integer:
-        if number != int(number) or number < 0:
-            raise ParseError(f"{element.tag} @{name}='{value}' is not a count", path=path,
+        if number < 0 or number != int(number):
+            raise ParseError(f"{element.tag} @{name}={quote(value)} is not a count", path=path,
                              line=line)
         return int(number)
     if fraction and not 0 <= number <= 1:
-        raise ParseError(f"{element.tag} @{name}='{value}' is outside 0–1", path=path, line=line)
+        raise ParseError(f"{element.tag} @{name}={quote(value)} is outside 0–1", path=path,
+                         line=line)
     return number
 
 
@@ -262,9 +300,9 @@ def _short_variant(element: Element, path: str, line: int | None, warnings: list
         try:
             _, protein_change = parse_protein_change(text)
         except ParseError as exc:
-            warnings.append(f"{path}:{line}: {gene} protein-effect '{effect}' not understood "
+            warnings.append(f"{path}:{line}: {gene} protein-effect {quote(effect)} not understood "
                             f"({exc.message}); kept without a protein change")
-            notes.append(f"protein-effect '{effect}' not parsed")
+            notes.append(f"protein-effect {quote(effect)} not parsed")
     return Alteration(
         gene=gene, kind="mutation", protein_change=protein_change,
         vaf=_number(element, "allele-fraction", path, line, fraction=True),
@@ -295,7 +333,7 @@ def _copy_number(element: Element, path: str, line: int | None, options, warning
     elif cna_type in ("gain", "partial amplification"):
         kind, label = "gain", cna_type
     else:
-        warnings.append(f"{path}:{line}: {gene} copy-number type '{cna_type}' not understood; "
+        warnings.append(f"{path}:{line}: {gene} copy-number type {quote(cna_type)} not understood; "
                         "kept as 'other'")
         kind, label = "other", cna_type or "copy-number alteration"
     return Alteration(gene=gene, kind=kind, copy_number=copy_number, label=label,

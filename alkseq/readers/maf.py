@@ -25,16 +25,18 @@ Not supported: cBioPortal's legacy ``data_fusion.txt`` and continuous CNA/log2 f
 """
 from __future__ import annotations
 
-import gzip
+import itertools
+import math
 import re
-import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from alkseq.errors import InputError, ParseError, UsageError
+from alkseq.errors import InputError, InputTooLargeError, ParseError, UsageError, printable, quote
 from alkseq.genome.protein import parse_protein_change
 from alkseq.model import Alteration, GenomicVariant, Origin
+from alkseq.readers._text import check_cells, text_lines
 
 FORMAT = "maf"
 
@@ -111,7 +113,7 @@ class _Table:
     header_line: int
     columns: list[str]
     index: dict[str, int]          # lower-case column name -> position
-    rows: list[tuple[int, list[str]]]
+    rows: Iterator[tuple[int, list[str]]]   # streamed once: (line number, cells)
 
     def cell(self, row: list[str], *names: str) -> str:
         """First non-empty cell among the named columns ('' when none)."""
@@ -126,46 +128,54 @@ class _Table:
     def has(self, name: str) -> bool:
         return name.lower() in self.index
 
+    kept: int = 0
 
-def _read_table(path: Path) -> _Table:
-    """Split a tab-separated file into header and rows, keeping line numbers."""
-    try:
-        with open(path, "rb") as handle:
-            magic = handle.read(2)
-        opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rb") as handle:
-            raw = handle.read()
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read: {getattr(exc, 'strerror', None) or exc}",
-                         path=str(path)) from None
-    try:
-        text = raw.decode("utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", path=str(path),
-                         hint="save the table as UTF-8 tab-separated text") from None
+    def keep(self, alterations: list[Alteration], alteration: Alteration, number: int) -> None:
+        """Append, counting against ``MAX_ALTERATIONS``."""
+        self.kept += 1
+        if self.kept > MAX_ALTERATIONS:
+            raise InputTooLargeError(f"more than {MAX_ALTERATIONS:,} alterations",
+                                     path=str(self.path), line=number,
+                                     hint="pick one sample with --sample or split the file")
+        alterations.append(alteration)
+
+
+MAX_ALTERATIONS = 5_000_000
+"""Alterations kept per file (after --sample); bounds memory (about 1 KB each). A whole
+TCGA MC3 MAF (3.6 million rows) fits; pick a sample with --sample for larger cohorts."""
+
+
+def _read_table(path: Path) -> tuple[_Table, list[tuple[int, list[str]]]]:
+    """Header and a stream of rows (with line numbers); also the first rows, for sniffing."""
+    lines = text_lines(path)
     header_line = None
     columns: list[str] = []
-    rows: list[tuple[int, list[str]]] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or (header_line is None and line.startswith("#")):
+    for number, line in lines:
+        if not line.strip() or line.startswith("#"):
             continue
-        cells = line.split("\t")
-        if header_line is None:
-            header_line, columns = number, [c.strip() for c in cells]
-            continue
-        if line.startswith("#"):
-            continue
-        rows.append((number, cells))
+        header_line, columns = number, [c.strip() for c in line.split("\t")]
+        break
     if header_line is None:
         raise InputError("no header line", path=str(path))
+    check_cells(columns, path, header_line)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, line in lines:
+            if not line.strip() or line.startswith("#"):
+                continue
+            yield number, line.split("\t")
+
+    stream = rows()
+    first = list(itertools.islice(stream, 5))
     index: dict[str, int] = {}
     for position, name in enumerate(columns):
         index.setdefault(name.lower(), position)
-    return _Table(path, header_line, columns, index, rows)
+    return _Table(path, header_line, columns, index, itertools.chain(first, stream)), first
 
 
 def _check_width(table: _Table, number: int, cells: list[str]) -> list[str]:
     """Rows may lose trailing empty cells; rows with extra cells are broken."""
+    check_cells(cells, table.path, number, table.columns)
     if len(cells) > len(table.columns):
         if any(c.strip() for c in cells[len(table.columns):]):
             raise InputError(f"{len(cells)} cells but the header has {len(table.columns)} "
@@ -180,7 +190,7 @@ def _build_name(value: str, table: _Table, number: int) -> str | None:
         return None
     build = BUILDS.get(value.strip().lower())
     if build is None:
-        raise InputError(f"unknown NCBI_Build '{value}'", path=str(table.path), line=number,
+        raise InputError(f"unknown NCBI_Build {quote(value)}", path=str(table.path), line=number,
                          hint="expected GRCh37/GRCh38 (or 37/38, hg19/hg38)")
     return build
 
@@ -191,10 +201,12 @@ def _integer(value: str, column: str, table: _Table, number: int) -> int | None:
     try:
         number_value = float(value)
     except ValueError:
-        raise ParseError(f"{column} '{value}' is not a number", path=str(table.path),
+        raise ParseError(f"{column} {quote(value)} is not a number", path=str(table.path),
                          line=number) from None
-    if number_value < 0 or number_value != int(number_value):
-        raise ParseError(f"{column} '{value}' is not a count", path=str(table.path), line=number)
+    if not math.isfinite(number_value) or number_value < 0 or \
+            number_value != int(number_value):
+        raise ParseError(f"{column} {quote(value)} is not a count", path=str(table.path),
+                         line=number)
     return int(number_value)
 
 
@@ -204,8 +216,8 @@ def read(path: str | Path, options=None) -> list:
 
     options = options or ReadOptions()
     path = Path(path)
-    table = _read_table(path)
-    body = "\n".join("\t".join(cells) for _, cells in table.rows[:5])
+    table, first = _read_table(path)
+    body = "\n".join("\t".join(cells) for _, cells in first)
     kind = _kind_of(table.columns, "\t".join(table.columns) + "\n" + body)
     if kind is None:
         raise InputError("not a MAF or cBioPortal SV/CNA table: the header lacks "
@@ -230,11 +242,11 @@ def _samples(path: Path, kind: str, per_sample: dict[str, list[Alteration]],
     names = list(per_sample)
     if options.sample is not None:
         if options.sample not in per_sample:
-            raise UsageError(f"{path}: no sample '{options.sample}'",
+            raise UsageError(f"{path}: no sample {quote(options.sample)}",
                              hint="samples in the file: " + ", ".join(names[:20]))
         names = [options.sample]
     if not names:
-        names = [path.name.split(".")[0]]
+        names = [printable(path.name.split(".")[0])]
         per_sample.setdefault(names[0], [])
     out = []
     for name in names:
@@ -258,7 +270,7 @@ def _read_mutations(table: _Table, options):
     per_sample: dict[str, list[Alteration]] = {}
     warnings: dict[str, list[str]] = {}
     builds: dict[str, set[str]] = {}
-    stem = table.path.name.split(".")[0]
+    stem = printable(table.path.name.split(".")[0])
     protein_columns = [c for c in PROTEIN_COLUMNS if table.has(c)]
     for number, cells in table.rows:
         cells = _check_width(table, number, cells)
@@ -272,7 +284,7 @@ def _read_mutations(table: _Table, options):
         if warning:
             warnings.setdefault(sample, []).append(warning)
         if alteration is not None:
-            per_sample[sample].append(alteration)
+            table.keep(per_sample[sample], alteration, number)
     return per_sample, warnings, builds
 
 
@@ -309,10 +321,11 @@ def _mutation_row(table: _Table, number: int, cells: list[str], protein_columns:
         try:
             vaf = float(text)
         except ValueError:
-            raise ParseError(f"tumor_f '{text}' is not a number", path=str(table.path),
+            raise ParseError(f"tumor_f {quote(text)} is not a number", path=str(table.path),
                              line=number) from None
         if not 0 <= vaf <= 1:
-            raise ParseError(f"tumor_f '{text}' is outside 0–1", path=str(table.path), line=number)
+            raise ParseError(f"tumor_f {quote(text)} is outside 0–1", path=str(table.path),
+                             line=number)
     genomic = _genomic(table, number, cells, build or options.build)
 
     notes: list[str] = []
@@ -328,7 +341,7 @@ def _mutation_row(table: _Table, number: int, cells: list[str], protein_columns:
         except ParseError as exc:
             warning = f"{where}: {gene} protein change not understood ({exc.message}); " \
                       "kept without a protein change"
-            notes.append(f"protein change '{raw_change}' not parsed")
+            notes.append(f"protein change {quote(raw_change)} not parsed")
     skipped = variant_class.lower() in SKIPPED_CLASSES
     if skipped and (protein_change is None or protein_change.kind == "synonymous") and not warning:
         return None, None, build
@@ -364,7 +377,8 @@ def _genomic(table: _Table, number: int, cells: list[str], build: str | None):
     if not alt:
         return None
     if not re.fullmatch(r"[ACGTNacgtn]+|-", ref) or not re.fullmatch(r"[ACGTNacgtn]+|-", alt):
-        raise ParseError(f"alleles '{ref}' > '{alt}' are not DNA bases", path=str(table.path),
+        raise ParseError(f"alleles {quote(ref)} > {quote(alt)} are not DNA bases",
+                         path=str(table.path),
                          line=number)
     hgvs_c = table.cell(cells, "HGVSc") or None
     return GenomicVariant(build=build, chrom=chrom, pos=position, ref=ref.upper(),
@@ -424,8 +438,8 @@ def _read_sv(table: _Table, options):
         if gene5 == gene3 or not gene5 or not gene3:
             gene = gene5 or gene3
             label = sv_class or event or "structural variant"
-            per_sample[sample].append(Alteration(
-                gene=gene, kind="other", label=label, origin=origin, notes=tuple(notes)))
+            table.keep(per_sample[sample], Alteration(
+                gene=gene, kind="other", label=label, origin=origin, notes=tuple(notes)), number)
             continue
         if parsed:
             notes.extend(parsed["notes"])
@@ -435,11 +449,11 @@ def _read_sv(table: _Table, options):
         if is_alk and gene5 == "ALK":
             notes.append(f"ALK is the 5' gene (Site1); {gene3} is 3': not an activating "
                          "ALK-kinase fusion as written")
-        per_sample[sample].append(Alteration(
+        table.keep(per_sample[sample], Alteration(
             gene=gene, kind="fusion", partner=partner,
             fusion_variant=parsed["variant"] if parsed and gene3 == "ALK" else None,
             breakpoint=parsed["breakpoint"] if parsed else None,
-            label=event or f"{gene5}-{gene3}", origin=origin, notes=tuple(notes)))
+            label=event or f"{gene5}-{gene3}", origin=origin, notes=tuple(notes)), number)
     return per_sample, warnings, builds
 
 
@@ -452,7 +466,8 @@ def _cna(gene: str, value: str, table: _Table, number: int, sample: str) -> Alte
     if code.endswith(".0"):
         code = code[:-2]
     if code not in DISCRETE_CNA:
-        raise ParseError(f"discrete copy-number value '{value}' for {gene} in {sample} is not "
+        raise ParseError(f"discrete copy-number value {quote(value)} for {quote(gene)} in "
+                         f"{quote(sample)} is not "
                          "one of -2, -1, 0, 1, 2", path=str(table.path), line=number)
     kind, label = DISCRETE_CNA[code]
     return Alteration(gene=gene.upper(), kind=kind, label=label,
@@ -476,7 +491,7 @@ def _read_cna_wide(table: _Table, options):
                 continue
             alteration = _cna(gene, cells[position], table, number, name)
             if alteration is not None:
-                per_sample[name].append(alteration)
+                table.keep(per_sample[name], alteration, number)
     return per_sample, {}, {}
 
 
@@ -493,5 +508,5 @@ def _read_cna_long(table: _Table, options):
             continue
         alteration = _cna(gene, table.cell(cells, "Value"), table, number, sample)
         if alteration is not None:
-            per_sample[sample].append(alteration)
+            table.keep(per_sample[sample], alteration, number)
     return per_sample, {}, {}

@@ -9,12 +9,14 @@ fusion, "EML4-ALK v3", "small-cell transformation", EMT. A header with no rows i
 from __future__ import annotations
 
 import csv
-import io
+import functools
+import math
 import re
 from pathlib import Path
 
-from alkseq.errors import InputError, ParseError
+from alkseq.errors import InputError, InputTooLargeError, ParseError, printable, quote
 from alkseq.model import Alteration, Origin
+from alkseq.readers._text import check_cells, text_lines
 
 FORMAT = "panel"
 
@@ -44,17 +46,18 @@ _WORDS = [  # (pattern, kind, label)
     (r"^(exon ?14 skipping|exon14 skipping|ex14 skipping|metex14)$", "mutation", "exon 14 skipping"),
     (r"^(overexpression|expression|ihc positive|positive)$", "expression", "expression"),
 ]
+_WORD_PATTERNS = [(re.compile(pattern, re.ASCII), kind, label) for pattern, kind, label in _WORDS]
 _FUSION_TEXT = re.compile(
     r"^(?P<a>[A-Z0-9]+)\s*(?:-|::|–|/)\s*(?P<b>[A-Z0-9]+)(?:\s*(?:fusion|rearrangement))?"
     r"(?:\s*[,(]?\s*(?:variant|v)\s*(?P<v>[0-9]+[ab]?(?:/[ab])?)\)?)?"
     r"(?:\s*\(?(?:e|exon)\s*(?P<ea>\d+)[ab]?\s*(?:[:;-]|::)\s*(?:a|e|exon)?\s*(?P<eb>\d+)\)?)?\s*$",
-    re.I)
+    re.I | re.ASCII)
 
 
 def sniff(head: bytes, path: Path) -> bool:
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
+        if not line.strip() or line.startswith("#") or re.fullmatch(r'"?sep=.?"?[,;\t]*', line.strip()):
             continue
         cols = {_canon(c) for c in re.split(r"[\t,;]", line)}
         return bool(cols & set(HEADER_SYNONYMS["gene"])) and \
@@ -66,56 +69,137 @@ def _canon(name: str) -> str:
     return re.sub(r"[\s()%]+", "_", name.strip().strip('"').lower()).strip("_").replace("__", "_")
 
 
+MAX_ALTERATIONS = 2_000_000
+"""Alterations kept per table (after --sample): a re-biopsy report has hundreds at most;
+the cap bounds memory (about 1 KB each) for tables that are not one report."""
+
+
+def _delimiter(header_line: str, forced: str | None) -> str:
+    if forced:
+        return forced
+    counts = {d: header_line.count(d) for d in ("\t", ",", ";")}
+    best = max(counts, key=lambda d: (counts[d], d == "\t", d == ","))
+    return best if counts[best] else "\t"
+
+
 def read(path: Path, options) -> list:
+    """Stream the table row by row (bounded: see ``alkseq.readers._text``)."""
     from alkseq.readers import SampleData
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from None
-    if raw[:2] == b"\x1f\x8b":
-        import gzip
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"damaged gzip file ({exc})", path=str(path)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", path=str(path),
-                         hint="save the table as UTF-8") from None
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
-             if line.strip() and not line.lstrip().startswith("#")]
-    if not lines:
-        raise InputError("no header line", path=str(path),
+    path = Path(path)
+    where = str(path)
+    lines = text_lines(path)
+    forced = None
+    header_line_no, header_line = None, ""
+    for number, line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        sep = re.fullmatch(r'"?sep=(.)"?[,;\t]*', stripped)
+        if sep and forced is None:  # Excel's "sep=;" hint line
+            forced = sep.group(1)
+            continue
+        header_line_no, header_line = number, line
+        break
+    if header_line_no is None:
+        raise InputError("no header line", path=where,
                          hint="a panel table needs columns gene and alteration")
-    header_line_no, header_line = lines[0]
-    delimiter = "\t" if header_line.count("\t") >= max(header_line.count(","), 1) else ","
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    delimiter = _delimiter(header_line, forced)
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise InputError(f"header line is not {_NAMES.get(delimiter, delimiter)}-separated "
+                         f"text ({exc})", path=where, line=header_line_no) from None
+    header = [" ".join(h.split()) for h in header]
+    check_cells(header, path, header_line_no)
     columns = _map_header(header, path, header_line_no)
+    used = set(columns.values())
+
+    pending: list[int] = []  # line numbers csv has taken for the record being read
+
+    def feed():
+        for number, line in lines:
+            if not pending and line.lstrip().startswith("#"):
+                continue  # a comment line between records (inside a quoted cell it is text)
+            pending.append(number)
+            yield line + "\n"
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
     samples: dict[str, list[Alteration]] = {}
     order: list[str] = []
-    default_sample = path.name.split(".")[0]
-    for number, line in lines[1:]:
-        cells = next(csv.reader(io.StringIO(line), delimiter=delimiter))
+    default_sample = printable(path.name.split(".")[0]) or "sample"
+    data_rows = 0
+    kept = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            message = str(exc)
+            first = pending[0] if pending else None
+            if "field larger than field limit" in message:
+                raise InputTooLargeError(f"a cell is longer than {csv.field_size_limit():,} "
+                                         "characters", path=where, line=first,
+                                         hint="an unbalanced quote can also cause this") from None
+            raise InputError(f"broken quoting ({message})", path=where, line=first,
+                             hint="a cell that starts with \" must end with \"") from None
+        first, last = pending[0], pending[-1]
+        pending.clear()
+        if not cells or not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if last > first:
+            _check_spanning(cells, used, header, delimiter, path, first, last)
         if len(cells) > len(header):
-            raise InputError(f"{len(cells)} cells but the header has {len(header)}",
-                             path=str(path), line=number)
+            if any(c.strip() for c in cells[len(header):]):
+                raise InputError(f"{len(cells)} cells but the header has {len(header)}",
+                                 path=where, line=first,
+                                 hint="is a value containing the delimiter without quotes?")
+            cells = cells[:len(header)]
         cells += [""] * (len(header) - len(cells))
-        row = {key: cells[idx].strip() for key, idx in columns.items()}
+        data_rows += 1
+        row = {key: " ".join(cells[idx].split()) for key, idx in columns.items()}
+        check_cells(list(row.values()), path, first, list(row))
         sample = row.get("sample") or default_sample
         if options.sample and sample != options.sample:
             continue
         if sample not in samples:
             samples[sample] = []
             order.append(sample)
-        samples[sample].append(parse_row(row, path, number, options))
+        kept += 1
+        if kept > MAX_ALTERATIONS:
+            raise InputTooLargeError(f"more than {MAX_ALTERATIONS:,} alterations", path=where,
+                                     line=first, hint="alkseq reads one report per sample; "
+                                     "pick one with --sample or split the table")
+        samples[sample].append(parse_row(row, path, first, options))
     if not order:
-        if options.sample and len(lines) > 1:
-            raise InputError(f"no rows for sample '{options.sample}'", path=str(path))
+        if options.sample and data_rows:
+            raise InputError(f"no rows for sample {quote(options.sample)}", path=where)
         order = [options.sample or default_sample]
         samples[order[0]] = []
-    return [SampleData(s, tuple(samples[s]), FORMAT, str(path)) for s in order]
+    return [SampleData(s, tuple(samples[s]), FORMAT, where) for s in order]
+
+
+_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
+
+
+def _check_spanning(cells, used, header, delimiter, path, first, last) -> None:
+    """A quoted cell may hold line breaks (Excel notes), but an unbalanced quote that
+    swallowed whole rows must not lose them silently."""
+    for index, cell in enumerate(cells):
+        if "\n" not in cell:
+            continue
+        name = header[index] if index < len(header) else f"#{index + 1}"
+        if index in used:
+            raise ParseError(f"the {quote(name, 40)} cell spans lines {first}–{last}",
+                             path=str(path), line=first,
+                             hint="check for an unbalanced quote (\")")
+        for continuation in cell.split("\n")[1:]:
+            if continuation.count(delimiter) >= max(1, len(header) - 1):
+                raise ParseError(f"a quoted {quote(name, 40)} cell spanning lines "
+                                 f"{first}–{last} holds what look like whole rows",
+                                 path=str(path), line=first,
+                                 hint="check for an unbalanced quote (\")")
 
 
 def _map_header(header: list[str], path: Path, line: int) -> dict[str, int]:
@@ -127,28 +211,48 @@ def _map_header(header: list[str], path: Path, line: int) -> dict[str, int]:
                 columns[key] = idx
     for key in ("gene", "alteration"):
         if key not in columns:
-            raise InputError(f"no '{key}' column (header: {', '.join(header)})", path=str(path),
+            raise InputError(f"no '{key}' column (header: {quote(', '.join(header), 200)})",
+                             path=str(path),
                              line=line, hint="columns gene and alteration are required")
     if "vaf" in columns and ("%" in header[columns["vaf"]] or "percent" in canon[columns["vaf"]]):
         columns["vaf_percent"] = columns.pop("vaf")
     return columns
 
 
-def _number(text: str, what: str, path: Path, line: int) -> float | None:
-    if not text or text in (".", "NA", "N/A", "-", "nan"):
+def _number(text: str, what: str, path: Path, line: int, *, integer: bool = False
+            ) -> float | None:
+    """A numeric cell: empty/NA → None; anything not a finite, non-negative number → error."""
+    if not text or text.lower() in (".", "na", "n/a", "-", "nan", "none", "null"):
         return None
     try:
-        return float(text.rstrip("%"))
+        value = float(text.rstrip("%").strip())
     except ValueError:
-        raise ParseError(f"{what} '{text}' is not a number", path=str(path), line=line) from None
+        raise ParseError(f"{what} {quote(text)} is not a number", path=str(path),
+                         line=line) from None
+    if not math.isfinite(value) or value < 0:
+        raise ParseError(f"{what} {quote(text)} is not a finite, non-negative number",
+                         path=str(path), line=line)
+    if integer and value != int(value):
+        raise ParseError(f"{what} {quote(text)} is not a whole number", path=str(path),
+                         line=line)
+    return value
+
+
+MAX_ALTERATION_CHARS = 200
+_ASCII_SYMBOL = re.compile(r"[!-~]+(?: [!-~]+)*")
 
 
 def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration:
     """One table row → one Alteration (pure; raises ParseError naming file and line)."""
-    from alkseq.genome.protein import parse_protein_change
-
     gene = row.get("gene", "").upper()
-    text = row.get("alteration", "")
+    text = " ".join(row.get("alteration", "").split())
+    if gene and not _ASCII_SYMBOL.fullmatch(gene):
+        raise ParseError(f"gene {quote(gene)} is not a gene symbol (ASCII letters, digits, "
+                         "'-', '.')", path=str(path), line=line)
+    if len(text) > MAX_ALTERATION_CHARS:
+        raise ParseError(f"alteration {quote(text, 60)} is longer than "
+                         f"{MAX_ALTERATION_CHARS} characters", path=str(path), line=line,
+                         hint="one protein change or word per row")
     if not gene and not _is_transformation(text):
         raise ParseError("empty gene", path=str(path), line=line)
     if not text:
@@ -160,28 +264,29 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
     elif vaf is not None and (vaf > 1 or row.get("vaf", "").endswith("%")):
         vaf = round(vaf / 100, 6)  # written as a percentage
     if vaf is not None and not 0 <= vaf <= 1:
-        raise ParseError(f"vaf {row.get('vaf') or row.get('vaf_percent')} is outside 0–1 (or 0–100%)",
+        raise ParseError(f"vaf {quote(row.get('vaf') or row.get('vaf_percent'))} is outside "
+                         "0–1 (or 0–100%)",
                          path=str(path), line=line)
     copy_number = _number(row.get("copy_number", ""), "copy_number", path, line)
-    depth_value = _number(row.get("depth", ""), "depth", path, line)
+    depth_value = _number(row.get("depth", ""), "depth", path, line, integer=True)
     depth = None if depth_value is None else int(depth_value)
     origin = Origin(str(path), line, text, FORMAT)
     common = dict(vaf=vaf, depth=depth, copy_number=copy_number, origin=origin)
 
     lowered = " ".join(text.lower().split())
-    fusion = _FUSION_TEXT.match(text.strip())
+    fusion = _FUSION_TEXT.fullmatch(text)
     if fusion and fusion.group("a").upper() != fusion.group("b").upper() and \
-            not re.match(r"^[A-Z]\d", text.strip()):
+            not re.match(r"[A-Z]\d", text):
         return _fusion(gene, fusion, text, common)
-    for pattern, kind, label in _WORDS:
-        if re.match(pattern, lowered):
+    for pattern, kind, label in _WORD_PATTERNS:
+        if pattern.fullmatch(lowered):
             if kind == "amplification" and copy_number is not None \
                     and copy_number < options.amp_threshold:
                 kind, label = "gain", f"gain (CN {copy_number:g} < amplification threshold "\
                                       f"{options.amp_threshold:g})"
             return Alteration(gene=gene, kind=kind, label=label, **common)
     try:
-        named_gene, change = parse_protein_change(text)
+        named_gene, change = _parse_protein_change(text)
     except ParseError as exc:
         raise ParseError(f"{gene}: {exc.message}", path=str(path), line=line,
                          hint=exc.hint or "use a protein change or one of: amplification, "
@@ -191,6 +296,13 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
                          path=str(path), line=line)
     return Alteration(gene=gene or named_gene or "", kind="mutation", protein_change=change,
                       label=text, **common)
+
+
+@functools.lru_cache(maxsize=65536)  # large tables repeat the same changes
+def _parse_protein_change(text: str):
+    from alkseq.genome.protein import parse_protein_change
+
+    return parse_protein_change(text)
 
 
 def _is_transformation(text: str) -> bool:

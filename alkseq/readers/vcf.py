@@ -21,7 +21,7 @@ import warnings as warnings_module
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from alkseq.errors import BuildMismatchError, InputError, ParseError
+from alkseq.errors import BuildMismatchError, InputError, InputTooLargeError, ParseError
 from alkseq.model import (Alteration, Compound, GenomicVariant, Origin, PhaseEvidence, PhaseTag,
                           ProteinChange)
 from alkseq.readers import ReadOptions, SampleData
@@ -160,67 +160,52 @@ class _Header:
         return None, ""
 
 
-# --------------------------------------------------------------------------- open / iterate
+# --------------------------------------------------------------------------- containers
 
-def _open(path: Path):
-    import cyvcf2
+_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_UNSUPPORTED = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"),
+                (b"PK\x03\x04", "zip"))
+_CHUNK = 1 << 22             # bytes of text handled at a time when streaming (constant memory)
+_NUMPY_MIN_BYTES = 16 << 20  # below this the prefilter is a plain Python loop (no numpy import)
 
+
+def _container(path: Path) -> str:
+    """'bgzf', 'gzip', 'bcf' (BGZF or raw) or 'plain', by magic bytes; other compressions are refused."""
     try:
-        return cyvcf2.VCF(str(path), gts012=False, lazy=True, strict_gt=False)
-    except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
-        raise InputError(f"cannot read as VCF/BCF: {exc}", path=str(path),
-                         hint="is the file complete and a VCF 4.x or BCF?") from None
+        with open(path, "rb") as handle:
+            magic = handle.read(18)
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror or exc}", path=str(path)) from None
+    for prefix, name in _UNSUPPORTED:
+        if magic.startswith(prefix):
+            raise InputError(f"compressed with {name}: not supported, decompress it", path=str(path),
+                             hint="alkseq reads plain VCF, bgzip/gzip VCF and BCF")
+    if magic[:3] == b"BCF":
+        return "bcf"
+    if magic[:2] == b"\x1f\x8b":
+        if _head_is_bcf(path):
+            return "bcf"
+        return "bgzf" if magic[3:4] == b"\x04" and magic[12:14] == b"BC" else "gzip"
+    return "plain"
 
 
 def _check_bgzf_eof(path: Path) -> None:
     """A BGZF file must end with the 28-byte EOF block; without it the file was truncated."""
-    eof = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
     try:
         with open(path, "rb") as handle:
             head = handle.read(18)
             if head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
                 return  # plain gzip or not compressed: nothing to check
+            handle.seek(0, 2)
+            if handle.tell() < 28:
+                raise InputError("truncated BGZF file (shorter than one block)", path=str(path))
             handle.seek(-28, 2)
             tail = handle.read(28)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
-    if tail != eof:
+    if tail != _EOF_BLOCK:
         raise InputError("truncated BGZF file (no end-of-file block)", path=str(path),
                          hint="the file was cut short; re-copy or re-run bgzip")
-
-
-_MANDATORY = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
-
-
-def _check_text_header(path: Path) -> None:
-    """Check a text VCF header in Python first: htslib can crash on a broken one."""
-    import gzip
-
-    try:
-        with open(path, "rb") as probe:
-            magic = probe.read(2)
-        opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle, 1):
-                line = line.rstrip("\r\n")
-                if number == 1 and not line.lstrip("\ufeff").startswith("##fileformat=VCF"):
-                    if line.startswith("BCF"):
-                        return
-                    raise InputError("no ##fileformat=VCF line at the top", path=str(path), line=1)
-                if line.startswith("##"):
-                    if "=<" in line and not line.endswith(">"):
-                        raise InputError(f"unterminated header line '{line[:60]}'", path=str(path), line=number,
-                                         hint="a ##KEY=<...> line must end with '>'")
-                    continue
-                if line.startswith("#CHROM"):
-                    if line.split("\t")[:8] != _MANDATORY:
-                        raise InputError("the #CHROM line lacks the eight tab-separated VCF columns",
-                                         path=str(path), line=number)
-                    return
-                raise InputError("header ends without a #CHROM line", path=str(path), line=number)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise InputError(f"cannot read: {exc}", path=str(path)) from None
-    raise InputError("no #CHROM header line (empty or header-only file cut short)", path=str(path))
 
 
 def _head_is_bcf(path: Path) -> bool:
@@ -233,6 +218,198 @@ def _head_is_bcf(path: Path) -> bool:
     except zlib.error:
         return False
 
+
+def _plain_chunks(path: Path):
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(_CHUNK)
+            if not data:
+                return
+            yield data
+
+
+def _gzip_chunks(path: Path):
+    """Plain (multi-member) gzip, streamed with constant memory (output capped per step)."""
+    import zlib
+
+    def fail(exc):
+        return InputError(f"corrupt gzip data: {exc}", path=str(path))
+
+    with open(path, "rb") as handle:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        started = False
+        raw = b""
+        while True:
+            if not raw:
+                raw = handle.read(1 << 20)
+                if not raw:
+                    break
+            started = True
+            try:
+                data = inflater.decompress(raw, _CHUNK)
+                if data:
+                    yield data
+                while inflater.unconsumed_tail:
+                    data = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+                    if data:
+                        yield data
+            except zlib.error as exc:
+                raise fail(exc) from None
+            raw = b""
+            if inflater.eof:
+                rest = inflater.unused_data
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                started = False
+                if rest[:2] == b"\x1f\x8b":
+                    raw = rest          # the next gzip member
+                elif rest.strip(b"\0"):
+                    raise InputError("data after the end of the gzip stream", path=str(path))
+        if started and not inflater.eof:
+            raise InputError("truncated gzip file (unexpected end of data)", path=str(path),
+                             hint="the file was cut short; re-copy it")
+
+
+def _bgzf_chunks(path: Path, threads: int = 2):
+    """BGZF blocks inflated in worker threads (zlib releases the GIL), in order, a few MB at a time."""
+    import struct
+    import zlib
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    def inflate(blocks: list[bytes]) -> bytes:
+        out = []
+        for block in blocks:
+            out.append(zlib.decompress(block, -15))
+        return b"".join(out)
+
+    def groups(handle):
+        buffer = b""
+        while True:
+            raw = handle.read(1 << 20)
+            buffer += raw
+            blocks, offset = [], 0
+            while len(buffer) - offset >= 18:
+                if buffer[offset:offset + 4] != b"\x1f\x8b\x08\x04":
+                    raise InputError("corrupt BGZF block", path=str(path),
+                                     hint="not a bgzip file throughout; re-run bgzip")
+                xlen = struct.unpack_from("<H", buffer, offset + 10)[0]
+                extra = buffer[offset + 12:offset + 12 + xlen]
+                bsize, at = None, 0
+                while at + 4 <= len(extra):
+                    sub_len = struct.unpack_from("<H", extra, at + 2)[0]
+                    if extra[at:at + 2] == b"BC" and sub_len == 2:
+                        bsize = struct.unpack_from("<H", extra, at + 4)[0] + 1
+                    at += 4 + sub_len
+                if bsize is None:
+                    raise InputError("corrupt BGZF block (no block size)", path=str(path))
+                if len(buffer) - offset < bsize:
+                    break
+                blocks.append(buffer[offset + 12 + xlen:offset + bsize - 8])
+                offset += bsize
+            buffer = buffer[offset:]
+            if blocks:
+                yield blocks
+            if not raw:
+                if buffer:
+                    raise InputError("truncated BGZF file (a block is cut short)", path=str(path))
+                return
+
+    with open(path, "rb") as handle, ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        pending: deque = deque()
+        try:
+            for blocks in groups(handle):
+                pending.append(pool.submit(inflate, blocks))
+                if len(pending) > 2 * threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        except zlib.error as exc:
+            raise InputError(f"corrupt BGZF data: {exc}", path=str(path)) from None
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _text_chunks(path: Path, container: str):
+    if container == "bgzf":
+        return _bgzf_chunks(path)
+    if container == "gzip":
+        return _gzip_chunks(path)
+    return _plain_chunks(path)
+
+
+# --------------------------------------------------------------------------- text header
+
+_MANDATORY = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
+_MAX_HEADER_BYTES = 64 << 20
+
+
+def _split_header(path: Path, chunks) -> tuple[list[str], bytes, int]:
+    """(header lines incl. #CHROM, the bytes after the header, lines before the body) — checked in Python
+    first, because htslib can crash on a broken header."""
+    lines: list[str] = []
+    buffer = b""
+    number = 0
+    for chunk in chunks:
+        buffer += chunk
+        while True:
+            cut = buffer.find(b"\n")
+            if cut < 0:
+                if len(buffer) > _MAX_HEADER_BYTES:
+                    raise InputTooLargeError("header line longer than 64 MB", path=str(path), line=number + 1)
+                break
+            raw, buffer = buffer[:cut], buffer[cut + 1:]
+            number += 1
+            line = _decode(raw, path, number).rstrip("\r")
+            _check_header_line(line, number, path)
+            lines.append(line)
+            if line.startswith("#CHROM"):
+                return lines, buffer, number
+    if buffer:
+        number += 1
+        line = _decode(buffer, path, number).rstrip("\r")
+        _check_header_line(line, number, path)
+        if line.startswith("#CHROM"):
+            return lines + [line], b"", number
+    if number == 0:
+        raise InputError("file is empty", path=str(path))
+    raise InputError("no #CHROM header line (empty or header-only file cut short)", path=str(path))
+
+
+def _decode(raw: bytes, path: Path, number: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                         path=str(path), line=number, hint="a VCF is UTF-8 text; is this the right file?") from None
+
+
+def _check_header_line(line: str, number: int, path: Path) -> None:
+    if number == 1:
+        if not line.lstrip("\ufeff").startswith("##fileformat=VCF"):
+            raise InputError("no ##fileformat=VCF line at the top", path=str(path), line=1)
+        return
+    if line.startswith("##"):
+        if "=<" in line and not line.rstrip().endswith(">"):
+            raise InputError(f"unterminated header line '{line[:60]}'", path=str(path), line=number,
+                             hint="a ##KEY=<...> line must end with '>'")
+        return
+    if line.startswith("#CHROM"):
+        if line.split("\t")[:8] != _MANDATORY:
+            raise InputError("the #CHROM line lacks the eight tab-separated VCF columns",
+                             path=str(path), line=number)
+        return
+    raise InputError("header ends without a #CHROM line", path=str(path), line=number)
+
+
+def _check_text_header(path: Path) -> None:
+    """Check a text VCF header in Python (also used before htslib opens a text file)."""
+    container = _container(path)
+    if container != "bcf":
+        _split_header(path, _text_chunks(path, container))
+
+
+# --------------------------------------------------------------------------- regions
 
 def _find_index(path: Path) -> str | None:
     for suffix in (".tbi", ".csi"):
@@ -252,6 +429,417 @@ def _spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]
             for name in (span.chrom, "chr" + span.chrom):
                 table.setdefault(name, []).append((span.start, span.end))
     return table
+
+
+def _merged(spans: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
+    """Per contig, sorted disjoint intervals covering the spans."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for chrom, ranges in spans.items():
+        merged: list[list[int]] = []
+        for start, end in sorted(ranges):
+            if merged and start <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        out[chrom] = [(s, e) for s, e in merged]
+    return out
+
+
+def _overlaps(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
+    for span_start, span_end in ranges:
+        if start <= span_end and span_start <= end:
+            return True
+    return False
+
+
+_END_KEY = re.compile(rb"END=")
+
+
+class _Prefilter:
+    """Which raw record lines can overlap a known gene — decided on bytes, before any parsing.
+
+    Exact for POS and REF length; a line carrying ``END=`` (whose extent comes from INFO) is always
+    kept, and the parsed record is checked again, so this only ever keeps too much, never too little.
+    """
+
+    def __init__(self, spans: dict[str, list[tuple[int, int]]]):
+        self.merged = _merged(spans)
+        self.starts = {c.encode(): [s for s, _ in r] for c, r in self.merged.items()}
+        self.ends = {c.encode(): [e for _, e in r] for c, r in self.merged.items()}
+        self._numpy = None
+        self.line_count = 0       # lines in the last chunk handed to ``lines``
+
+    def keep_line(self, line: bytes) -> bool:
+        import bisect
+
+        fields = line.split(b"\t", 4)
+        starts = self.starts.get(fields[0]) if len(fields) > 1 else None
+        if starts is None:
+            return False                            # not a contig with a known gene (or not a record)
+        if len(fields) < 5 or b"END=" in line:
+            return True                             # malformed (the parser names it) or extent from INFO
+        digits = fields[1]
+        if not (1 <= len(digits) <= 10 and digits.isdigit()):
+            return True                             # malformed: the parser names it
+        pos = int(digits)
+        end = pos + len(fields[3]) - 1
+        i = bisect.bisect_right(starts, end) - 1
+        return i >= 0 and self.ends[fields[0]][i] >= pos
+
+    def lines(self, data: bytes, first_line: int, big: bool):
+        """(line number, line bytes) of each kept line in ``data`` (whole lines)."""
+        if big:
+            yield from self._numpy_lines(data, first_line)
+            return
+        lines = data.split(b"\n")
+        self.line_count = len(lines)
+        for offset, line in enumerate(lines):
+            if line and self.keep_line(line):
+                yield first_line + offset, line
+
+    def _tables(self):
+        if self._numpy is None:
+            import numpy as np
+
+            names = sorted(self.merged, key=lambda c: self._code(c.encode()))
+            codes = np.array([self._code(c.encode()) for c in names], dtype=np.int64)
+            starts, ends = [], []
+            for index, name in enumerate(names):
+                for s, e in self.merged[name]:
+                    starts.append((index << 33) + s)
+                    ends.append((index << 33) + e)
+            order = np.argsort(np.array(starts, dtype=np.int64))
+            masks = np.array([(1 << (8 * k)) - 1 for k in range(8)], dtype=np.uint64)
+            powers = np.array([[10.0 ** (t - 1 - k) if k < t else 0.0 for k in range(10)] for t in range(11)])
+            self._numpy = (np, codes, np.array(starts, dtype=np.int64)[order], np.array(ends, dtype=np.int64)[order],
+                           masks, powers)
+        return self._numpy
+
+    @staticmethod
+    def _code(name: bytes) -> int:
+        return (len(name) << 56) | int.from_bytes(name[:7].ljust(7, b"\0"), "little") if len(name) <= 7 else -1
+
+    def _numpy_lines(self, data: bytes, first_line: int):
+        """The same decision as ``keep_line``, vectorised over a whole chunk (numpy releases the GIL, so the
+        BGZF threads keep inflating meanwhile). Only CHROM (≤ 7 bytes to be one of ours) and POS (≤ 10
+        digits) are read; REF length is bounded by the line length, so a line that starts before a gene but
+        is long enough to reach it is kept, and the parsed record gets the exact overlap test."""
+        np, codes, starts_g, ends_g, masks, powers = self._tables()
+        a = np.frombuffer(data, dtype=np.uint8)
+        ends_nl = np.flatnonzero(a == 10)
+        if not data.endswith(b"\n"):
+            ends_nl = np.append(ends_nl, len(data))
+        self.line_count = len(ends_nl)
+        if not len(ends_nl) or len(a) < 32:
+            yield from self.lines(data, first_line, False)
+            return
+        begins = np.empty_like(ends_nl)
+        begins[0] = 0
+        begins[1:] = ends_nl[:-1] + 1
+        lengths = ends_nl - begins
+        tail = begins > len(a) - 24                     # too close to the end for the windows: exact check
+        begins_w = np.minimum(begins, len(a) - 24)
+        rows = np.arange(len(begins))
+        # unaligned 8-byte words at every offset: one gather per field instead of one per byte
+        words = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=data, strides=(1,))
+        head = words[begins_w]                          # CHROM and its tab
+        head_bytes = head.view(np.uint8).reshape(-1, 8)
+        t1 = (head_bytes == 9).argmax(axis=1)
+        short = (head_bytes[rows, t1] == 9) & (t1 >= 1) & (t1 < lengths)
+        code = (head & masks[t1]).astype(np.int64) | (t1.astype(np.int64) << 56)
+        code[~short] = -1
+        slot = np.minimum(np.searchsorted(codes, code), len(codes) - 1)
+        known = short & (codes[slot] == code) & ~tail
+        at = begins_w + t1 + 1
+        field = np.empty((len(begins), 2), dtype="<u8")
+        field[:, 0] = words[at]
+        field[:, 1] = words[at + 8]
+        field = field.view(np.uint8).reshape(-1, 16)[:, :11]   # POS and its tab
+        t2 = (field == 9).argmax(axis=1)
+        place = powers[t2]                               # 10^(t2-1-k) for digit k, 0 past the field
+        raw = field[:, :10]
+        pos_ok = known & (field[rows, t2] == 9) & (t2 >= 1) & (t2 < lengths - t1) & \
+            ~(((raw < 48) | (raw > 57)) & (place > 0)).any(axis=1)
+        pos = ((raw - 48.0) * place).sum(axis=1).astype(np.int64)
+        g_pos = (slot.astype(np.int64) << 33) + pos
+        j = np.searchsorted(starts_g, g_pos, side="right")
+        hit = (j > 0) & (ends_g[np.maximum(j - 1, 0)] >= g_pos)
+        nxt = np.minimum(j, len(starts_g) - 1)
+        near = (j < len(starts_g)) & (starts_g[nxt] <= g_pos + lengths - 1)
+        keep = (pos_ok & (hit | near)) | (known & ~pos_ok) | tail
+        # records whose extent comes from INFO/END
+        for match in _END_KEY.finditer(data):
+            line_index = int(np.searchsorted(ends_nl, match.start()))
+            if line_index < len(keep) and known[line_index]:
+                keep[line_index] = True
+        for index in np.flatnonzero(keep).tolist():
+            if tail[index] and not self.keep_line(data[begins[index]:ends_nl[index]]):
+                continue
+            yield first_line + index, data[begins[index]:ends_nl[index]]
+
+
+# --------------------------------------------------------------------------- text records
+
+_FLOAT32 = None
+_INFO_KEY_SET = frozenset(_INFO_KEYS)
+_FORMAT_KEY_SET = frozenset(_FORMAT_KEYS)
+_GT_SPLIT = re.compile(r"[/|]")
+_GT_SEPARATOR = re.compile(r"[/|]")
+
+
+def _float32(text: str) -> float | None:
+    """A VCF Float as htslib stores it (single precision), missing as None."""
+    global _FLOAT32
+    if _FLOAT32 is None:
+        import struct
+        _FLOAT32 = struct.Struct("<f")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if math.isnan(value):
+        return None
+    try:
+        return _FLOAT32.unpack(_FLOAT32.pack(value))[0]
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+def _integer(text: str) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if -2147483648 < value < 2147483648 and value > _MISSING_INT else None
+
+
+def _typed(values: list[str], kind: str) -> list:
+    if kind == "Integer":
+        return [None if v in (".", "") else _integer(v) for v in values]
+    if kind == "Float":
+        return [None if v in (".", "") else _float32(v) for v in values]
+    return values
+
+
+def _info_value(raw: str | None, number: str, kind: str):
+    """An INFO value as the cyvcf2 path returned it after ``_clean``."""
+    if kind == "Flag":
+        return True
+    if raw is None:
+        return True if kind == "Flag" else None
+    if kind == "String" or kind == "Character":
+        return None if raw in (".", "") else raw
+    values = _typed(raw.split(","), kind)
+    if len(values) == 1:
+        return values[0]
+    return values
+
+
+class _TextHeader:
+    """Types of INFO/FORMAT fields and the sample columns of a text VCF header."""
+
+    def __init__(self, lines: list[str]):
+        self.info: dict[str, tuple[str, str]] = {}
+        self.format: dict[str, tuple[str, str]] = {}
+        self.problems: list[str] = []      # header lines that break the VCF 4.x spec (warned, not fatal)
+        for number, line in enumerate(lines, 1):
+            if line.startswith(("##INFO=<", "##FORMAT=<")):
+                body = line.rstrip()[line.index("<") + 1:-1]
+                fields = dict(re.findall(r'(\w+)=("[^"]*"|[^,]*)', body))
+                ident = fields.get("ID")
+                kind = line[2:line.index("=")]
+                problem = _field_definition_problem(kind, fields)
+                if problem:
+                    self.problems.append(f"header line {number}: ##{kind} {problem}")
+                if ident:
+                    target = self.info if kind == "INFO" else self.format
+                    target.setdefault(ident, (fields.get("Number", "."), fields.get("Type", "String")))
+        columns = lines[-1].split("\t")
+        self.samples = columns[9:] if len(columns) > 9 else []
+        if len(set(self.samples)) != len(self.samples):
+            self.problems.append(f"header line {len(lines)}: duplicate sample names")
+
+
+_TYPES = {"INFO": {"Integer", "Float", "Flag", "Character", "String"},
+          "FORMAT": {"Integer", "Float", "Character", "String"}}
+
+
+def _field_definition_problem(kind: str, fields: dict[str, str]) -> str | None:
+    """What is wrong with one ##INFO/##FORMAT definition (VCF 4.x §1.4.2–1.4.4), or None.
+
+    Deliberately lenient where real callers are not strict (IDs starting with a digit, Flag numbers)."""
+    ident, number, type_, description = (fields.get(k) for k in ("ID", "Number", "Type", "Description"))
+    if not ident:
+        return "has no ID"
+    if number is None or not re.fullmatch(r"L?[ARG]|[.PM]|\d+", number):
+        return f"{ident}: Number '{(number or '')[:10]}' is not an integer, A, R, G or ."
+    if type_ not in _TYPES[kind]:
+        return f"{ident}: Type '{(type_ or '')[:20]}' is not one of {', '.join(sorted(_TYPES[kind]))}"
+    if kind == "INFO" and ident == "END" and (type_ != "Integer" or number != "1"):
+        return "END must be Number=1, Type=Integer"
+    if description is None or not description.startswith('"'):
+        return f"{ident}: no quoted Description"
+    return None
+
+
+def _parse_record(line: str, text_header: _TextHeader, header: _Header, sample_index: int | None,
+                  line_number: int | None, record: int, path: Path) -> _Call:
+    """One text VCF record → ``_Call``, with the values htslib/cyvcf2 would give (floats single precision,
+    PASS → None, '.' → None, END extends the record only when it is an Integer ≥ POS)."""
+    fields = line.rstrip("\r").split("\t")
+    where = {"path": str(path), "line": line_number}
+    if len(fields) < 8:
+        raise InputError(f"record has {len(fields)} tab-separated columns, a VCF record needs at least 8",
+                         **where, hint=None if line_number else f"record {record}")
+    chrom, pos_text, ident, ref, alt_text, _qual, filters, info_text = fields[:8]
+    try:
+        pos = int(pos_text)
+    except ValueError:
+        raise InputError(f"POS '{pos_text[:20]}' is not a number", **where) from None
+    if pos < 0 or not chrom:
+        raise InputError(f"bad CHROM/POS '{chrom[:20]}:{pos_text[:20]}'", **where)
+    info_raw: dict[str, str | None] = {}
+    if info_text not in (".", ""):
+        for item in info_text.split(";"):
+            key, eq, value = item.partition("=")
+            if key and key not in info_raw:
+                info_raw[key] = value if eq else None
+    info = {}
+    for key, raw_value in info_raw.items():
+        if key not in _INFO_KEY_SET or not (key in header.info_ids or key in ("SVTYPE", "END")):
+            continue
+        number, kind = text_header.info.get(key, (".", "String"))
+        value = _info_value(raw_value, number, kind)
+        if value is not None:
+            info[key] = value
+    end = pos + len(ref) - 1
+    end_type = text_header.info.get("END", (None, None))[1]
+    if "END" in info_raw and end_type == "Integer":
+        end_value = _integer(info_raw["END"] or "")
+        if end_value is not None and end_value >= pos:
+            end = end_value
+    fmt: dict = {}
+    genotype: list[int] = []
+    phased = False
+    if sample_index is not None and len(fields) > 9:
+        keys = fields[8].split(":")
+        column = fields[9 + sample_index] if len(fields) > 9 + sample_index else "."
+        values = column.split(":")
+        for at, key in enumerate(keys):
+            if key not in _FORMAT_KEY_SET or key not in header.format_ids or key in fmt:
+                continue
+            raw = values[at] if at < len(values) else "."
+            kind = text_header.format.get(key, (".", "String"))[1]
+            if kind in ("String", "Character"):
+                fmt[key] = [None if raw in (".", "") else raw]
+            else:
+                fmt[key] = _typed(raw.split(","), kind)
+        if "GT" in header.format_ids and "GT" in keys:
+            at = keys.index("GT")
+            gt = values[at] if at < len(values) else "."
+            alleles = _GT_SPLIT.split(gt)
+            genotype = [-1 if a in (".", "") else (_integer(a) if _integer(a) is not None else -1) for a in alleles]
+            separators = _GT_SEPARATOR.findall(gt)
+            phased = separators[-1] == "|" if separators else True   # cyvcf2 calls a haploid GT phased
+    alts = [] if alt_text in (".", "") else alt_text.split(",")
+    return _Call(chrom, pos, end, None if ident in (".", "") else ident, ref.upper(), alts,
+                 None if filters in ("PASS", ".", "") else filters, info, fmt, genotype, phased,
+                 line_number, record)
+
+
+def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int, text_header: _TextHeader,
+                header: _Header, sample_index: int | None, builds: tuple[str, ...]) -> tuple[list[_Call], str]:
+    """Records overlapping known genes from a text VCF: tabix query when indexed, else a byte prefilter
+    over the stream (constant memory) that hands only candidate lines to the parser."""
+    spans = _spans_by_chrom(builds)
+    index = _find_index(path) if container == "bgzf" else None
+    if index:
+        return _tabix_calls(path, index, spans, text_header, header, sample_index), "indexed"
+    prefilter = _Prefilter(spans)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    big = size * (4 if container != "plain" else 1) >= _NUMPY_MIN_BYTES
+    calls: list[_Call] = []
+    record = 0
+    line_number = first_line + 1       # of the first byte in ``pending``
+    pending = body
+
+    def handle(data: bytes, first: int):
+        nonlocal record
+        for number, raw in prefilter.lines(data, first, big):
+            record += 1
+            text = _decode(raw, path, number)
+            call = _parse_record(text, text_header, header, sample_index, number, record, path)
+            ranges = spans.get(call.chrom)
+            if ranges is not None and _overlaps(ranges, call.pos, call.end):
+                calls.append(call)
+
+    for chunk in chunks:
+        pending += chunk
+        cut = pending.rfind(b"\n")
+        if cut < 0:
+            if len(pending) > _MAX_HEADER_BYTES:
+                raise InputTooLargeError("a record line is longer than 64 MB (the limit for one VCF line)",
+                                         path=str(path), line=line_number)
+            continue
+        whole, pending = pending[:cut], pending[cut + 1:]
+        handle(whole, line_number)
+        line_number += prefilter.line_count
+    if pending.strip(b"\r\n"):
+        handle(pending, line_number)
+    return calls, "streamed"
+
+
+def _tabix_calls(path: Path, index: str, spans: dict[str, list[tuple[int, int]]], text_header: _TextHeader,
+                 header: _Header, sample_index: int | None) -> list[_Call]:
+    """Query each merged gene interval once through the tabix/CSI index (pysam, raw lines)."""
+    import pysam
+
+    pysam.set_verbosity(0)
+    try:
+        tabix = pysam.TabixFile(str(path), index=index, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot open with its index: {exc}", path=str(path),
+                         hint="re-index with tabix -p vcf, or delete the stale index") from None
+    calls: list[_Call] = []
+    record = 0
+    try:
+        contigs = set(tabix.contigs)
+        for chrom, ranges in _merged(spans).items():
+            if chrom not in contigs:
+                continue
+            for number, (start, end) in enumerate(ranges):
+                try:
+                    lines = list(tabix.fetch(chrom, start - 1, end))
+                except UnicodeDecodeError:
+                    raise InputError(f"not UTF-8 text in {chrom}:{start}-{end}", path=str(path)) from None
+                except (ValueError, OSError) as exc:
+                    raise InputError(f"cannot query {chrom}:{start}-{end}: {exc}", path=str(path)) from None
+                for text in lines:
+                    record += 1
+                    call = _parse_record(text, text_header, header, sample_index, None, record, path)
+                    if number and _overlaps(ranges[:number], call.pos, call.end):
+                        continue           # already returned by an earlier interval on this contig
+                    if _overlaps(spans[chrom], call.pos, call.end):
+                        calls.append(call)
+    finally:
+        tabix.close()
+    calls.sort(key=lambda c: (c.chrom, c.pos))
+    return calls
+
+
+# --------------------------------------------------------------------------- BCF (htslib via cyvcf2)
+
+def _open(path: Path):
+    import cyvcf2
+
+    try:
+        return cyvcf2.VCF(str(path), gts012=False, lazy=True, strict_gt=False)
+    except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
+        raise InputError(f"cannot read as VCF/BCF: {exc}", path=str(path),
+                         hint="is the file complete and a VCF 4.x or BCF?") from None
 
 
 def _to_call(variant, sample_index: int | None, header: _Header, line: int | None, record: int) -> _Call:
@@ -294,7 +882,7 @@ def _to_call(variant, sample_index: int | None, header: _Header, line: int | Non
 
 def _collect(path: Path, vcf, header: _Header, sample_index: int | None, builds: tuple[str, ...],
              warnings: list[str]) -> tuple[list[_Call], str]:
-    """Records overlapping known genes, by index query when there is one, else by streaming."""
+    """BCF records overlapping known genes (cyvcf2), by index query when there is one, else by streaming."""
     spans = _spans_by_chrom(builds)
     index = _find_index(path)
     calls: list[_Call] = []
@@ -330,7 +918,7 @@ def _collect(path: Path, vcf, header: _Header, sample_index: int | None, builds:
         calls.sort(key=lambda c: (c.chrom, c.pos))
         return calls, "indexed"
     header_lines = len(header.lines) + 1
-    text = not str(path).endswith(".bcf")
+    text = False   # BCF: records have no text lines to name
     record = 0
     iterator = iter(vcf)
     while True:
@@ -487,36 +1075,41 @@ def _annotation_change(call: _Call, alt: str, gene: str, header: _Header, mane: 
 # --------------------------------------------------------------------------- main entry
 
 def read(path, options: ReadOptions) -> list[SampleData]:
-    """Read one VCF/BCF into one ``SampleData`` for the tumour sample."""
+    """Read one VCF/BCF into one ``SampleData`` for the tumour sample.
+
+    Text VCFs (plain, gzip, BGZF) never go through htslib's record parser: the header is checked
+    and parsed in Python, records outside known genes are dropped on raw bytes, and the few that
+    remain are parsed here (``_parse_record``). BCF goes through cyvcf2.
+    """
     from alkseq.genome.transcript import normalise_build
 
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file", path=str(path))
+    container = _container(path)
     _check_bgzf_eof(path)
-    with open(path, "rb") as probe:
-        raw = probe.read(4)
-    if raw[:3] != b"BCF" and not (raw[:2] == b"\x1f\x8b" and _head_is_bcf(path)):
-        _check_text_header(path)
     warnings: list[str] = []
     build = normalise_build(options.build)
-    vcf = _open(path)
-    try:
-        header = _Header.parse(vcf.raw_header)
-        if not any(line.startswith("##fileformat=VCF") for line in header.lines[:1]) and \
-                not str(path).endswith(".bcf"):
-            raise InputError("no ##fileformat=VCF line at the top", path=str(path), line=1)
-        sample, sample_index = _choose_sample(list(vcf.samples), header, options, path, warnings)
-        build_source = "--build" if build else ""
-        if build is None:
-            build, build_source = header.build()
-        builds = (build,) if build else ("GRCh37", "GRCh38")
-        calls, mode = _collect(path, vcf, header, sample_index, builds, warnings)
-    finally:
+    build_source = "--build" if build else ""
+    if container == "bcf":
+        header, sample, calls, mode = _read_bcf(path, options, build, warnings)
+    else:
+        chunks = _text_chunks(path, container)
         try:
-            vcf.close()
-        except Exception:
-            pass
+            lines, body, header_count = _split_header(path, chunks)
+            header = _Header.parse("\n".join(lines) + "\n")
+            text_header = _TextHeader(lines)
+            if text_header.problems:
+                more = f" (+{len(text_header.problems) - 1} more)" if len(text_header.problems) > 1 else ""
+                warnings.append(f"not valid VCF: {text_header.problems[0]}{more}; read anyway")
+            sample, sample_index = _choose_sample(text_header.samples, header, options, path, warnings)
+            if build is None:
+                build, build_source = header.build()
+            builds = (build,) if build else ("GRCh37", "GRCh38")
+            calls, mode = _text_calls(path, container, body, chunks, header_count, text_header, header,
+                                      sample_index, builds)
+        finally:
+            chunks.close()
     context = _Context(path=str(path), options=options, header=header, warnings=warnings)
     if build is None:
         build = context.decide_build(calls)
@@ -528,6 +1121,48 @@ def read(path, options: ReadOptions) -> list[SampleData]:
     return [SampleData(sample=sample, alterations=tuple(alterations), input_format=FORMAT, path=str(path),
                        build=build, compounds=tuple(compounds), warnings=tuple(dict.fromkeys(warnings)),
                        metadata=metadata)]
+
+
+def _read_bcf(path: Path, options: ReadOptions, build: str | None, warnings: list[str]):
+    with _quiet_stderr():
+        vcf = _open(path)
+        try:
+            header = _Header.parse(vcf.raw_header)
+            sample, sample_index = _choose_sample(list(vcf.samples), header, options, path, warnings)
+            builds = (build,) if build else (header.build()[0],) if header.build()[0] else ("GRCh37", "GRCh38")
+            calls, mode = _collect(path, vcf, header, sample_index, builds, warnings)
+        finally:
+            try:
+                vcf.close()
+            except Exception:
+                pass
+    return header, sample, calls, mode
+
+
+class _quiet_stderr:
+    """htslib (inside cyvcf2) prints ``[W::...]`` lines straight to fd 2: keep the CLI's output one line."""
+
+    def __enter__(self):
+        import os
+        import sys
+
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        import os
+
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+        return False
 
 
 # --------------------------------------------------------------------------- interpretation of records

@@ -74,4 +74,5 @@ def _finding(f) -> dict:
 def render(reports: list[Report], **_options) -> str:
     """One report → one JSON object; several (a MAF with many samples) → a JSON array."""
     data = [report_to_dict(r) for r in reports]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"

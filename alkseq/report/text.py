@@ -1,8 +1,16 @@
-"""A plain-text report a tumour board can read: the answer first, then why."""
+"""A plain-text report a tumour board can read: the answer first, then why.
+
+``render`` returns plain text (what pipes, files and tests get, unchanged byte for byte);
+``render(reports, color=True)`` and ``print_rich`` give the terminal version drawn with
+rich: coloured summary tables of findings and candidates, then the rest of the report.
+Every string from an input is passed to rich as ``Text``, never parsed as markup.
+"""
 from __future__ import annotations
 
+import re
 import textwrap
 
+from alkseq.errors import printable
 from alkseq.interpret.engine import RESEARCH_USE
 from alkseq.model import Report
 from alkseq.report.sources import citation_short
@@ -11,8 +19,8 @@ SUFFIX = ".txt"
 WIDTH = 100
 
 
-def _wrap(text: str, indent: str = "    ", first: str | None = None) -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=first or indent, subsequent_indent=indent)
+def _wrap(text: str, indent: str = "    ", first: str | None = None, width: int = WIDTH) -> str:
+    return textwrap.fill(text, width, initial_indent=first or indent, subsequent_indent=indent)
 
 
 MAX_SOURCES = 4
@@ -24,78 +32,251 @@ def _sources(citations) -> str:
     return "Sources: " + shown + (f"; +{more} more (see --format json)" if more > 0 else "")
 
 
-def render_one(r: Report) -> str:
+# ---- sections (each a list of lines; plain and rich output share them) --------------------
+def _one_line(text: str) -> str:
+    """A name read from an input, kept on its line (a newline in a sample name would not)."""
+    return re.sub(r"[\n\t]", " ", text)
+
+
+def _header(r: Report) -> list[str]:
+    return [f"alkseq {r.alkseq_version} · knowledge {r.knowledge_version} · "
+            f"sample {_one_line(r.sample)}", RESEARCH_USE]
+
+
+def _context(r: Report) -> list[str]:
     ctx = r.context
-    out = [f"alkseq {r.alkseq_version} · knowledge {r.knowledge_version} · sample {r.sample}",
-           RESEARCH_USE, ""]
-    out.append("Context: prior " + (" → ".join(ctx.prior_therapies) or "not given")
-               + f"; histology {ctx.histology or 'not given'}"
-               + f"; progression {ctx.progression or 'not given'}"
-               + (f"; build {r.build}" if r.build else ""))
-    out.append(f"Mechanism class: {r.mechanism_class.replace('_', ' ')}")
-    out.append("")
-    out.append("Findings:")
+    return ["Context: prior " + (" → ".join(ctx.prior_therapies) or "not given")
+            + f"; histology {ctx.histology or 'not given'}"
+            + f"; progression {ctx.progression or 'not given'}"
+            + (f"; build {r.build}" if r.build else ""),
+            f"Mechanism class: {r.mechanism_class.replace('_', ' ')}"]
+
+
+def _finding_bits(f) -> list[str]:
+    a = f.alteration
+    bits = [_one_line(a.name), f.role.replace("_", " ")]
+    if f.mechanism_label:
+        bits.append(f.mechanism_label)
+    if a.vaf is not None:
+        bits.append(f"VAF {a.vaf:.3g}")
+    if a.copy_number is not None:
+        bits.append(f"CN {a.copy_number:g}")
+    return bits
+
+
+def _phase_detail(c) -> str:
+    ev = c.evidence
+    return f" ({ev.source}: {ev.detail})" if ev and ev.detail else (f" ({ev.source})" if ev else "")
+
+
+def _findings(r: Report) -> list[str]:
+    out = ["Findings:"]
     if not r.findings:
         out.append("    none (no reportable alteration in the input)")
     for f in r.findings:
-        a = f.alteration
-        bits = [a.name, f.role.replace("_", " ")]
-        if f.mechanism_label:
-            bits.append(f.mechanism_label)
-        if a.vaf is not None:
-            bits.append(f"VAF {a.vaf:.3g}")
-        if a.copy_number is not None:
-            bits.append(f"CN {a.copy_number:g}")
-        out.append("    - " + " · ".join(bits))
+        out.append("    - " + " · ".join(_finding_bits(f)))
     for c in r.compounds:
-        ev = c.evidence
-        detail = f" ({ev.source}: {ev.detail})" if ev and ev.detail else \
-            (f" ({ev.source})" if ev else "")
-        out.append(f"    - compound {'+'.join(c.mutations)}: phase {c.phase}{detail}")
-    out.append("")
-    out.append("Candidates (ranked):")
+        out.append(f"    - compound {'+'.join(c.mutations)}: phase {c.phase}{_phase_detail(c)}")
+    return out
+
+
+def _candidate_tags(c) -> list[str]:
+    tags = [f"level {c.evidence_level}", c.category.replace("_", " ")]
+    if c.inferred:
+        tags.append("INFERRED")
+    if c.status != "approved":
+        tags.append(c.status)
+    if c.reading:
+        tags.append(f"only if {c.reading}")
+    return tags
+
+
+def _candidates(r: Report, width: int = WIDTH) -> list[str]:
+    out = ["Candidates (ranked):"]
     if not r.candidates:
         out.append("    none")
     for c in r.candidates:
-        tags = [f"level {c.evidence_level}", c.category.replace("_", " ")]
-        if c.inferred:
-            tags.append("INFERRED")
-        if c.status != "approved":
-            tags.append(c.status)
-        if c.reading:
-            tags.append(f"only if {c.reading}")
-        out.append(f"  {c.rank}. {c.therapy}  [{', '.join(tags)}]")
-        out.append(_wrap(c.rationale))
+        out.append(f"  {c.rank}. {c.therapy}  [{', '.join(_candidate_tags(c))}]")
+        out.append(_wrap(c.rationale, width=width))
         if c.citations:
-            out.append(_wrap(_sources(c.citations)))
-    if r.not_recommended:
-        out.append("")
-        out.append("Argued against:")
-        for n in r.not_recommended:
-            out.append(f"  - {n.therapy}" + (" [inferred]" if n.inferred else ""))
-            out.append(_wrap(n.reason))
-            if n.citations:
-                out.append(_wrap(_sources(n.citations)))
-    if r.matrix:
-        out.append("")
-        out.append("Sensitivity of the ALK mutations found, per ALK TKI:")
-        for m in r.matrix:
-            ic50 = f"IC50 {m.ic50_nm:g} nM" if m.ic50_nm is not None else ""
-            line = f"    {m.drug:<12} {m.drug_class:<12} {ic50:<16}" + \
-                ("inferred " if m.inferred else "") + (m.evidence or "")
-            out.append(line.rstrip())
-    if r.advice:
-        out.append("")
-        out.append("Advice:")
-        for a in r.advice:
-            out.append(_wrap(a, "    ", first="  - "))
-    if r.warnings:
-        out.append("")
-        out.append("Warnings:")
-        for w in r.warnings:
-            out.append(_wrap(w, "    ", first="  ! "))
+            out.append(_wrap(_sources(c.citations), width=width))
+    return out
+
+
+def _against(r: Report, width: int = WIDTH) -> list[str]:
+    if not r.not_recommended:
+        return []
+    out = ["Argued against:"]
+    for n in r.not_recommended:
+        out.append(f"  - {n.therapy}" + (" [inferred]" if n.inferred else ""))
+        out.append(_wrap(n.reason, width=width))
+        if n.citations:
+            out.append(_wrap(_sources(n.citations), width=width))
+    return out
+
+
+def _matrix(r: Report) -> list[str]:
+    if not r.matrix:
+        return []
+    out = ["Sensitivity of the ALK mutations found, per ALK TKI:"]
+    for m in r.matrix:
+        ic50 = f"IC50 {m.ic50_nm:g} nM" if m.ic50_nm is not None else ""
+        line = f"    {m.drug:<12} {m.drug_class:<12} {ic50:<16}" + \
+            ("inferred " if m.inferred else "") + (m.evidence or "")
+        out.append(line.rstrip())
+    return out
+
+
+def _advice(r: Report, width: int = WIDTH) -> list[str]:
+    if not r.advice:
+        return []
+    return ["Advice:", *(_wrap(a, "    ", first="  - ", width=width) for a in r.advice)]
+
+
+def _warnings(r: Report, width: int = WIDTH) -> list[str]:
+    if not r.warnings:
+        return []
+    return ["Warnings:", *(_wrap(w, "    ", first="  ! ", width=width) for w in r.warnings)]
+
+
+def render_one(r: Report) -> str:
+    out = [*_header(r), "", *_context(r), "", *_findings(r), "", *_candidates(r)]
+    for section in (_against(r), _matrix(r), _advice(r), _warnings(r)):
+        if section:
+            out += ["", *section]
     return "\n".join(out) + "\n"
 
 
-def render(reports: list[Report], **_options) -> str:
-    return ("\n" + "=" * WIDTH + "\n\n").join(render_one(r) for r in reports)
+def render(reports: list[Report], *, color: bool = False, width: int | None = None,
+           **_options) -> str:
+    """Plain text; ``color=True`` gives the rich terminal rendering (ANSI) as a string."""
+    if color:
+        import io
+
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        console = Console(file=buffer, force_terminal=True, color_system="standard",
+                          width=width or WIDTH, highlight=False, markup=False, emoji=False)
+        _print_rich(reports, console)
+        return buffer.getvalue()
+    # control characters from an input (ESC, CR, NUL …) are shown escaped, never sent raw
+    return printable(("\n" + "=" * WIDTH + "\n\n").join(render_one(r) for r in reports))
+
+
+# ---- the terminal version -----------------------------------------------------------------
+LEVEL_STYLES = {"A": "bold white on green", "B": "bold black on bright_green",
+                "C": "bold black on yellow", "D": "bold black on bright_yellow",
+                "E": "bold white on bright_black"}
+CLASS_STYLES = {"sensitive": "green", "intermediate": "yellow", "resistant": "red",
+                "unknown": "bright_black"}
+ROLE_STYLES = {"alk_kinase_domain": "bold magenta", "bypass": "bold cyan",
+               "transformation": "bold yellow", "fusion": "blue"}
+
+
+def print_rich(reports: list[Report], file=None) -> None:
+    """The coloured terminal report on ``file`` (stdout by default); the CLI calls it when
+    stdout is a terminal and the format is text."""
+    from rich.console import Console
+
+    console = Console(file=file, highlight=False, markup=False, emoji=False)
+    _print_rich(reports, console)
+
+
+def _print_rich(reports: list[Report], console) -> None:
+    from rich.rule import Rule
+
+    for i, r in enumerate(reports):
+        if i:
+            console.print(Rule(style="bright_black"))
+        _rich_one(r, console)
+
+
+def _text(content: str = "", style: str = ""):
+    """Rich ``Text`` (never markup) with control characters escaped."""
+    from rich.text import Text
+
+    return Text(printable(content), style=style)
+
+
+def _plain(console, lines: list[str], heading_style: str = "bold") -> None:
+    if not lines:
+        return
+    console.print()
+    console.print(_text(lines[0], style=heading_style))
+    for line in lines[1:]:
+        for part in line.split("\n"):
+            console.print(_text(part), soft_wrap=True)
+
+
+def _rich_one(r: Report, console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    header, notice = _header(r)
+    console.print(_text(header, style="bold"))
+    console.print(_text(notice, style="bold red"))
+    console.print()
+    for line in _context(r):
+        console.print(_text(line))
+
+    findings = Table(title=_text("Findings", style="bold"), title_justify="left",
+                     box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("alteration", "role", "mechanism", "VAF", "CN"):
+        findings.add_column(column, justify="right" if column in ("VAF", "CN") else "left")
+    for f in r.findings:
+        a = f.alteration
+        findings.add_row(_text(_one_line(a.name), style=ROLE_STYLES.get(f.role, "")),
+                         _text(f.role.replace("_", " ")), _text(f.mechanism_label or ""),
+                         _text(f"{a.vaf:.3g}" if a.vaf is not None else ""),
+                         _text(f"{a.copy_number:g}" if a.copy_number is not None else ""))
+    for c in r.compounds:
+        findings.add_row(_text("compound " + "+".join(c.mutations), style="magenta"),
+                         _text(f"phase {c.phase}", style="bold" if c.phase != "unknown" else "yellow"),
+                         _text(_phase_detail(c).strip(" ()")), _text(""), _text(""))
+    console.print()
+    if r.findings or r.compounds:
+        console.print(findings)
+    else:
+        console.print(_text("Findings", style="bold"))
+        console.print(_text("    none (no reportable alteration in the input)"))
+
+    candidates = Table(title=_text("Candidates (ranked)", style="bold"), title_justify="left",
+                       box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    candidates.add_column("#", justify="right")
+    candidates.add_column("therapy", ratio=1)
+    candidates.add_column("level", justify="center")
+    candidates.add_column("category")
+    candidates.add_column("notes")
+    for c in r.candidates:
+        notes = _text()
+        for tag, style in ((("INFERRED", "bold yellow") if c.inferred else (None, None)),
+                           ((c.status, "cyan") if c.status != "approved" else (None, None)),
+                           ((f"only if {c.reading}", "magenta") if c.reading else (None, None))):
+            if tag:
+                notes.append(("  " if notes else "") + tag, style=style)
+        candidates.add_row(_text(str(c.rank)), _text(c.therapy, style="bold" if c.rank == 1 else ""),
+                           _text(f" {c.evidence_level} ", style=LEVEL_STYLES.get(c.evidence_level, "")),
+                           _text(c.category.replace("_", " ")), notes)
+    console.print()
+    if r.candidates:
+        console.print(candidates)
+    else:
+        console.print(_text("Candidates (ranked)", style="bold"))
+        console.print(_text("    none"))
+
+    # the rest, as in the plain report: why each candidate, what is argued against, ...
+    width = max(40, min(console.width, WIDTH))
+    why = _candidates(r, width)
+    _plain(console, ["Why (candidates in detail):", *why[1:]] if r.candidates else [])
+    _plain(console, _against(r, width))
+    matrix = _matrix(r)
+    if matrix:
+        console.print()
+        console.print(_text(matrix[0], style="bold"))
+        for m, line in zip(r.matrix, matrix[1:]):
+            text = _text(line)
+            text.highlight_words([m.drug_class], style=CLASS_STYLES.get(m.drug_class, ""))
+            console.print(text, soft_wrap=True)
+    _plain(console, _advice(r, width))
+    _plain(console, _warnings(r, width), heading_style="bold yellow")

@@ -1,0 +1,440 @@
+"""Batch: a samplesheet of re-biopsies → one ``Report`` per sample, serially, on local worker
+processes or on a Dask cluster, with identical results in samplesheet order.
+
+A sample that fails (unreadable file, wrong build, unknown drug …) never stops the batch: it
+becomes a ``Failure`` and an ``error`` row. Samples travel to workers in chunks so each worker
+pays for imports and the knowledge base once (``load_knowledge`` is cached per process).
+A worker process that dies (a crash in a native library) costs only the sample that killed
+it: the chunks it took down are re-run one sample at a time on a single worker.
+Outputs are written after the run, each atomically.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from alkseq.errors import AlkseqError, OutputError, UsageError, INTERNAL_ERROR_EXIT
+from alkseq.model import Failure, Report
+from alkseq.samplesheet import SampleRow, output_path, read_samplesheet
+
+MAX_CHUNK = 50
+CHUNKS_PER_WORKER = 8
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """One samplesheet row after processing: a report, or the failure that replaced it."""
+
+    sample: str
+    path: str
+    prior: tuple[str, ...]
+    report: Report | None
+    failure: Failure | None
+    knowledge_version: str
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass
+class BatchResult:
+    """Everything a batch produced, in samplesheet order."""
+
+    samplesheet: str
+    results: list[SampleResult]
+    rows: list[dict] = field(init=False)
+    reports: list[Report] = field(init=False)
+    failures: list[Failure] = field(init=False)
+
+    def __post_init__(self) -> None:
+        from alkseq.report.cohort import row
+
+        self.rows = [row(r) for r in self.results]
+        self.reports = [r.report for r in self.results if r.report is not None]
+        self.failures = [r.failure for r in self.results if r.failure is not None]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every sample succeeded, else ``BatchPartialFailure.exit_code`` (10)."""
+        from alkseq.errors import BatchPartialFailure
+
+        return BatchPartialFailure.exit_code if self.failures else 0
+
+    def to_dicts(self) -> list[dict]:
+        """Each successful report as the JSON writer's dict (schema alkseq-report/1.0)."""
+        return [report.to_dict() for report in self.reports]
+
+    def to_dataframe(self):
+        """The cohort rows as a pandas DataFrame (one row per sample, the CSV's columns)."""
+        import pandas as pd
+
+        from alkseq.report.cohort import COLUMN_NAMES
+
+        return pd.DataFrame(self.rows, columns=list(COLUMN_NAMES))
+
+
+# --------------------------------------------------------------------------- one sample
+
+def run_sample(row: SampleRow, knowledge: str | None, knowledge_version: str) -> SampleResult:
+    """Interpret one samplesheet row; every error becomes a ``Failure`` (never raises)."""
+    try:
+        report = _annotate_row(row, knowledge)
+        return SampleResult(row.sample, row.path, row.prior, report, None, knowledge_version)
+    except AlkseqError as exc:
+        failure = Failure(row.sample, row.path, _one_line(exc.one_line()), exc.exit_code)
+    except Exception as exc:  # a bug or a library surprise: this sample fails, the batch goes on
+        failure = Failure(row.sample, row.path,
+                          _one_line(f"internal error: {type(exc).__name__}: {exc}"),
+                          INTERNAL_ERROR_EXIT)
+    return SampleResult(row.sample, row.path, row.prior, None, failure, knowledge_version)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
+    from alkseq.api import annotate
+    from alkseq.errors import InputError
+    from alkseq.genome.transcript import normalise_build
+    from alkseq.readers import ReadOptions
+
+    options = ReadOptions(build=normalise_build(row.build), bam=row.bam, sample=row.input_sample)
+    if row.bam and not Path(row.bam).is_file():
+        raise InputError("no such BAM/CRAM file", path=row.bam)
+    reports = annotate(row.path, row.prior, histology=row.histology, progression=row.progression,
+                       specimen=row.specimen, knowledge=knowledge, options=options)
+    if len(reports) == 1:
+        report = reports[0]
+    else:
+        wanted = row.input_sample or row.sample
+        matches = [r for r in reports if r.sample == wanted]
+        if not matches:
+            names = ", ".join(r.sample for r in reports[:10]) or "none"
+            raise InputError(f"the file holds {len(reports)} samples and none is named '{wanted}'",
+                             path=row.path, hint=f"samples: {names}; add an input_sample column")
+        report = matches[0]
+    return replace(report, sample=row.sample)
+
+
+def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
+               knowledge_version: str) -> list[SampleResult]:
+    """What a worker runs: a chunk of rows (imports and the knowledge base load once)."""
+    return [run_sample(row, knowledge, knowledge_version) for row in rows]
+
+
+# --------------------------------------------------------------------------- the batch
+
+def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
+          knowledge: str | None = None, output: str | None = None, json_dir: str | None = None,
+          summary: str | None = None, html: str | None = None, html_dir: str | None = None,
+          progress: bool | None = None, dask_processes: bool = True,
+          chunk_size: int | None = None) -> BatchResult:
+    """Run every row of a samplesheet and (optionally) write the cohort outputs.
+
+    ``workers`` > 1 uses local worker processes; ``scheduler`` ("local", "tcp://HOST:PORT",
+    or a ``distributed.Client``) runs on Dask instead (``workers`` then sets the LocalCluster
+    size; ``dask_processes=False`` keeps a LocalCluster's workers as threads).
+    ``progress`` None shows a progress bar only when stderr is a terminal.
+    The result's ``exit_code`` is 0 when every sample succeeded, 10 when some failed.
+    """
+    from alkseq.knowledge import load_knowledge
+
+    sheet = Path(samplesheet)
+    rows = read_samplesheet(sheet)
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be 1 or more, not {workers}")
+    knowledge = str(Path(knowledge).resolve()) if knowledge else None
+    kb = load_knowledge(overlay=knowledge)  # a broken knowledge base stops the batch here
+    inputs = [str(sheet)] + [r.path for r in rows] + [r.bam for r in rows if r.bam]
+    _check_outputs(output, json_dir, summary, html, html_dir, inputs)
+
+    size = chunk_size or _chunk_size(len(rows), workers or 1)
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    with _Progress(len(rows), progress) as bar:
+        if scheduler is not None:
+            results = _run_dask(chunks, scheduler, workers, dask_processes, knowledge, kb.version,
+                                bar.advance)
+        elif workers and workers > 1:
+            _warm_up()
+            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance)
+        else:
+            results = []
+            for chunk in chunks:
+                results.extend(_run_chunk(chunk, knowledge, kb.version))
+                bar.advance(len(chunk))
+    result = BatchResult(str(sheet), results)
+    _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
+    return result
+
+
+def _chunk_size(n: int, workers: int) -> int:
+    if workers <= 1:
+        return max(1, min(MAX_CHUNK, n))
+    return max(1, min(MAX_CHUNK, math.ceil(n / (workers * CHUNKS_PER_WORKER))))
+
+
+def _warm_up() -> None:
+    """Import the readers and engine before forking, so forked workers start warm."""
+    import importlib
+
+    from alkseq.readers import READER_MODULES
+
+    for module in (*READER_MODULES.values(), "alkseq.api", "alkseq.interpret",
+                   "alkseq.genome.transcript", "alkseq.genome.translate"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+
+
+def _fork_context():
+    """'fork' on Linux (workers inherit the loaded knowledge base); the default elsewhere."""
+    import multiprocessing
+
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str | None,
+                   version: str, advance: Callable[[int], None]) -> list[SampleResult]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    done: dict[int, list[SampleResult]] = {}
+    suspects: list[SampleRow] = []
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context())
+    try:
+        futures = {pool.submit(_run_chunk, chunk, knowledge, version): i
+                   for i, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                done[index] = future.result()
+                advance(len(chunks[index]))
+            except BrokenProcessPool:
+                suspects.extend(chunks[index])
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    results = [r for i in range(len(chunks)) if i in done for r in done[i]]
+    if suspects:
+        results.extend(_isolate(suspects, knowledge, version, advance))
+        order = {row.sample: n for n, row in enumerate(r for chunk in chunks for r in chunk)}
+        results.sort(key=lambda r: order[r.sample])
+    return results
+
+
+def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
+             advance: Callable[[int], None]) -> list[SampleResult]:
+    """Re-run rows whose worker died, one at a time on one worker, to find the culprit(s)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    results: list[SampleResult] = []
+    queue = list(rows)
+    while queue:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_fork_context()) as pool:
+            futures = [pool.submit(_run_chunk, [row], knowledge, version) for row in queue]
+            finished = 0
+            for future in futures:  # one worker runs them in order: the first broken is the culprit
+                try:
+                    results.extend(future.result())
+                    advance(1)
+                    finished += 1
+                except BrokenProcessPool:
+                    break
+        if finished < len(queue):
+            culprit = queue[finished]
+            results.append(SampleResult(
+                culprit.sample, culprit.path, culprit.prior, None,
+                Failure(culprit.sample, culprit.path, "the worker process crashed while reading "
+                        "this sample (a native-library crash on a damaged file?)",
+                        INTERNAL_ERROR_EXIT), version))
+            advance(1)
+            queue = queue[finished + 1:]
+        else:
+            queue = []
+    return results
+
+
+def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, processes: bool,
+              knowledge: str | None, version: str,
+              advance: Callable[[int], None]) -> list[SampleResult]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise UsageError("--scheduler needs Dask", hint="pip install 'alkseq[dask]'") from None
+
+    own_client = own_cluster = None
+    if isinstance(scheduler, str):
+        if scheduler == "local":
+            own_cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                       threads_per_worker=1, processes=processes,
+                                       dashboard_address=None)
+            own_client = client = Client(own_cluster)
+        elif scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
+            try:
+                own_client = client = Client(scheduler, timeout="30s")
+            except OSError as exc:
+                raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        else:
+            raise UsageError(f"--scheduler '{scheduler}' is neither 'local' nor tcp://HOST:PORT")
+    else:
+        client = scheduler  # an existing distributed.Client
+    try:
+        futures = client.map(_run_chunk, chunks, knowledge=knowledge, knowledge_version=version,
+                             pure=False)
+        index = {future.key: i for i, future in enumerate(futures)}
+        done: dict[int, list[SampleResult]] = {}
+        retry: list[SampleRow] = []
+        for future in as_completed(futures):
+            i = index[future.key]
+            try:
+                done[i] = future.result()
+                advance(len(chunks[i]))
+            except Exception:  # the worker died (KilledWorker) or could not run the task
+                retry.extend(chunks[i])
+        results = [r for i in range(len(chunks)) if i in done for r in done[i]]
+        for row in retry:  # one at a time, so a crash costs only its own sample
+            future = client.submit(_run_chunk, [row], knowledge, version, pure=False)
+            try:
+                results.extend(future.result())
+            except Exception as exc:
+                results.append(SampleResult(row.sample, row.path, row.prior, None, Failure(
+                    row.sample, row.path, _one_line(f"Dask worker failed on this sample: "
+                                                    f"{type(exc).__name__}: {exc}"),
+                    INTERNAL_ERROR_EXIT), version))
+            advance(1)
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+    if retry:
+        order = {row.sample: n for n, row in enumerate(r for chunk in chunks for r in chunk)}
+        results.sort(key=lambda r: order[r.sample])
+    return results
+
+
+# --------------------------------------------------------------------------- progress
+
+class _Progress:
+    """A rich progress bar on stderr when it is a terminal (and not turned off)."""
+
+    def __init__(self, total: int, enabled: bool | None):
+        self.total = total
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self.enabled = enabled and total > 0
+        self._bar = None
+        self._task = None
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeRemainingColumn)
+
+            self._bar = Progress(TextColumn("alkseq batch"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=Console(stderr=True),
+                                 transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("samples", total=self.total)
+        return self
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=n)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+# --------------------------------------------------------------------------- outputs
+
+def _html_module():
+    try:
+        from alkseq.report import html
+    except ModuleNotFoundError as exc:
+        if exc.name == "alkseq.report.html":
+            raise UsageError("HTML output is not available in this installation "
+                             "(alkseq.report.html is missing)") from None
+        raise
+    return html
+
+
+def _check_outputs(output, json_dir, summary, html, html_dir, inputs) -> None:
+    """Fail before the run, not after it, when an output cannot be written."""
+    existing = {os.path.realpath(p) for p in inputs if p}
+    for path in (output, summary, html):
+        if path and path != "-":
+            if os.path.realpath(path) in existing:
+                raise OutputError("refusing to overwrite an input file", path=str(path))
+            parent = Path(path).parent
+            if not parent.is_dir():
+                raise OutputError("output directory does not exist", path=str(parent))
+            if Path(path).is_dir():
+                raise OutputError("is a directory; give a file name", path=str(path))
+    for directory in (json_dir, html_dir):
+        if directory:
+            target = Path(directory)
+            if target.exists() and not target.is_dir():
+                raise OutputError("exists and is not a directory", path=str(target))
+    if html or html_dir:
+        _html_module()
+
+
+def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, html,
+                   html_dir) -> None:
+    from alkseq.report.cohort import render_csv, render_summary
+    from alkseq.report.output import emit, write_atomic
+
+    if json_dir:
+        from alkseq.report import json_writer
+
+        _per_sample(result, json_dir, ".json", lambda report: json_writer.render([report]), inputs)
+    pages: dict[str, Path] = {}
+    if html_dir:
+        module = _html_module()
+        pages = _per_sample(result, html_dir, ".html",
+                            lambda report: module.render([report], kb=kb), inputs)
+    if html:
+        base = Path(html).resolve().parent
+        links = {sample: Path(os.path.relpath(page, base)).as_posix()
+                 for sample, page in pages.items()}
+        write_atomic(html, _html_module().render_cohort(result.rows, result.reports, kb=kb,
+                                                        sample_links=links or None),
+                     inputs=inputs)
+    if summary:
+        alk_tkis = {d.drug: d.generation for d in kb.alk_tkis()}
+        emit(render_summary(result.results, alk_tkis), summary, inputs=inputs)
+    if output is not None:
+        emit(render_csv(result.rows), output, inputs=inputs)
+
+
+def _per_sample(result: BatchResult, directory: str, suffix: str, render,
+                inputs) -> dict[str, Path]:
+    """One file per successful sample, named from its sanitised name; sample → path."""
+    from alkseq.report.output import write_atomic
+
+    root = Path(directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
+    written = {}
+    for item in result.results:
+        if item.report is not None:
+            target = output_path(root, item.sample, suffix)
+            write_atomic(target, render(item.report), inputs=(inputs[0], item.path))
+            written[item.sample] = target
+    return written

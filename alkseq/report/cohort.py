@@ -1,0 +1,167 @@
+"""Cohort outputs of ``alkseq batch``: one CSV row per sample and a mechanism summary.
+
+Both tables are declared once, as lists of (column, how to get it) below; the CSV goes
+through ``safe_cell`` so no cell runs as a spreadsheet formula. A *result* is anything with
+``sample``, ``path``, ``prior`` (as written in the samplesheet), ``report`` (a ``Report`` or
+None), ``failure`` (a ``Failure`` or None) and ``knowledge_version`` — ``batch.SampleResult``.
+
+The summary counts mechanisms by the last prior ALK TKI, the table translational cohorts
+report (e.g. Gainor 2016 Cancer Discov; Wu 2024 J Transl Med): n, and for each mechanism
+how many samples carry it and what percentage of the group that is. Failed samples are not
+counted (they have no findings); their number is in the batch result.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from alkseq.report.cells import safe_cell
+
+SUFFIX = ".csv"
+TOP_CANDIDATES = 3
+NO_PRIOR_TKI = "no prior ALK TKI"
+ALL_SAMPLES = "all samples"
+
+
+def _key_alterations(report) -> str:
+    return "; ".join(dict.fromkeys(f.alteration.name for f in report.findings if f.role != "other"))
+
+
+def _compounds(report) -> str:
+    return "; ".join(f"{c.key} ({c.phase})" for c in report.compounds)
+
+
+def _candidate(index: int, part: str):
+    def get(result):
+        report = result.report
+        if report is None or len(report.candidates) <= index:
+            return ""
+        candidate = report.candidates[index]
+        return candidate.therapy if part == "therapy" else candidate.evidence_level
+    return get
+
+
+def _ok(get):
+    """A getter that reads the report, empty for failed samples."""
+    return lambda result: "" if result.report is None else get(result.report)
+
+
+# (column, getter over a result) — the one place the cohort CSV's columns are defined
+COLUMNS = (
+    ("sample", lambda r: r.sample),
+    ("status", lambda r: "ok" if r.failure is None else "error"),
+    ("error", lambda r: "" if r.failure is None else r.failure.message),
+    ("path", lambda r: r.path),
+    ("input_format", _ok(lambda rep: rep.input_format)),
+    ("build", _ok(lambda rep: rep.build)),
+    ("prior_therapies", lambda r: ";".join(r.report.context.prior_therapies) if r.report
+     else ";".join(r.prior)),
+    ("key_alterations", _ok(_key_alterations)),
+    ("compounds", _ok(_compounds)),
+    ("mechanism_class", _ok(lambda rep: rep.mechanism_class)),
+    *((name, _candidate(i, part))
+      for i in range(TOP_CANDIDATES)
+      for name, part in ((f"candidate_{i + 1}", "therapy"),
+                         (f"candidate_{i + 1}_evidence", "level"))),
+    ("not_recommended", _ok(lambda rep: "; ".join(n.therapy for n in rep.not_recommended))),
+    ("warnings", _ok(lambda rep: len(rep.warnings))),
+    ("knowledge_version", lambda r: r.knowledge_version),
+)
+COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
+
+
+def row(result) -> dict:
+    """One result → one plain row (values unescaped; the CSV writer makes them safe)."""
+    return {name: get(result) for name, get in COLUMNS}
+
+
+def render_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMN_NAMES)
+    for values in rows:
+        writer.writerow([safe_cell(values.get(name)) for name in COLUMN_NAMES])
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- summary
+
+def _kd_mutations(report) -> set[str]:
+    return {f.alteration.protein_change.short for f in report.findings
+            if f.role == "alk_kinase_domain" and f.alteration.protein_change is not None}
+
+
+def _has_mechanism(report, mechanism: str) -> bool:
+    return any(f.mechanism == mechanism for f in report.findings)
+
+
+def _other_bypass(report) -> bool:
+    return any(f.role == "bypass" and f.mechanism != "met_amplification" for f in report.findings)
+
+
+# (column stem, what it counts, test on a report) — the summary's categories, declared once
+CATEGORIES = (
+    ("alk_kd_mutation", "any ALK kinase-domain mutation", lambda rep: bool(_kd_mutations(rep))),
+    ("g1202r", "ALK G1202R (alone or with other ALK mutations)",
+     lambda rep: "G1202R" in _kd_mutations(rep)),
+    ("alk_compound", "two or more ALK kinase-domain mutations (compound; any phase)",
+     lambda rep: len(_kd_mutations(rep)) >= 2),
+    ("met_amplification", "MET amplification", lambda rep: _has_mechanism(rep, "met_amplification")),
+    ("other_bypass", "a bypass mechanism other than MET amplification", _other_bypass),
+    ("transformation", "histologic transformation",
+     lambda rep: any(f.role == "transformation" for f in rep.findings)),
+    ("mixed", "ALK-dependent and ALK-independent mechanisms together",
+     lambda rep: rep.mechanism_class == "mixed"),
+    ("none_found", "no resistance mechanism found", lambda rep: rep.mechanism_class == "none_found"),
+)
+SUMMARY_COLUMNS = ("last_prior_alk_tki", "n",
+                   *(f"{stem}_{part}" for stem, _, _ in CATEGORIES for part in ("n", "pct")))
+
+
+def last_alk_tki(report, alk_tkis) -> str:
+    """The last ALK TKI in the report's prior therapies (generic name), or NO_PRIOR_TKI."""
+    for drug in reversed(report.context.prior_therapies):
+        if drug in alk_tkis:
+            return drug
+    return NO_PRIOR_TKI
+
+
+def summary_rows(results, alk_tkis: dict[str, str]) -> list[dict]:
+    """Counts and percentages per last prior ALK TKI, then one row for all samples.
+
+    ``alk_tkis`` maps each ALK TKI's generic name to its generation ('1', '2', '3', 'next'),
+    which orders the groups.
+    """
+    reports = [r.report for r in results if r.report is not None]
+    groups: dict[str, list] = {}
+    for report in reports:
+        groups.setdefault(last_alk_tki(report, alk_tkis), []).append(report)
+    generation_order = {"1": 1, "2": 2, "3": 3, "next": 4}
+
+    def order(name: str):
+        if name == NO_PRIOR_TKI:
+            return (0, 0, name)
+        return (1, generation_order.get(alk_tkis.get(name, ""), 9), name)
+
+    out = []
+    for name in sorted(groups, key=order):
+        out.append(_summary_row(name, groups[name]))
+    out.append(_summary_row(ALL_SAMPLES, reports))
+    return out
+
+
+def _summary_row(name: str, reports: list) -> dict:
+    n = len(reports)
+    values: dict = {"last_prior_alk_tki": name, "n": n}
+    for stem, _, test in CATEGORIES:
+        count = sum(1 for report in reports if test(report))
+        values[f"{stem}_n"] = count
+        values[f"{stem}_pct"] = f"{100.0 * count / n:.1f}" if n else ""
+    return values
+
+
+def render_summary(results, alk_tkis: dict[str, str]) -> str:
+    lines = ["\t".join(SUMMARY_COLUMNS)]
+    for values in summary_rows(results, alk_tkis):
+        lines.append("\t".join(safe_cell(values[c]) for c in SUMMARY_COLUMNS))
+    return "\n".join(lines) + "\n"

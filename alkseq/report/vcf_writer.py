@@ -1,0 +1,421 @@
+"""VCF output: the input VCF again, with alkseq's findings as INFO fields and a summary header.
+
+Only a VCF/BCF input can come back as a VCF. Every record alkseq interpreted gets the
+``ALKSEQ_*`` INFO fields below; every other record passes through byte for byte (its text is
+not re-serialised). The header gains one ``##INFO`` line per field, a provenance line
+``##alkseq=<version=…,knowledge=…,command="…">`` and one ``##alkseq_summary=<ID=sample,…>``
+line per sample (mechanism class, top candidates, argued-against therapies, the drug matrix).
+A re-annotated alkseq VCF loses its old ``ALKSEQ_*`` fields and lines first.
+
+Encoding (documented for parsers):
+- every field is ``Number=A``: one value per ALT allele, in ALT order, ``.`` for an allele
+  alkseq did not interpret, so split multi-allelic records stay exact per allele;
+- one allele with several findings (a copy-number segment over two genes) joins them with
+  ``&``, in the same order in every field;
+- ``ALKSEQ_SENS`` is ``drug:class`` pairs joined by ``|`` (class: sensitive, intermediate,
+  resistant, unknown) for that ALK kinase-domain mutation on its own; the whole patient's
+  matrix is in ``##alkseq_summary`` (``Matrix=``);
+- spaces become ``_``; ``%``, ``,``, ``;``, ``=``, ``&``, ``|``, ``:`` inside names are
+  percent-encoded (VCF 4.3 style, ``%2C`` …).
+
+``.vcf.gz``/``.vcf.bgz`` output is BGZF-compressed and tabix-indexed (pysam); other names
+get plain text. Both appear atomically and never over the input.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from alkseq.errors import InputError, OutputError, UsageError
+from alkseq.model import Finding, Report
+
+SUFFIX = ".vcf"
+_ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
+                  "transformation": "transformation"}
+_ENCODE = {"%": "%25", ",": "%2C", ";": "%3B", "=": "%3D", "&": "%26", "|": "%7C", ":": "%3A",
+           "\t": "_", "\r": "_", "\n": "_", " ": "_"}
+
+
+def _encode(value) -> str:
+    if value is None or value == "":
+        return "."
+    return "".join(_ENCODE.get(ch, ch) for ch in str(value))
+
+
+def _encode_value(value) -> str:
+    """A field value: text, or (name, class) pairs written ``name:class|name:class``."""
+    if isinstance(value, list):
+        return "|".join(":".join(_encode(part) for part in pair) for pair in value) or "."
+    return _encode(value)
+
+
+def _mechanism_class(f: Finding) -> str | None:
+    if f.role in _ROLE_TO_CLASS:
+        return _ROLE_TO_CLASS[f.role]
+    return "alk_dependent" if f.role == "alk_other" and f.mechanism else None
+
+
+class _Sensitivity:
+    """Per-mutation drug classes: the report's own matrix when it holds one mutation."""
+
+    def __init__(self, report: Report, knowledge):
+        self.report = report
+        self.knowledge = knowledge
+        self.kd = {f.alteration.protein_change.short for f in report.findings
+                   if f.role == "alk_kinase_domain" and f.alteration.protein_change}
+
+    def __call__(self, f: Finding) -> str | None:
+        if f.role != "alk_kinase_domain" or f.alteration.protein_change is None:
+            return None
+        drugs = [m.drug for m in self.report.matrix]
+        if len(self.kd) == 1:
+            calls = [(m.drug, m.drug_class) for m in self.report.matrix]
+        else:
+            from alkseq.interpret.matrix import cell_call
+
+            kb = self._kb()
+            short = f.alteration.protein_change.short
+            calls = [(drug, cell_call(kb, short, drug).drug_class) for drug in drugs]
+        return calls or None
+
+    def _kb(self):
+        if self.knowledge is None or isinstance(self.knowledge, (str, os.PathLike)):
+            from alkseq.knowledge import load_knowledge
+
+            self.knowledge = load_knowledge(overlay=str(self.knowledge) if self.knowledge else None)
+        return self.knowledge
+
+
+def _compound(report: Report, f: Finding) -> str | None:
+    change = f.alteration.protein_change
+    if f.role != "alk_kinase_domain" or change is None:
+        return None
+    found = [("+".join(c.mutations), c.phase) for c in report.compounds
+             if change.short in c.mutations]
+    return found or None
+
+
+# (INFO id, description, value of one finding: (report, finding, sensitivity) -> text or None)
+FIELDS: tuple[tuple[str, str, Callable], ...] = (
+    ("ALKSEQ_GENE", "Gene alkseq assigned to this ALT allele",
+     lambda r, f, s: f.alteration.gene),
+    ("ALKSEQ_PC", "Protein change, HGVS p. one-letter (ALK on NM_004304.5), e.g. G1202R",
+     lambda r, f, s: f.alteration.protein_change.short if f.alteration.protein_change else None),
+    ("ALKSEQ_HGVSP", "Protein change, HGVS p. three-letter, e.g. p.Gly1202Arg",
+     lambda r, f, s: f.alteration.protein_change.hgvs if f.alteration.protein_change else None),
+    ("ALKSEQ_NAME", "alkseq name of the finding (e.g. ALK_G1202R, EML4-ALK_fusion_v1)",
+     lambda r, f, s: f.alteration.name),
+    ("ALKSEQ_ROLE", "Role: alk_kinase_domain, alk_other, fusion, bypass, transformation, other",
+     lambda r, f, s: f.role),
+    ("ALKSEQ_MECH", "Resistance mechanism class this finding adds: alk_dependent, bypass, "
+                    "transformation ('.' none)",
+     lambda r, f, s: _mechanism_class(f)),
+    ("ALKSEQ_MECHID", "Curated mechanism id (alkseq reference/mechanisms.tsv)",
+     lambda r, f, s: f.mechanism),
+    ("ALKSEQ_SENS", "ALK TKI classes for this kinase-domain mutation alone: drug:class joined "
+                    "by '|' (sensitive, intermediate, resistant, unknown)",
+     lambda r, f, s: s(f)),
+    ("ALKSEQ_COMPOUND", "ALK compound this mutation is part of and its phase "
+                        "(e.g. L1196M+G1202R:cis; '|' between several)",
+     lambda r, f, s: _compound(r, f)),
+)
+
+
+# --------------------------------------------------------------------------- input text
+
+def _input_lines(path: Path) -> Iterator[str]:
+    """The lines of a VCF, VCF.gz or BCF as text without newlines, streamed."""
+    try:
+        with open(path, "rb") as probe:
+            magic = probe.read(2)
+        if magic == b"\x1f\x8b":
+            with gzip.open(path, "rb") as handle:
+                is_bcf = handle.read(3) == b"BCF"
+        else:
+            is_bcf = magic == b"BC"
+        if is_bcf:
+            yield from _bcf_lines(path)
+            return
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            for line in handle:
+                line = line.rstrip("\r\n")
+                if line:
+                    yield line
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the input VCF again to annotate it: {exc}",
+                         path=str(path)) from None
+
+
+def _bcf_lines(path: Path) -> Iterator[str]:
+    import pysam
+
+    with pysam.VariantFile(str(path)) as vcf:
+        yield from str(vcf.header).rstrip("\n").split("\n")
+        for record in vcf:
+            yield str(record).rstrip("\n")
+
+
+# --------------------------------------------------------------------------- matching
+
+def _trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """Minimal representation: strip the shared suffix, then the shared prefix."""
+    while len(ref) > 1 and len(alt) > 1 and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    return pos, ref.upper(), alt.upper()
+
+
+def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
+    """Which ALT of the record this finding came from."""
+    g = f.alteration.genomic
+    if g is not None:
+        for alt in alts:
+            if g.pos == pos and g.alt.upper() == alt.upper():
+                return alt
+        wanted = _trim(g.pos, g.ref, g.alt)
+        for alt in alts:
+            if _trim(pos, ref, alt) == wanted:
+                return alt
+        for alt in alts:  # left-aligned indels: same inserted/deleted length and bases
+            a, b = _trim(pos, ref, alt), wanted
+            if len(a[1]) - len(a[2]) == len(b[1]) - len(b[2]) and \
+                    sorted(a[1] + a[2]) == sorted(b[1] + b[2]):
+                return alt
+    return alts[0] if len(alts) == 1 else None
+
+
+_MERGED = re.compile(r"(\d+) ([ACGTNacgtn]+)>([ACGTNacgtn]+)")
+
+
+def _annotations(reports: list[Report], knowledge) -> dict[tuple, list[dict[str, str]]]:
+    """(chrom, pos, REF, ALT) → the field values of each finding read from that allele."""
+    table: dict[tuple, list[dict[str, str]]] = {}
+    for report in reports:
+        sensitivity = _Sensitivity(report, knowledge)
+        for f in report.findings:
+            origin = f.alteration.origin
+            if origin.reader != "vcf" or not origin.text:
+                continue
+            parts = origin.text.split("\t")
+            if len(parts) < 5:
+                continue
+            chrom, pos, ref, alts = parts[0], int(parts[1]), parts[3].upper(), parts[4].split(",")
+            values = {name: _encode_value(get(report, f, sensitivity)) for name, _, get in FIELDS}
+            keys = []
+            alt = _allele(f, pos, ref, alts)
+            if alt is not None:
+                keys.append((chrom, pos, ref, alt.upper()))
+            for note in f.alteration.notes:  # one change merged from several records in a codon
+                if note.startswith("merged from"):
+                    keys.extend((chrom, int(p), r.upper(), a.upper())
+                                for p, r, a in _MERGED.findall(note.split("(", 1)[-1]))
+            for key in dict.fromkeys(keys):
+                table.setdefault(key, []).append(values)
+    return table
+
+
+# --------------------------------------------------------------------------- header
+
+def _quote(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _header_id(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", str(text)) or "sample"
+
+
+def _summary_line(report: Report) -> str:
+    candidates = "|".join(f"{c.rank}:{c.therapy} [{c.evidence_level}]"
+                          + (f" ({c.reading} reading)" if c.reading else "")
+                          for c in report.candidates[:5])
+    against = "|".join(n.therapy for n in report.not_recommended)
+    matrix = "|".join(f"{m.drug}:{m.drug_class}" for m in report.matrix)
+    keys = "|".join(f.alteration.name for f in report.findings if f.role != "other")
+    fields = [("ID", _header_id(report.sample)), ("Sample", _quote(report.sample)),
+              ("MechanismClass", report.mechanism_class), ("KeyAlterations", _quote(keys)),
+              ("Candidates", _quote(candidates)), ("NotRecommended", _quote(against)),
+              ("Matrix", _quote(matrix)),
+              ("PriorTherapies", _quote(";".join(report.context.prior_therapies))),
+              ("Warnings", str(len(report.warnings))),
+              ("Description", _quote("alkseq findings for this sample; research use only"))]
+    return "##alkseq_summary=<" + ",".join(f"{k}={v}" for k, v in fields) + ">"
+
+
+def _new_header(header: list[str], reports: list[Report], command: str | None) -> list[str]:
+    from alkseq import __version__
+
+    if not header or not header[-1].startswith("#CHROM"):
+        raise InputError("the input VCF has no #CHROM header line")
+    kept = [line for line in header[:-1]
+            if not line.startswith(("##alkseq=", "##alkseq_summary=", "##INFO=<ID=ALKSEQ_"))]
+    knowledge = reports[0].knowledge_version if reports else "unknown"
+    added = [f'##INFO=<ID={name},Number=A,Type=String,Description="{description}">'
+             for name, description, _ in FIELDS]
+    added.append(f"##alkseq=<version={__version__},knowledge={knowledge},"
+                 f"command={_quote(command or 'alkseq')}>")
+    added.extend(_summary_line(r) for r in reports)
+    return kept + added + [header[-1]]
+
+
+# --------------------------------------------------------------------------- records
+
+def _annotate_record(line: str, table: dict) -> str:
+    parts = line.split("\t", 8)
+    if len(parts) < 8:
+        return line
+    info_old = parts[7]
+    had_alkseq = "ALKSEQ_" in info_old
+    try:
+        pos = int(parts[1])
+    except ValueError:
+        return line
+    ref, alts = parts[3].upper(), parts[4].split(",")
+    per_allele = [table.get((parts[0], pos, ref, alt.upper()), []) for alt in alts]
+    if not any(per_allele) and not had_alkseq:
+        return line  # not interpreted: byte for byte as read
+    info = [item for item in info_old.split(";") if item and item != "."
+            and not item.startswith("ALKSEQ_")]
+    if any(per_allele):
+        for name, _, _ in FIELDS:
+            values = ["&".join(v[name] for v in entries) if entries else "." for entries in per_allele]
+            if any(v.strip(".&") for v in values):
+                info.append(f"{name}={','.join(values)}")
+    parts[7] = ";".join(info) or "."
+    return "\t".join(parts)
+
+
+def _check_vcf_input(reports: list[Report], input_path) -> Path:
+    path = input_path or (reports[0].input_path if reports else None)
+    if not path:
+        raise UsageError("--format vcf needs the input VCF", hint="annotate a VCF/BCF file")
+    formats = {r.input_format for r in reports}
+    if formats - {"vcf"} or not reports:
+        raise UsageError(f"--format vcf writes a VCF input back with alkseq's findings; {path} was "
+                         f"read as {', '.join(sorted(f or '?' for f in formats)) or 'nothing'}",
+                         hint="use --format text, json or tsv for this input")
+    return Path(path)
+
+
+def annotated_lines(reports: list[Report], *, input_path=None, command: str | None = None,
+                    knowledge=None) -> Iterator[str]:
+    """The input VCF line by line (no newlines) with alkseq's header lines and INFO fields."""
+    path = _check_vcf_input(reports, input_path)
+    table = _annotations(reports, knowledge)
+    header: list[str] = []
+    in_header = True
+    for line in _input_lines(path):
+        if in_header:
+            if line.startswith("#"):
+                header.append(line)
+                if line.startswith("#CHROM"):
+                    yield from _new_header(header, reports, command)
+                    in_header = False
+                continue
+            raise InputError("the input VCF has no #CHROM header line", path=str(path))
+        yield _annotate_record(line, table)
+    if in_header:
+        raise InputError("the input VCF has no #CHROM header line", path=str(path))
+
+
+def render(reports: list[Report], *, input_path=None, command: str | None = None,
+           knowledge=None, **_options) -> str:
+    """The input VCF as text with alkseq's INFO fields and header lines added."""
+    return "".join(line + "\n" for line in annotated_lines(
+        reports, input_path=input_path, command=command, knowledge=knowledge))
+
+
+def write(reports: list[Report], output, *, input_path, inputs=(), command: str | None = None,
+          knowledge=None) -> None:
+    """To stdout (plain text), a ``.vcf`` (atomically) or a ``.vcf.gz`` (BGZF + tabix index).
+
+    The input is streamed: a whole-genome VCF is never held in memory.
+    """
+    lines = annotated_lines(reports, input_path=input_path, command=command, knowledge=knowledge)
+    if not output or output == "-":
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    if target.name.endswith((".bcf", ".bcf.gz")):
+        raise UsageError("VCF output is written as .vcf or .vcf.gz, not BCF",
+                         hint="convert with `bcftools view -Ob` if you need BCF")
+    _refuse_inputs(target, (input_path, *inputs))
+    _write_atomic_lines(lines, target, compressed=target.name.endswith((".gz", ".bgz")))
+
+
+def _refuse_inputs(target: Path, inputs) -> None:
+    for given in inputs:
+        if not given:
+            continue
+        for candidate in (target, Path(str(target) + ".tbi")):
+            if Path(given).exists() and candidate.exists() and os.path.samefile(given, candidate):
+                raise OutputError("refusing to overwrite an input file", path=str(candidate))
+
+
+def _write_atomic_lines(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
+    """Stream into a temporary file beside the target (BGZF + .tbi when compressed), then
+    rename into place: readers see the old file or the whole new one."""
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise OutputError("output directory does not exist", path=str(directory))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + (".vcf.gz" if compressed else ""),
+                               dir=directory)
+    index = tmp + ".tbi"
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a VCF is shared like any file
+        if compressed:
+            from pysam.libcbgzf import BGZFile
+
+            os.close(fd)
+            with BGZFile(tmp, "wb") as handle:
+                for chunk in _chunks(lines):
+                    handle.write(chunk.encode("utf-8"))
+            _tabix(tmp, index, target)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                for chunk in _chunks(lines):
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        if compressed:
+            os.replace(index, str(target) + ".tbi")
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path=str(target)) from None
+    finally:
+        for leftover in (tmp, index):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+
+
+def _chunks(lines: Iterator[str], size: int = 4096) -> Iterator[str]:
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= size:
+            yield "\n".join(batch) + "\n"
+            batch = []
+    if batch:
+        yield "\n".join(batch) + "\n"
+
+
+def _tabix(path: str, index: str, target: Path) -> None:
+    import pysam
+
+    try:
+        pysam.tabix_index(path, preset="vcf", force=True, index=index)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot index the output with tabix: {exc}", path=str(target),
+                          hint="is the input sorted by position? (bcftools sort)") from None

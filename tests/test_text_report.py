@@ -1,0 +1,134 @@
+"""Text output: plain in pipes and files (byte-identical to the examples), rich on a terminal."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from alkseq.api import annotate
+from alkseq.report import text
+from conftest import ROOT, run_cli
+
+CASES = yaml.safe_load((ROOT / "examples" / "cases.yaml").read_text())
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+RESENS = ROOT / "examples" / "resensitisation_c1156y_l1198f" / "panel.tsv"
+
+
+def _resens():
+    return annotate(RESENS, ["crizotinib", "ceritinib", "lorlatinib"], progression="systemic")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_piped_text_is_the_example_report_byte_for_byte(case):
+    result = run_cli("annotate", case["input"], *case["args"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    expected = (ROOT / "examples" / "expected" / case["name"] / "report.txt").read_text()
+    assert result.stdout == expected
+    assert "\x1b[" not in result.stdout
+
+
+def test_render_is_plain_unless_asked():
+    reports = _resens()
+    plain = text.render(reports)
+    assert text.render(reports, color=False) == plain
+    assert "\x1b" not in plain
+    assert plain.startswith("alkseq ") and "Candidates (ranked):" in plain
+
+
+def test_colour_rendering_has_tables_and_the_whole_report():
+    reports = _resens()
+    report = reports[0]
+    coloured = text.render(reports, color=True, width=110)
+    assert ANSI.search(coloured)
+    shown = ANSI.sub("", coloured)
+    # summary tables first: findings, then candidates with rank, therapy, level, category
+    assert shown.index("Findings") < shown.index("Candidates (ranked)") < shown.index("Why")
+    for c in report.candidates:
+        row = next(line for line in shown.splitlines()
+                   if re.match(rf"\s*{c.rank}\s+{re.escape(c.therapy[:20])}", line))
+        assert c.evidence_level in row and c.category.replace("_", " ") in row
+    assert "only if cis" in shown                       # the reading a candidate needs
+    for f in report.findings:
+        assert f.alteration.name in shown
+    # then the rest of the report, as in the plain text
+    for heading in ("Argued against:", "Sensitivity of the ALK mutations found",
+                    "Advice:", "Warnings:"):
+        assert heading in shown
+    assert text.RESEARCH_USE.split(":")[0] in shown
+    # lines fit the width asked for
+    assert max(len(line) for line in shown.splitlines()) <= 110
+
+
+def test_input_strings_are_never_rich_markup(tmp_path):
+    panel = tmp_path / "markup.tsv"
+    name = "[bold red]PT[/] [link=https://example.org]x[/link]"
+    panel.write_text(f"sample\tgene\talteration\tvaf\n{name}\tALK\tG1202R\t0.3\n")
+    coloured = ANSI.sub("", text.render(annotate(panel, ["alectinib"]), color=True))
+    assert name in coloured
+    assert "\x1b]8;" not in coloured                     # no hyperlink escape was made
+
+
+def test_print_rich_to_a_file_is_uncoloured_and_complete():
+    buffer = io.StringIO()
+    text.print_rich(_resens(), file=buffer)
+    out = buffer.getvalue()
+    assert "\x1b[" not in out                            # not a terminal: no colour codes
+    assert "Candidates (ranked)" in out and "Crizotinib" in out
+
+
+def test_print_rich_on_a_real_terminal():
+    """A pseudo-terminal, as a user's shell gives: colour codes appear."""
+    pty = pytest.importorskip("pty")
+    code = ("from alkseq.api import annotate; from alkseq.report.text import print_rich; "
+            f"print_rich(annotate({str(RESENS)!r}, ['crizotinib', 'ceritinib', 'lorlatinib']))")
+    out = _run_in_pty(pty, [sys.executable, "-c", code])
+    assert ANSI.search(out) and "Crizotinib" in ANSI.sub("", out)
+
+
+def test_cli_on_a_terminal_prints_the_rich_report():
+    """Once cli.py calls print_rich for a TTY (see the HTML/rich issue), this checks it."""
+    pty = pytest.importorskip("pty")
+    out = _run_in_pty(pty, [sys.executable, "-m", "alkseq", "annotate", str(RESENS),
+                            "--prior", "crizotinib", "--prior", "ceritinib",
+                            "--prior", "lorlatinib"])
+    if not ANSI.search(out):
+        pytest.skip("alkseq annotate does not call text.print_rich on a terminal yet")
+    shown = ANSI.sub("", out)
+    assert "Candidates (ranked)" in shown and "Why (candidates in detail)" in shown
+
+
+def _run_in_pty(pty, argv) -> str:
+    main, child = pty.openpty()
+    env = {**os.environ, "COLUMNS": "110", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(argv, stdout=child, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            cwd=ROOT, env=env)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:          # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(main)
+    assert proc.returncode == 0, proc.stderr.read().decode()
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_control_characters_from_inputs_are_escaped():
+    """Readers refuse most control characters; the writer still never sends one raw."""
+    from dataclasses import replace
+
+    reports = [replace(_resens()[0], sample="S\x1b[31mRED\x07\r")]
+    for rendered in (text.render(reports), ANSI.sub("", text.render(reports, color=True))):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", rendered)
+        assert "S\\x1b[31mRED\\x07\\x0d" in rendered
