@@ -58,9 +58,6 @@ def reader_module(name: str) -> ModuleType:
     return importlib.import_module(READER_MODULES[name])
 
 
-_UNSUPPORTED_COMPRESSION = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
-
-
 def _head(path: Path, size: int = 65536) -> bytes:
     """First bytes of a file, decompressed when gzip/BGZF so sniffers see text."""
     import zlib
@@ -72,10 +69,9 @@ def _head(path: Path, size: int = 65536) -> bytes:
         raise InputError("is a directory, not an input file", path=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror or exc}", path=str(path)) from None
-    for magic, name in _UNSUPPORTED_COMPRESSION:
-        if raw.startswith(magic):
-            raise InputError(f"compressed with {name}: not supported, decompress it", path=str(path),
-                             hint="alkseq reads plain text, gzip/bgzip and BCF")
+    from alkseq.readers._text import refuse_unsupported_compression
+
+    refuse_unsupported_compression(raw, path, "alkseq reads plain text, gzip/bgzip and BCF")
     if raw[:2] == b"\x1f\x8b":
         try:
             return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)

@@ -32,6 +32,18 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+UNSUPPORTED_COMPRESSION = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
+                           (b"\x28\xb5\x2f\xfd", "zstd"), (b"PK\x03\x04", "zip"))
+
+
+def refuse_unsupported_compression(magic: bytes, path: Path | str, hint: str) -> None:
+    """One-line error for compressions alkseq does not read (bzip2, xz, zstd, zip)."""
+    for prefix, name in UNSUPPORTED_COMPRESSION:
+        if magic.startswith(prefix):
+            raise InputError(f"compressed with {name}: not supported, decompress it",
+                             path=str(path), hint=hint)
+
+
 def text_lines(path: Path, *, limits: tuple[int, int, int] | None = None
                ) -> Iterator[tuple[int, str]]:
     """Yield ``(line number, line without its newline)`` for every line of ``path``."""

@@ -163,8 +163,6 @@ class _Header:
 # --------------------------------------------------------------------------- containers
 
 _EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-_UNSUPPORTED = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"),
-                (b"PK\x03\x04", "zip"))
 _CHUNK = 1 << 22             # bytes of text handled at a time when streaming (constant memory)
 _NUMPY_MIN_BYTES = 16 << 20  # below this the prefilter is a plain Python loop (no numpy import)
 
@@ -176,10 +174,9 @@ def _container(path: Path) -> str:
             magic = handle.read(18)
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror or exc}", path=str(path)) from None
-    for prefix, name in _UNSUPPORTED:
-        if magic.startswith(prefix):
-            raise InputError(f"compressed with {name}: not supported, decompress it", path=str(path),
-                             hint="alkseq reads plain VCF, bgzip/gzip VCF and BCF")
+    from alkseq.readers._text import refuse_unsupported_compression
+
+    refuse_unsupported_compression(magic, path, "alkseq reads plain VCF, bgzip/gzip VCF and BCF")
     if magic[:3] == b"BCF":
         return "bcf"
     if magic[:2] == b"\x1f\x8b":
