@@ -177,3 +177,11 @@ def test_trim_and_left_align():
     pos = start + run + 2
     left = left_align("2", pos, window[run + 1: run + 3], window[run + 1], seq)
     assert left[0] <= start + run + 2 and left[1] == window[run]
+
+
+def test_alt_equal_to_ref_inside_the_alk_window_is_not_a_crash(tmp_path):
+    """Regression: a `C>C` record in the shipped window made left_align index an empty allele."""
+    from alkseq.genome.transcript import ShippedSequence
+    from alkseq.genome.translate import left_align
+
+    assert left_align("chr2", 29220747, "C", "C", ShippedSequence("GRCh38")) == (29220747, "", "")

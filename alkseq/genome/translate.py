@@ -50,7 +50,7 @@ def left_align(chrom: str, pos: int, ref: str, alt: str, sequence: SequenceSourc
                limit: int = 500) -> tuple[int, str, str]:
     """Minimal alleles shifted to their leftmost equivalent position (indels only, when bases are known)."""
     pos, ref, alt = trim_alleles(pos, ref, alt)
-    if sequence is None or (ref and alt):
+    if sequence is None or (ref and alt) or not (ref or alt):  # substitution, or ALT == REF
         return pos, ref, alt
     indel = ref or alt
     for _ in range(limit):

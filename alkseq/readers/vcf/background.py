@@ -1,0 +1,141 @@
+"""Background records: plain small variants in known genes that cannot become a finding, counted on
+the raw line instead of being parsed and interpreted (most in-gene records of a genome or exome).
+
+A record is counted here only where the full path provably ends in a counter (``filtered``,
+``not_in_tumour``, ``noncoding`` or the "not shipped hotspots" warning): the build is known before
+reading, no ``--fasta``, no VEP ``CSQ`` / snpEff ``ANN`` layout in the header, no ``SVTYPE``/``END``
+in INFO, no symbolic or breakend ALT, no shipped hotspot within reach, no shipped ALK sequence
+within reach (so left-alignment and the REF check have nothing to act on), and, in ALK, no CDS base
+within reach. Its VAF must come from ``FORMAT/AF`` with nothing ``_allele_stats`` tries first.
+Anything else is parsed and interpreted as before, so findings, warnings and counts are unchanged.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+
+from alkseq.readers.vcf.header import _Header, _TextHeader
+from alkseq.readers.vcf.records import _FORMAT_KEY_SET, _number, _typed
+
+_BASES = re.compile(r"[ACGTNacgtn]+")
+_REACH = 600   # bp; more than left-alignment's 500-base limit plus allele trimming
+_BEFORE_AF = frozenset({"FAO", "FREQ", "TIR", "TAR", "AU", "CU", "GU", "TU"})  # VAF sources tried before AF
+_DEPTH_KEYS = ("FDP", "DP", "DPT", "AD")   # read before FORMAT/AF returns: Integer only, so nothing overflows
+_NO_PLAN = -1
+
+
+class _Background:
+    """Counts for the records it took; ``interpret._Context.interpret`` adds them to its own."""
+
+    def __init__(self, build: str, header: _Header, text_header: _TextHeader, sample_index: int,
+                 include_filtered: bool):
+        from alkseq.genome.transcript import ShippedSequence, gene_spans, hotspots, load_transcript
+
+        self.build = build
+        self.format_ids = header.format_ids
+        self.format_types = text_header.format
+        self.sample_index = sample_index
+        self.include_filtered = include_filtered
+        self.records = 0
+        self.counts = {"filtered": 0, "not_in_tumour": 0, "noncoding": 0}
+        self.bypass: dict[str, int] = {}
+        positions: dict[str, list[int]] = {}
+        for chrom, pos, _ref, _alt in hotspots(build):
+            positions.setdefault(chrom, []).append(pos)
+        self.hotspots = {chrom: sorted(p) for chrom, p in positions.items()}
+        self.shipped = [(start, end) for start, end, _seq in ShippedSequence(build).segments]   # chr2 only
+        self.alk = load_transcript("ALK", build)
+        self._plans: dict[str, int] = {}
+        self.genes: dict[str, list[tuple[int, int, str]]] = {}      # genes_at, per contig, in its order
+        for span in gene_spans(build):
+            self.genes.setdefault(span.chrom, []).append((span.start, span.end, span.gene))
+
+    @classmethod
+    def for_file(cls, build: str | None, header: _Header, text_header: _TextHeader, sample_index: int | None,
+                 options) -> "_Background | None":
+        """None when no record of this file could be taken (build unknown, FASTA, annotations, no sample)."""
+        if build is None or options.fasta or header.csq_fields or header.ann_fields or sample_index is None:
+            return None
+        return cls(build, header, text_header, sample_index, options.include_filtered)
+
+    def candidate(self, line: str) -> tuple | None:
+        """(fields, chrom, pos, end, genes) of a line this module may take, else None (parse it)."""
+        from alkseq.genome.transcript import plain_chrom
+
+        fields = line.rstrip("\r").split("\t")
+        if len(fields) <= 9 + self.sample_index:
+            return None
+        chrom, pos_text, _ident, ref, alt_text, _qual, _filters, info = fields[:8]
+        if not chrom or not (pos_text.isascii() and pos_text.isdigit()) or "END" in info or "SVTYPE" in info \
+                or "<" in alt_text or "[" in alt_text or "]" in alt_text:
+            return None
+        pos = int(pos_text)
+        end = pos + len(ref) - 1
+        plain = plain_chrom(chrom)
+        near = self.hotspots.get(plain)
+        if near:
+            at = bisect.bisect_left(near, pos - 1)
+            if at < len(near) and near[at] <= end + 1:
+                return None
+        if plain == "2" and any(start - _REACH <= end and pos <= stop + _REACH for start, stop in self.shipped):
+            return None
+        genes = [gene for start, stop, gene in self.genes.get(plain, ()) if start <= end and pos <= stop]
+        if "ALK" in genes and (self.alk is None or self.alk.overlaps_cds(pos - _REACH, end + _REACH)):
+            return None
+        return fields, chrom, pos, end, genes
+
+    def take(self, candidate: tuple) -> bool:
+        """Count an overlapping candidate as the full path would; False when its VAF needs the full parse."""
+        fields, _chrom, _pos, _end, genes = candidate
+        if not genes:
+            self.records += 1
+            return True
+        if fields[6] not in ("PASS", ".", "") and not self.include_filtered:
+            self.records += 1
+            self.counts["filtered"] += 1
+            return True
+        ref_ok = _BASES.fullmatch(fields[3].upper()) is not None
+        alts = [] if fields[4] in (".", "") else fields[4].split(",")
+        zero_vaf: list[bool] = []
+        for index, alt in enumerate(alts):
+            if alt in ("*", ".", "<NON_REF>", "<*>") or not ref_ok or not _BASES.fullmatch(alt):
+                continue
+            vaf = self._vaf(fields, index)
+            if vaf is None:
+                return False
+            zero_vaf.append(vaf == 0)
+        self.records += 1
+        for zero in zero_vaf:
+            if zero:
+                self.counts["not_in_tumour"] += 1
+            elif "ALK" in genes:
+                self.counts["noncoding"] += 1
+            else:
+                for gene in genes:
+                    self.bypass[gene] = self.bypass.get(gene, 0) + 1
+        return True
+
+    def _vaf(self, fields: list[str], index: int) -> float | None:
+        """FORMAT/AF of this allele as ``_allele_stats`` would return it, or None when it would look elsewhere."""
+        af_at = self._plans.get(fields[8])
+        if af_at is None:
+            af_at = self._plans[fields[8]] = self._plan(fields[8])
+        if af_at == _NO_PLAN:
+            return None
+        values = fields[9 + self.sample_index].split(":")
+        raw = values[af_at] if af_at < len(values) else "."
+        fractions = _typed(raw.split(","), "Float")
+        value = fractions[index] if len(fractions) > index else None
+        return None if value is None else _number(value)
+
+    def _plan(self, format_text: str) -> int:
+        """Column of AF in this FORMAT layout when FORMAT/AF decides the VAF, else ``_NO_PLAN``."""
+        keys = format_text.split(":")
+        present = {k for k in keys if k in _FORMAT_KEY_SET and k in self.format_ids}
+        if "AF" not in present or present & _BEFORE_AF:
+            return _NO_PLAN
+        kind = self.format_types.get("AF", (".", "String"))[1]
+        if kind != "Float" or any(self.format_types.get(k, (".", "String"))[1] != "Integer"
+                                  for k in _DEPTH_KEYS if k in present):
+            return _NO_PLAN
+        return keys.index("AF")

@@ -1,0 +1,109 @@
+"""Records overlapping known genes from a text VCF: by tabix query when indexed, else streamed
+through the byte prefilter. Only survivors are parsed (or counted on the raw line, ``background``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alkseq.errors import InputError, InputTooLargeError
+from alkseq.readers.vcf.background import _Background
+from alkseq.readers.vcf.header import _decode, _Header, _TextHeader
+from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _Prefilter, _spans_by_chrom
+from alkseq.readers.vcf.records import _Call, _parse_record
+
+
+def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int, text_header: _TextHeader,
+                header: _Header, sample_index: int | None, builds: tuple[str, ...], *, numpy_min_bytes: int,
+                max_line_bytes: int, background: _Background | None = None) -> tuple[list[_Call], str]:
+    """Records overlapping known genes from a text VCF: tabix query when indexed, else a byte prefilter
+    over the stream (constant memory) that hands only candidate lines to the parser. Lines ``background``
+    takes are counted there instead of parsed."""
+    spans = _spans_by_chrom(builds)
+    index = _find_index(path) if container == "bgzf" else None
+    if index:
+        return _tabix_calls(path, index, spans, text_header, header, sample_index, background), "indexed"
+    prefilter = _Prefilter(spans)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    big = size * (4 if container != "plain" else 1) >= numpy_min_bytes
+    calls: list[_Call] = []
+    record = 0
+    line_number = first_line + 1       # of the first byte in ``pending``
+    pending = body
+
+    def handle(data: bytes, first: int):
+        nonlocal record
+        for number, raw in prefilter.lines(data, first, big):
+            record += 1
+            text = _decode(raw, path, number)
+            candidate = background.candidate(text) if background is not None else None
+            if candidate is not None:
+                ranges = spans.get(candidate[1])
+                if ranges is None or not _overlaps(ranges, candidate[2], candidate[3]):
+                    continue           # outside every gene: the parsed record would be dropped too
+                if background.take(candidate):
+                    continue
+            call = _parse_record(text, text_header, header, sample_index, number, record, path)
+            ranges = spans.get(call.chrom)
+            if ranges is not None and _overlaps(ranges, call.pos, call.end):
+                calls.append(call)
+
+    for chunk in chunks:
+        pending += chunk
+        cut = pending.rfind(b"\n")
+        if cut < 0:
+            if len(pending) > max_line_bytes:
+                raise InputTooLargeError("a record line is longer than 64 MB (the limit for one VCF line)",
+                                         path=str(path), line=line_number)
+            continue
+        whole, pending = pending[:cut], pending[cut + 1:]
+        handle(whole, line_number)
+        line_number += prefilter.line_count
+    if pending.strip(b"\r\n"):
+        handle(pending, line_number)
+    return calls, "streamed"
+
+
+def _tabix_calls(path: Path, index: str, spans: dict[str, list[tuple[int, int]]], text_header: _TextHeader,
+                 header: _Header, sample_index: int | None, background: _Background | None = None) -> list[_Call]:
+    """Query each merged gene interval once through the tabix/CSI index (pysam, raw lines)."""
+    import pysam
+
+    pysam.set_verbosity(0)
+    try:
+        tabix = pysam.TabixFile(str(path), index=index, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot open with its index: {exc}", path=str(path),
+                         hint="re-index with tabix -p vcf, or delete the stale index") from None
+    calls: list[_Call] = []
+    record = 0
+    try:
+        contigs = set(tabix.contigs)
+        for chrom, ranges in _merged(spans).items():
+            if chrom not in contigs:
+                continue
+            for number, (start, end) in enumerate(ranges):
+                try:
+                    lines = list(tabix.fetch(chrom, start - 1, end))
+                except UnicodeDecodeError:
+                    raise InputError(f"not UTF-8 text in {chrom}:{start}-{end}", path=str(path)) from None
+                except (ValueError, OSError) as exc:
+                    raise InputError(f"cannot query {chrom}:{start}-{end}: {exc}", path=str(path)) from None
+                for text in lines:
+                    record += 1
+                    candidate = background.candidate(text) if background is not None else None
+                    if candidate is not None:
+                        if number and _overlaps(ranges[:number], candidate[2], candidate[3]):
+                            continue
+                        if not _overlaps(spans[chrom], candidate[2], candidate[3]) or background.take(candidate):
+                            continue
+                    call = _parse_record(text, text_header, header, sample_index, None, record, path)
+                    if number and _overlaps(ranges[:number], call.pos, call.end):
+                        continue           # already returned by an earlier interval on this contig
+                    if _overlaps(spans[chrom], call.pos, call.end):
+                        calls.append(call)
+    finally:
+        tabix.close()
+    calls.sort(key=lambda c: (c.chrom, c.pos))
+    return calls

@@ -1,0 +1,188 @@
+"""Containers: which compression a file uses (by magic bytes), and its text as a stream of chunks
+(plain, multi-member gzip, BGZF inflated in worker threads) with constant memory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alkseq.errors import InputError
+
+_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_CHUNK = 1 << 22             # bytes of text handled at a time when streaming (constant memory)
+
+
+def _container(path: Path) -> str:
+    """'bgzf', 'gzip', 'bcf' (BGZF or raw) or 'plain', by magic bytes; other compressions are refused."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(18)
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror or exc}", path=str(path)) from None
+    from alkseq.readers._text import refuse_unsupported_compression
+
+    refuse_unsupported_compression(magic, path, "alkseq reads plain VCF, bgzip/gzip VCF and BCF")
+    if magic[:3] == b"BCF":
+        return "bcf"
+    if magic[:2] == b"\x1f\x8b":
+        if _head_is_bcf(path):
+            return "bcf"
+        return "bgzf" if magic[3:4] == b"\x04" and magic[12:14] == b"BC" else "gzip"
+    return "plain"
+
+
+def _check_bgzf_eof(path: Path) -> None:
+    """A BGZF file must end with the 28-byte EOF block; without it the file was truncated."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(18)
+            if head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
+                return  # plain gzip or not compressed: nothing to check
+            handle.seek(0, 2)
+            if handle.tell() < 28:
+                raise InputError("truncated BGZF file (shorter than one block)", path=str(path))
+            handle.seek(-28, 2)
+            tail = handle.read(28)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    if tail != _EOF_BLOCK:
+        raise InputError("truncated BGZF file (no end-of-file block)", path=str(path),
+                         hint="the file was cut short; re-copy or re-run bgzip")
+
+
+def _head_is_bcf(path: Path) -> bool:
+    import zlib
+
+    with open(path, "rb") as handle:
+        raw = handle.read(4096)
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw)[:3] == b"BCF"
+    except zlib.error:
+        return False
+
+
+def _plain_chunks(path: Path):
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(_CHUNK)
+            if not data:
+                return
+            yield data
+
+
+def _gzip_chunks(path: Path):
+    """Plain (multi-member) gzip, streamed with constant memory (output capped per step)."""
+    import zlib
+
+    def fail(exc):
+        return InputError(f"corrupt gzip data: {exc}", path=str(path))
+
+    with open(path, "rb") as handle:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        started = False
+        raw = b""
+        while True:
+            if not raw:
+                raw = handle.read(1 << 20)
+                if not raw:
+                    break
+            started = True
+            try:
+                data = inflater.decompress(raw, _CHUNK)
+                if data:
+                    yield data
+                while inflater.unconsumed_tail:
+                    data = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+                    if data:
+                        yield data
+            except zlib.error as exc:
+                raise fail(exc) from None
+            raw = b""
+            if inflater.eof:
+                rest = inflater.unused_data
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                started = False
+                if rest[:2] == b"\x1f\x8b":
+                    raw = rest          # the next gzip member
+                elif rest.strip(b"\0"):
+                    raise InputError("data after the end of the gzip stream", path=str(path))
+        if started and not inflater.eof:
+            raise InputError("truncated gzip file (unexpected end of data)", path=str(path),
+                             hint="the file was cut short; re-copy it")
+
+
+def _bgzf_chunks(path: Path, threads: int = 2):
+    """BGZF blocks inflated in worker threads (zlib releases the GIL), in order, a few MB at a time."""
+    import struct
+    import zlib
+    from collections import deque
+
+    def inflate(blocks: list[bytes]) -> bytes:
+        out = []
+        for block in blocks:
+            out.append(zlib.decompress(block, -15))
+        return b"".join(out)
+
+    def groups(handle):
+        buffer = b""
+        size = 1 << 16                 # the first group is small: it holds the header
+        while True:
+            raw = handle.read(size)
+            size = 1 << 20
+            buffer += raw
+            blocks, offset = [], 0
+            while len(buffer) - offset >= 18:
+                if buffer[offset:offset + 4] != b"\x1f\x8b\x08\x04":
+                    raise InputError("corrupt BGZF block", path=str(path),
+                                     hint="not a bgzip file throughout; re-run bgzip")
+                xlen = struct.unpack_from("<H", buffer, offset + 10)[0]
+                extra = buffer[offset + 12:offset + 12 + xlen]
+                bsize, at = None, 0
+                while at + 4 <= len(extra):
+                    sub_len = struct.unpack_from("<H", extra, at + 2)[0]
+                    if extra[at:at + 2] == b"BC" and sub_len == 2:
+                        bsize = struct.unpack_from("<H", extra, at + 4)[0] + 1
+                    at += 4 + sub_len
+                if bsize is None:
+                    raise InputError("corrupt BGZF block (no block size)", path=str(path))
+                if len(buffer) - offset < bsize:
+                    break
+                blocks.append(buffer[offset + 12 + xlen:offset + bsize - 8])
+                offset += bsize
+            buffer = buffer[offset:]
+            if blocks:
+                yield blocks
+            if not raw:
+                if buffer:
+                    raise InputError("truncated BGZF file (a block is cut short)", path=str(path))
+                return
+
+    with open(path, "rb") as handle:
+        pending: deque = deque()
+        pool = None
+        try:
+            for number, blocks in enumerate(groups(handle)):
+                if number == 0:
+                    yield inflate(blocks)   # the header: nothing is inflated ahead when only it is wanted (indexed)
+                    continue
+                if pool is None:            # threads (and their import) only once the body is streamed
+                    from concurrent.futures import ThreadPoolExecutor
+                    pool = ThreadPoolExecutor(max_workers=max(1, threads))
+                pending.append(pool.submit(inflate, blocks))
+                if len(pending) > 2 * threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        except zlib.error as exc:
+            raise InputError(f"corrupt BGZF data: {exc}", path=str(path)) from None
+        finally:
+            for future in pending:
+                future.cancel()
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+
+def _text_chunks(path: Path, container: str):
+    if container == "bgzf":
+        return _bgzf_chunks(path)
+    if container == "gzip":
+        return _gzip_chunks(path)
+    return _plain_chunks(path)

@@ -1,0 +1,179 @@
+"""Structural records: breakends / INV (fusions), Ion Reporter ``Fusion`` records, copy number
+from CN / log2 fields.
+
+Copy-number conventions (no published source is claimed for them; they are defaults):
+absolute CN >= ``ReadOptions.amp_threshold`` (default 6.0) → ``amplification``; 3 <= CN <
+threshold → ``gain``; CN < 0.5 → ``deletion`` (homozygous); 0.5 <= CN < 1.5 → ``loss``;
+anything else is copy-neutral and not reported. A log2 ratio is turned into CN as
+2 × 2^log2 (diploid, no purity correction). ``focal`` = segment shorter than 10 Mb.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import cache
+
+from alkseq.errors import ParseError
+from alkseq.model import Alteration, GenomicVariant
+from alkseq.readers.vcf.records import _Call, _number
+
+FOCAL_MAX_BP = 10_000_000
+GAIN_MIN_CN = 3.0
+DELETION_MAX_CN = 0.5
+LOSS_MAX_CN = 1.5
+FUSION_KINASES = ("ALK", "ROS1", "RET", "NTRK1", "BRAF", "MET", "FGFR1")
+
+
+@cache
+def _pattern(name: str) -> re.Pattern:
+    """Compiled on first use: most runs never meet a breakend or an Ion Reporter fusion."""
+    if name == "breakend":
+        return re.compile(r"^(?:[A-Za-z.]*)[\[\]](?P<chrom>[^:\[\]]+):(?P<pos>\d+)[\[\]](?:[A-Za-z.]*)$")
+    return re.compile(r"^(?P<g5>[A-Za-z0-9]+)-(?P<g3>[A-Za-z0-9]+)\.(?P<e5>[A-Za-z]+\d+[a-z]?)"
+                      r"(?:(?:del|ins)\d+)?(?P<e3>[A-Za-z]+\d+[a-z]?)")
+
+
+def _breakend(alt: str) -> re.Match | None:
+    """The mate of a VCF breakend ALT (``N]chr2:123]``), or None; cheap for the usual plain ALT."""
+    return _pattern("breakend").match(alt) if "[" in alt or "]" in alt else None
+
+
+class _Structural:
+    """The structural half of ``interpret._Context`` (needs its ``build``, ``options``, ``counts``,
+    ``warnings`` and ``_origin``): kept here so small-variant and structural logic read separately."""
+
+    def _fusion(self, call: _Call, gene_a: str | None, pos_a: int, gene_b: str | None, pos_b: int,
+                exon_override: dict[str, str] | None = None, label: str | None = None) -> Alteration | None:
+        from alkseq.genome.transcript import load_transcript
+
+        pair = [g for g in (gene_a, gene_b) if g]
+        three = next((g for g in FUSION_KINASES if g in pair), None)
+        if three is None or (gene_a == gene_b):
+            return None
+        partner = gene_b if three == gene_a else gene_a
+        three_pos = pos_a if three == gene_a else pos_b
+        partner_pos = pos_b if three == gene_a else pos_a
+        exons: dict[str, str] = dict(exon_override or {})
+        notes = []
+        if three not in exons:
+            tx = load_transcript(three, self.build)
+            if tx is not None:
+                where, number = tx.locate(three_pos)
+                if where == "exon":
+                    exons[three] = str(number)
+                elif where == "intron":
+                    exons[three] = str(number + 1)
+                    notes.append(f"{three} breakpoint in intron {number}: exon {number + 1} joined")
+        if partner and partner not in exons:
+            tx = load_transcript(partner, self.build)
+            if tx is not None:
+                where, number = tx.locate(partner_pos)
+                if where in ("exon", "intron"):
+                    exons[partner] = str(number)
+                    if where == "intron":
+                        notes.append(f"{partner} breakpoint in intron {number}: exon {number} joined")
+        variant = None
+        if partner == "EML4" and three == "ALK" and "EML4" in exons and "ALK" in exons:
+            try:
+                from alkseq.genome.fusion import eml4_alk_variant
+                variant = eml4_alk_variant(exons["EML4"], exons["ALK"])
+            except ImportError:
+                notes.append("EML4-ALK variant naming not available (alkseq.genome.fusion missing)")
+            except ParseError:
+                variant = None
+        left = f"{partner} e{exons[partner]}" if partner and partner in exons else (partner or "unknown partner")
+        right = f"{three} e{exons[three]}" if three in exons else three
+        if partner is None:
+            notes.append(f"partner end at {partner_pos} is not in a gene alkseq knows")
+        return Alteration(gene=three, kind="fusion", partner=partner, fusion_variant=variant,
+                          breakpoint=f"{left}::{right}", label=label or call.ident,
+                          genomic=GenomicVariant(self.build, call.chrom, call.pos, call.ref,
+                                                 call.alts[0] if call.alts else "."),
+                          origin=self._origin(call), notes=tuple(notes))
+
+    def breakend(self, call: _Call, genes: list[str]) -> list[Alteration]:
+        from alkseq.genome.transcript import genes_at
+
+        match = _breakend(call.alts[0]) if call.alts else None
+        if match:
+            mate_chrom, mate_pos = match.group("chrom"), int(match.group("pos"))
+        elif call.info.get("END"):
+            mate_chrom, mate_pos = str(call.info.get("CHR2") or call.chrom), int(call.info["END"])
+        else:
+            return []
+        mate_genes = genes_at(self.build, mate_chrom, mate_pos)
+        own = next((g for g in genes if g in FUSION_KINASES), genes[0])
+        mate = next((g for g in mate_genes if g != own), None)
+        fusion = self._fusion(call, own, call.pos, mate, mate_pos)
+        return [fusion] if fusion else []
+
+    def ion_fusion(self, call: _Call) -> list[Alteration]:
+        read_count = _number(call.info.get("READ_COUNT"))
+        if read_count is not None and read_count <= 0:
+            self.counts["fusion_not_detected"] += 1
+            return []
+        match = _pattern("ion_fusion").match(call.ident or "")
+        if not match:
+            self.warnings.append(f"Ion Reporter fusion record {call.ident} at {call.chrom}:{call.pos} has an ID "
+                                 "alkseq cannot read; skipped")
+            return []
+        five, three = match.group("g5").upper(), match.group("g3").upper()
+        exon5 = re.sub(r"^[A-Za-z]+", "", match.group("e5"))
+        exon3 = re.sub(r"^[A-Za-z]+", "", match.group("e3"))
+        exons = {five: exon5, three: exon3}
+        fusion = self._fusion(call, five, 0, three, 0, exon_override=exons, label=call.ident.rsplit("_", 1)[0])
+        if fusion is None:
+            return []
+        notes = fusion.notes + ((f"supporting reads: {int(read_count)}",) if read_count else ())
+        return [replace(fusion, notes=notes)]
+
+    def copy_number(self, call: _Call, svtype: str, alt: str) -> list[Alteration]:
+        from alkseq.genome.transcript import genes_at
+
+        kind_text = (svtype or alt.strip("<>").split(":")[0]).upper()
+        copy_number = None
+        source = ""
+        if call.fmt.get("CN") and call.fmt["CN"][0] is not None:
+            copy_number, source = _number(call.fmt["CN"][0]), "FORMAT/CN"
+        elif call.info.get("CN") is not None:
+            copy_number, source = _number(call.info["CN"]), "INFO/CN"
+        else:
+            for key in ("FOLD_CHANGE_LOG", "LOG2"):
+                if call.info.get(key) is not None:
+                    log2 = _number(call.info[key])
+                    if log2 is not None:
+                        copy_number, source = 2.0 * 2.0 ** log2, f"INFO/{key} (2×2^log2)"
+                        break
+        if copy_number is None and kind_text not in ("DUP", "DEL", "CNV", "AMP", "GAIN", "LOSS"):
+            return []
+        end = int(call.info.get("END") or call.end)
+        length = end - call.pos + 1
+        focal = length < FOCAL_MAX_BP
+        if copy_number is not None:
+            if copy_number >= self.options.amp_threshold:
+                kind = "amplification"
+            elif copy_number >= GAIN_MIN_CN:
+                kind = "gain"
+            elif copy_number < DELETION_MAX_CN:
+                kind = "deletion"
+            elif copy_number < LOSS_MAX_CN:
+                kind = "loss"
+            else:
+                return []
+        elif kind_text in ("DUP", "AMP", "GAIN"):
+            kind = "gain"
+        elif kind_text in ("DEL", "LOSS"):
+            homozygous = len(call.genotype) >= 2 and all(a is not None and a > 0 for a in call.genotype)
+            kind = "deletion" if homozygous else "loss"
+        else:
+            return []
+        notes = [f"segment {call.chrom}:{call.pos}-{end} ({length:,} bp)"]
+        if source:
+            notes.append(f"copy number from {source}")
+        out = []
+        for gene in genes_at(self.build, call.chrom, call.pos, end):
+            out.append(Alteration(gene=gene, kind=kind, copy_number=copy_number, focal=focal,
+                                  label=kind if copy_number is None else f"{kind} (CN {copy_number:g})",
+                                  genomic=GenomicVariant(self.build, call.chrom, call.pos, call.ref, alt or "."),
+                                  origin=self._origin(call), notes=tuple(notes)))
+        return out
