@@ -6,12 +6,18 @@ Every synthetic row cites PMID:1 ('synthetic test source'), which is not a real 
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# the per-user knowledge cache (alkseq/knowledge/cache.py) lives in a private directory for
+# this test session, inherited by every CLI subprocess: tests never touch ~/.cache
+os.environ["ALKSEQ_CACHE_DIR"] = tempfile.mkdtemp(prefix="alkseq-test-cache-")
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"

@@ -184,10 +184,25 @@ def _merge(spec: S.TableSpec, tables: list[list[tuple[int, Row]]], paths: list[P
 def load_knowledge(path: str | None = None, overlay: str | None = None) -> KnowledgeBase:
     """Load and validate the shipped tables (or ``path``), plus an optional overlay dir.
 
-    Cached per process: a batch worker pays for it once.
+    Cached per process (a batch worker pays for it once) and, once validated, per user on
+    disk keyed on the tables' bytes (``knowledge/cache.py``), so one-sample-per-process
+    pipelines skip re-validation.
     """
-    kb, problems = _load(Path(path) if path else reference_dir(),
-                         Path(overlay) if overlay else None)
+    from alkseq.knowledge import cache
+
+    base = Path(path) if path else reference_dir()
+    overlay_dir = Path(overlay) if overlay else None
+    key = None
+    if base.is_dir() and (overlay_dir is None or overlay_dir.is_dir()):
+        try:
+            key = cache.cache_key(base, overlay_dir)
+        except OSError:
+            key = None
+    if key is not None:
+        cached = cache.load(key)
+        if cached is not None:
+            return cached
+    kb, problems = _load(base, overlay_dir)
     if problems:
         first = problems[0]
         more = f" (+{len(problems) - 1} more problems; run `alkseq kb validate`)" \
@@ -196,6 +211,8 @@ def load_knowledge(path: str | None = None, overlay: str | None = None) -> Knowl
         error.problems = problems  # type: ignore[attr-defined]
         raise error
     assert kb is not None
+    if key is not None:
+        cache.store(key, kb)
     return kb
 
 

@@ -121,13 +121,9 @@ def hotspots(kb) -> dict[int, list[str]]:
 
 
 def _tip(unit: str, call: DrugCall) -> str:
-    bits = [f"{unit} × {call.drug}: {call.drug_class}"]
-    if call.ic50_nm is not None:
-        bits.append(f"IC50 {call.ic50_nm:g} nM")
-    if call.fold_vs_wt is not None:
-        bits.append(f"{call.fold_vs_wt:.3g}× WT")
-    if call.evidence:
-        bits.append("best evidence: " + call.evidence.replace("_", " "))
+    from alkseq.interpret.matrix import call_facts
+
+    bits = [f"{unit} × {call.drug}: {call.drug_class}", *call_facts(call)]
     if call.inferred:
         bits.append("inferred (no direct evidence for this combination)")
     if call.detail:

@@ -1,0 +1,52 @@
+"""The on-disk cache of the validated knowledge base: content-addressed, private, optional."""
+import os
+import stat
+
+from alkseq.knowledge import cache, load_knowledge
+from conftest import write_synthetic_kb
+
+
+def _fresh(directory, monkeypatch, cache_dir):
+    monkeypatch.setenv("ALKSEQ_CACHE_DIR", str(cache_dir))
+    load_knowledge.cache_clear()
+    return load_knowledge(str(directory))
+
+
+def test_hit_gives_the_same_knowledge_and_edits_miss(tmp_path, monkeypatch):
+    kb_dir = write_synthetic_kb(tmp_path / "kb")
+    first = _fresh(kb_dir, monkeypatch, tmp_path / "cache")
+    entries = list((tmp_path / "cache").glob("kb-*.pickle"))
+    assert len(entries) == 1
+    assert stat.S_IMODE(entries[0].stat().st_mode) & 0o077 == 0
+    second = _fresh(kb_dir, monkeypatch, tmp_path / "cache")
+    assert second == first and second is not first
+    # an edited table is a different key: validated afresh, and errors are still errors
+    table = kb_dir / "sensitivity.tsv"
+    table.write_text(table.read_text().replace("resistant", "resistent", 1))
+    load_knowledge.cache_clear()
+    try:
+        load_knowledge(str(kb_dir))
+        raise AssertionError("an invalid table was served from the cache")
+    except Exception as exc:  # KnowledgeError
+        assert "resistent" in str(exc)
+
+
+def test_off_and_unsafe_directories_are_not_used(tmp_path, monkeypatch):
+    kb_dir = write_synthetic_kb(tmp_path / "kb")
+    monkeypatch.setenv("ALKSEQ_CACHE_DIR", "off")
+    assert cache.cache_dir() is None
+    load_knowledge.cache_clear()
+    assert load_knowledge(str(kb_dir)).version
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    _fresh(kb_dir, monkeypatch, shared)
+    assert not list(shared.glob("kb-*.pickle"))
+
+
+def test_damaged_entry_is_ignored(tmp_path, monkeypatch):
+    kb_dir = write_synthetic_kb(tmp_path / "kb")
+    good = _fresh(kb_dir, monkeypatch, tmp_path / "cache")
+    (entry,) = (tmp_path / "cache").glob("kb-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert _fresh(kb_dir, monkeypatch, tmp_path / "cache") == good
