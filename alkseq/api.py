@@ -69,7 +69,6 @@ def _phase(sample, options, warnings: list[str] | None = None):
 
     from alkseq.errors import AlkseqError, BuildMismatchError, InputError
     from alkseq.genome import phase
-    from alkseq.readers.vcf import _CONTIG_LENGTHS   # chr1/chr2 length → build
 
     def file_problem(error: AlkseqError) -> bool:   # wrong build, or pysam could not decode
         return isinstance(error, BuildMismatchError) or isinstance(error.__cause__, (OSError, ValueError))
@@ -77,18 +76,7 @@ def _phase(sample, options, warnings: list[str] | None = None):
     alterations = list(sample.alterations)
     bam, fasta = options.bam, options.fasta
     if bam is not None:
-        alignments = phase._open_alignments(bam, fasta)        # InputError naming the BAM
-        try:
-            contig = phase._resolve_contig("chr2", alignments.references, bam)
-            length = alignments.get_reference_length(contig)
-        finally:
-            alignments.close()
-        bam_build = _CONTIG_LENGTHS.get(length)
-        if sample.build and bam_build and bam_build != sample.build:
-            raise BuildMismatchError(
-                f"alignments are {bam_build} ({contig} length {length}) but the variants are "
-                f"{sample.build}", path=str(bam),
-                hint="give reads aligned to the same genome build as the variants")
+        phase.check_alignments(bam, fasta, sample.build)
     try:
         return phase.phase_pairs(alterations, bam=bam, fasta=fasta)
     except AlkseqError as error:

@@ -429,6 +429,28 @@ def _repeat_extent(reference, contig: str, start: int, ref_allele: str, alt_alle
     return left, right   # the anchors (probe.start - 1, probe.end) then sit outside the repeat
 
 
+def check_alignments(bam_path, fasta, variant_build: str | None) -> None:
+    """Fail early, naming the file, when a BAM/CRAM cannot phase these variants at all.
+
+    Missing, not BAM/CRAM, unindexed, CRAM without its FASTA, no chr2 (InputError), or chr2
+    of the other genome build than the variants (BuildMismatchError).
+    """
+    from alkseq.genome.transcript import BUILD_BY_CONTIG_LENGTH
+
+    alignments = _open_alignments(bam_path, fasta)
+    try:
+        contig = _resolve_contig("chr2", alignments.references, bam_path)
+        length = alignments.get_reference_length(contig)
+    finally:
+        _close_quietly(alignments)
+    bam_build = BUILD_BY_CONTIG_LENGTH.get(length)
+    if variant_build and bam_build and bam_build != variant_build:
+        raise BuildMismatchError(
+            f"alignments are {bam_build} ({contig} length {length}) but the variants are "
+            f"{variant_build}", path=str(bam_path),
+            hint="give reads aligned to the same genome build as the variants")
+
+
 def _close_quietly(*handles) -> None:
     """Close pysam handles; htslib can raise on close after a corrupt block was read."""
     for handle in handles:

@@ -33,6 +33,11 @@ def normalise_build(text: str | None) -> str | None:
     raise UsageError(f"unknown genome build '{text}'", hint="use GRCh37 or GRCh38 (hg19, hg38, b37 accepted)")
 
 
+# chr1 and chr2 lengths of each build: how a VCF header or a BAM tells its build
+BUILD_BY_CONTIG_LENGTH = {
+    249250621: "GRCh37", 243199373: "GRCh37", 248956422: "GRCh38", 242193529: "GRCh38"}
+
+
 def other_build(build: str) -> str:
     return "GRCh38" if build == "GRCh37" else "GRCh37"
 

@@ -47,49 +47,45 @@ def _draft_key(therapy: str, drugs, category: str) -> tuple:
 
 
 def _units(mutations: list[str], compounds: list[Compound]) -> dict[str, list[str]]:
-    """ALK mutation units per reading: {'as_phased': [...]} or {'cis': [...], 'trans': [...]}."""
+    """ALK mutation units per reading: {'as_phased': [...]} or {'cis': [...], 'trans': [...]}.
+
+    Cis compounds join their mutations into one unit; a mixed pair adds the compound as an
+    extra unit beside its singles; an unknown-phase pair is joined in the 'cis' reading only.
+    """
     by_residue = sorted(mutations, key=_residue)
-    parent = {m: m for m in by_residue}
-
-    def find(m: str) -> str:
-        while parent[m] != m:
-            m = parent[m]
-        return m
-
-    ambiguous: list[Compound] = []
+    cis: list[list[str]] = []
+    ambiguous: list[list[str]] = []
     extra_units: list[str] = []
     for comp in compounds:
-        members = [m for m in comp.mutations if m in parent]
+        members = [m for m in comp.mutations if m in by_residue]
         if len(members) < 2:
             continue
         if comp.phase == "cis":
-            for m in members[1:]:
-                parent[find(m)] = find(members[0])
+            cis.append(members)
         elif comp.phase == "mixed":
             extra_units.append("+".join(sorted(members, key=_residue)))
         elif comp.phase == "unknown":
-            ambiguous.append(comp)
+            ambiguous.append(members)
 
-    def grouped(merge: list[Compound]) -> list[str]:
-        local = dict(parent)
+    def grouped(joined: list[list[str]]) -> list[str]:
+        parent = {m: m for m in by_residue}
 
-        def lfind(m: str) -> str:
-            while local[m] != m:
-                m = local[m]
+        def find(m: str) -> str:
+            while parent[m] != m:
+                m = parent[m]
             return m
-        for comp in merge:
-            members = [m for m in comp.mutations if m in local]
+        for members in joined:
             for m in members[1:]:
-                local[lfind(m)] = lfind(members[0])
+                parent[find(m)] = find(members[0])
         groups: dict[str, list[str]] = {}
-        for m in by_residue:
-            groups.setdefault(lfind(m), []).append(m)
-        units = ["+".join(sorted(g, key=_residue)) for g in groups.values()]
+        for m in by_residue:  # residue order is kept inside each group
+            groups.setdefault(find(m), []).append(m)
+        units = ["+".join(group) for group in groups.values()]
         return units + [u for u in extra_units if u not in units]
 
     if ambiguous:
-        return {"cis": grouped(ambiguous), "trans": grouped([])}
-    return {"as_phased": grouped([])}
+        return {"cis": grouped(cis + ambiguous), "trans": grouped(cis)}
+    return {"as_phased": grouped(cis)}
 
 
 def _residue(short: str) -> tuple[int, str]:

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alkseq.errors import InputError, InputTooLargeError
-
-_CONTIG_LENGTHS = {  # chr1 and chr2 lengths of each build
-    249250621: "GRCh37", 243199373: "GRCh37", 248956422: "GRCh38", 242193529: "GRCh38"}
+from alkseq.genome.transcript import BUILD_BY_CONTIG_LENGTH as _CONTIG_LENGTHS
 
 
 @dataclass
