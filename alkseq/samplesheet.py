@@ -25,6 +25,7 @@ from alkseq.errors import InputError, OutputError
 REQUIRED = ("sample", "path")
 OPTIONAL = ("bam", "prior", "histology", "progression", "build", "specimen", "input_sample")
 MAX_NAME = 100
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}
@@ -59,7 +60,9 @@ def read_samplesheet(path: str | Path) -> list[SampleRow]:
         raise InputError(f"cannot read samplesheet: {exc.strerror or exc}", path=str(sheet)) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"samplesheet is not UTF-8 text (byte {exc.start})", path=str(sheet)) from None
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
+    # split on CR/LF only: str.splitlines() also breaks at U+2028, form feeds etc., which would
+    # make the line numbers in messages disagree with an editor's
+    lines = [(number, line) for number, line in enumerate(_LINE_BREAK.split(text), start=1)
              if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise InputError("samplesheet is empty", path=str(sheet),
@@ -110,6 +113,9 @@ def read_samplesheet(path: str | Path) -> list[SampleRow]:
             build=values.get("build") or None,
             specimen=values.get("specimen") or None,
             input_sample=values.get("input_sample") or None))
+    if not rows:
+        raise InputError("samplesheet has a header but no sample rows", path=str(sheet),
+                         line=header_no, hint="add one row per sample: sample,path,...")
     return rows
 
 

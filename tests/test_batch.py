@@ -339,6 +339,7 @@ def test_nul_in_samplesheet_is_an_input_error(tmp_path):
     ("sample,path\nA,a.tsv\nA,b.tsv\n", "appears twice (lines 2 and 3)"),
     ("sample,path\n,a.tsv\n", "empty sample name"),
     ("", "samplesheet is empty"),
+    ("# cohort\nsample,path\n\n", "s.csv:2: samplesheet has a header but no sample rows"),
 ])
 def test_broken_samplesheets_stop_before_running(tmp_path, text, message):
     (tmp_path / "s.csv").write_text(text)

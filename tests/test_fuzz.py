@@ -340,3 +340,59 @@ def test_unmutated_fixtures_are_sane(fixture):
     except AlkseqError:
         return  # the broken-on-purpose fixtures
     _assert_sane(samples, fixture)
+
+
+# --------------------------------------------------------------------------- samplesheets
+
+SHEET_HEADERS = ["sample", "path", "bam", "prior", "histology", "progression", "build",
+                 "specimen", "input_sample", "SAMPLE", " Path ", "notes", ""]
+SHEET_VALUES = ["PT001", "a/b", "a_b", "../../etc/passwd", "/abs/tumour.vcf", "~/x.vcf",
+                "rebiopsy/PT001.vcf.gz", "CON", "nul.txt", "..", ".", "crizotinib;alectinib",
+                ";;", "=cmd|' /C calc'!A0", "GRCh38", "x" * 300, "\u00e9chantillon", ""]
+SHEET_OUT = TMP / "sheet-out"
+
+
+@st.composite
+def samplesheets(draw) -> bytes:
+    delimiter = draw(st.sampled_from([",", "\t"]))
+    header = draw(st.lists(st.sampled_from(SHEET_HEADERS), min_size=1, max_size=6))
+    if draw(st.booleans()):
+        header = ["sample", "path"] + header
+    cell = st.sampled_from(SHEET_VALUES) | nasty_text
+    rows = draw(st.lists(st.lists(cell, min_size=0, max_size=len(header) + 1), max_size=6))
+    lines = [delimiter.join(header)] + [delimiter.join(row) for row in rows]
+    if draw(st.booleans()):
+        lines.insert(draw(st.integers(0, len(lines))), "# " + draw(nasty_text))
+    text = draw(st.sampled_from(["\n", "\r\n"])).join(lines)
+    return text.encode(draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1"])), errors="replace")
+
+
+@FUZZ
+@given(samplesheets(), st.sampled_from([".json", ".tsv", ".report.html"]))
+def test_samplesheet_is_rows_or_a_clear_error(data, suffix):
+    """A sheet gives rows whose names are unique and whose outputs stay in the folder, or one error."""
+    from alkseq.errors import OutputError
+    from alkseq.samplesheet import output_path, read_samplesheet, safe_name
+
+    sheet = _write("fuzz.samplesheet.csv", data)
+    try:
+        rows = read_samplesheet(sheet)
+    except AlkseqError as exc:
+        assert _one_clean_line(exc.one_line()) and exc.path == str(sheet)
+        total = len(re.split(rb"\r\n|\r|\n", data))
+        assert exc.line is None or 1 <= exc.line <= total
+        return
+    assert rows, "a sheet without sample rows is refused, not an empty batch"
+    names = [row.sample for row in rows]
+    assert len(set(names)) == len(names) and all(name == name.strip() and name for name in names)
+    stems = {safe_name(name) for name in names}
+    assert len(stems) == len(names), "two samples would share an output file"
+    root = SHEET_OUT.resolve()
+    for row in rows:
+        assert Path(row.path).is_absolute()
+        assert re.fullmatch(r"[A-Za-z0-9._-]+", safe_name(row.sample))
+        try:
+            target = output_path(SHEET_OUT, row.sample, suffix)
+        except OutputError:
+            continue
+        assert target.parent == root

@@ -50,3 +50,17 @@ def test_damaged_entry_is_ignored(tmp_path, monkeypatch):
     (entry,) = (tmp_path / "cache").glob("kb-*.pickle")
     entry.write_bytes(b"not a pickle")
     assert _fresh(kb_dir, monkeypatch, tmp_path / "cache") == good
+
+
+def test_an_edit_to_the_pickled_classes_misses_the_cache(tmp_path, monkeypatch):
+    """Upgrading alkseq's row classes without a version bump must not unpickle old rows."""
+    kb_dir = write_synthetic_kb(tmp_path / "kb")
+    module = tmp_path / "kb.py"
+    module.write_text("class Drug: pass\n")
+    monkeypatch.setattr(cache, "class_sources", lambda: (module,))
+    before = cache.cache_key(kb_dir, None)
+    module.write_text("class Drug:\n    note = ''\n")
+    assert cache.cache_key(kb_dir, None) != before
+    # and the real modules exist where the key looks for them (an installed wheel included)
+    monkeypatch.undo()
+    assert all(path.is_file() for path in cache.class_sources())

@@ -116,3 +116,21 @@ def test_prefilter_keeps_every_overlapping_record(genome):
     numpy_kept = {n for n, _ in prefilter.lines(body, 0, True)}
     assert must and must <= python_kept and must <= numpy_kept
     assert python_kept == numpy_kept
+
+
+def test_partial_pysam_import_leaves_a_whole_pysam_behind():
+    """The indexed path loads only pysam's tabix extension; a later ``import pysam`` (phasing,
+    --fasta) must still get the whole package, sharing the extension already loaded."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from alkseq.readers.vcf.collect import _pysam_tabix\n"
+            "tabix = _pysam_tabix()\n"
+            "assert 'pysam.libcalignmentfile' not in sys.modules, 'loaded more than tabix'\n"
+            "import pysam\n"
+            "assert pysam.libctabix is tabix and pysam.TabixFile is tabix.TabixFile\n"
+            "assert pysam.AlignmentFile and pysam.FastaFile and pysam.VariantFile\n"
+            "assert _pysam_tabix() is tabix\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

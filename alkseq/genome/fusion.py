@@ -110,21 +110,25 @@ def _inline_exon(group: str) -> str:
     return rf"(?:\s*\(?\s*(?:EXON|EX)\s*(?P<{group}>{_EXON.upper()})\s*\)?)?"
 
 
-_GENES = re.compile(
-    rf"(?P<g5>{_GENE})\s*(?:\((?P<t5>[NX][MR]_\d+(?:\.\d+)?)\))?{_inline_exon('x5')}"
-    rf"\s*(?:::|-|/|_|–|>)\s*"
-    rf"(?P<g3>{_GENE})\s*(?:\((?P<t3>[NX][MR]_\d+(?:\.\d+)?)\))?{_inline_exon('x3')}")
-_EXON_PATTERNS = [
-    # E13;A20  E13:A20  (E6a;A20)  E6aA20  E13A20
-    re.compile(rf"\bE(?P<e5>{_EXON})\s*[;:]?\s*A(?P<e3>{_EXON})\b", re.I),
-    # e13::e20  exon13::exon20  e13-e20
-    re.compile(rf"\b(?:e|ex|exon)\s*(?P<e5>{_EXON})\s*(?:::|;|-|/)\s*(?:e|ex|exon)\s*(?P<e3>{_EXON})\b",
-               re.I),
-    # EML4 exon 13 - ALK exon 20 / EML4(exon 13)-ALK(exon 20)
-    re.compile(rf"\(?\s*(?:exon|ex|e)\s*(?P<e5>{_EXON})\s*\)?.*?\(?\s*(?:exon|ex|e)\s*(?P<e3>{_EXON})\b",
-               re.I),
-]
-_VARIANT = re.compile(r"(?:\bvariant\s*|\bv)(?P<v>[1-9][0-9]?(?:[ab](?:/b)?|')?)(?![0-9])", re.I)
+@lru_cache(maxsize=1)
+def _patterns():
+    """(genes, exon patterns, variant), compiled on first use (most runs describe no fusion)."""
+    genes = re.compile(
+        rf"(?P<g5>{_GENE})\s*(?:\((?P<t5>[NX][MR]_\d+(?:\.\d+)?)\))?{_inline_exon('x5')}"
+        rf"\s*(?:::|-|/|_|–|>)\s*"
+        rf"(?P<g3>{_GENE})\s*(?:\((?P<t3>[NX][MR]_\d+(?:\.\d+)?)\))?{_inline_exon('x3')}")
+    exons = [
+        # E13;A20  E13:A20  (E6a;A20)  E6aA20  E13A20
+        re.compile(rf"\bE(?P<e5>{_EXON})\s*[;:]?\s*A(?P<e3>{_EXON})\b", re.I),
+        # e13::e20  exon13::exon20  e13-e20
+        re.compile(rf"\b(?:e|ex|exon)\s*(?P<e5>{_EXON})\s*(?:::|;|-|/)\s*(?:e|ex|exon)\s*(?P<e3>{_EXON})\b",
+                   re.I),
+        # EML4 exon 13 - ALK exon 20 / EML4(exon 13)-ALK(exon 20)
+        re.compile(rf"\(?\s*(?:exon|ex|e)\s*(?P<e5>{_EXON})\s*\)?.*?\(?\s*(?:exon|ex|e)\s*(?P<e3>{_EXON})\b",
+                   re.I),
+    ]
+    variant = re.compile(r"(?:\bvariant\s*|\bv)(?P<v>[1-9][0-9]?(?:[ab](?:/b)?|')?)(?![0-9])", re.I)
+    return genes, exons, variant
 
 
 def parse_fusion_description(text: str) -> dict:
@@ -143,7 +147,8 @@ def parse_fusion_description(text: str) -> dict:
     raw = " ".join(str(text).split())
     if len(raw) > 500:
         raise ParseError(f"fusion description too long: '{raw[:60]}…'")
-    genes = _GENES.search(raw.upper())
+    genes_pattern, exon_patterns, variant_pattern = _patterns()
+    genes = genes_pattern.search(raw.upper())
     if not genes or genes.group("g5") == genes.group("g3"):
         raise ParseError(f"no two genes in fusion description '{raw}'",
                          hint="expected e.g. EML4-ALK, EML4::ALK or EML4(NM_019063)-ALK(NM_004304)")
@@ -154,12 +159,12 @@ def parse_fusion_description(text: str) -> dict:
     exon5 = exon3 = None
     if genes.group("x5") and genes.group("x3"):
         exon5, exon3 = _exon_key(genes.group("x5")), _exon_key(genes.group("x3"))
-    for pattern in ([] if exon5 else _EXON_PATTERNS):
+    for pattern in ([] if exon5 else exon_patterns):
         match = pattern.search(rest)
         if match:
             exon5, exon3 = _exon_key(match.group("e5")), _exon_key(match.group("e3"))
             break
-    stated_match = _VARIANT.search(rest)
+    stated_match = variant_pattern.search(rest)
     stated = f"v{stated_match.group('v').lower()}" if stated_match else None
 
     notes: list[str] = []

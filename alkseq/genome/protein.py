@@ -9,6 +9,7 @@ protein change is never guessed into a different residue.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from alkseq.errors import ParseError, quote
 from alkseq.model import ONE_TO_THREE, THREE_TO_ONE, ProteinChange
@@ -21,21 +22,31 @@ _N = r"[1-9][0-9]{0,5}"
 # re.ASCII: under Unicode case-folding 'K' (Kelvin sign) would match K and 'ſ' would match S
 _FLAGS = re.I | re.ASCII
 
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("substitution", re.compile(rf"(?P<ref>{_AA})(?P<pos>{_N})(?P<alt>{_AA}|=)", _FLAGS)),
-    ("frameshift", re.compile(
-        rf"(?P<ref>{_AA})(?P<pos>{_N})(?P<alt>{_AA})?fs(?:(?:\*|Ter|X)(?P<stop>{_N}|\?))?", _FLAGS)),
-    ("range", re.compile(
-        rf"(?P<ref>{_AA})(?P<pos>{_N})(?:_(?P<ref2>{_AA})(?P<pos2>{_N}))?"
-        rf"(?P<op>delins|del|dup|ins)(?P<ins>{_AAS})?", _FLAGS)),
-    ("legacy_ins", re.compile(rf"(?P<pos>{_N})(?P<ins>{_AAS})ins", _FLAGS)),
-    # the short form of a legacy insertion before normalisation on a sequence
-    ("legacy_ins", re.compile(rf"(?P<pos>{_N})ins(?P<ins>{_AAS})", _FLAGS)),
-    ("start_loss", re.compile(rf"(?P<ref>{_AA})(?P<pos>{_N})\?", _FLAGS)),
-]
-
 _PREFIX = re.compile(r"(?:(?P<gene>[A-Za-z0-9][A-Za-z0-9._-]*)(?::[ \t]*|[ \t]+))?(?:p\.[ \t]*)?"
                      r"(?:\((?P<paren>[^()]*)\)|(?P<body>[^()]*))", re.ASCII)
+# G1202R, V600E, Q61*: what the full substitution pattern reads, in capitals with one-letter
+# codes only — cheap to compile, and what hotspot tables and most labels use
+_SIMPLE_SUBSTITUTION = re.compile(rf"(?P<ref>[{_ONE}])(?P<pos>{_N})(?P<alt>[{_ONE}]|=)", re.ASCII)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """[(kind, pattern)], compiled on first use: their three-letter alternations under re.I cost
+    more to compile than the rest of the import, and simple substitutions never need them."""
+    return [
+        ("substitution", re.compile(rf"(?P<ref>{_AA})(?P<pos>{_N})(?P<alt>{_AA}|=)", _FLAGS)),
+        ("frameshift", re.compile(
+            rf"(?P<ref>{_AA})(?P<pos>{_N})(?P<alt>{_AA})?fs(?:(?:\*|Ter|X)(?P<stop>{_N}|\?))?", _FLAGS)),
+        ("range", re.compile(
+            rf"(?P<ref>{_AA})(?P<pos>{_N})(?:_(?P<ref2>{_AA})(?P<pos2>{_N}))?"
+            rf"(?P<op>delins|del|dup|ins)(?P<ins>{_AAS})?", _FLAGS)),
+        ("legacy_ins", re.compile(rf"(?P<pos>{_N})(?P<ins>{_AAS})ins", _FLAGS)),
+        # the short form of a legacy insertion before normalisation on a sequence
+        ("legacy_ins", re.compile(rf"(?P<pos>{_N})ins(?P<ins>{_AAS})", _FLAGS)),
+        ("start_loss", re.compile(rf"(?P<ref>{_AA})(?P<pos>{_N})\?", _FLAGS)),
+    ]
+
+
 _THREE_BY_LOWER = {three.lower(): one for three, one in THREE_TO_ONE.items()}
 
 
@@ -97,7 +108,10 @@ def parse_protein_change(text: str) -> tuple[str | None, ProteinChange]:
     if re.search(r"\d[Xx]$", body) or re.fullmatch(r"[A-Za-z]{1,3}\d+[Xx]", body):
         raise ParseError(f"'{raw}': 'X' is ambiguous (a stop codon or any residue)",
                          hint="write a stop as * or Ter")
-    for kind, pattern in _PATTERNS:
+    simple = _SIMPLE_SUBSTITUTION.fullmatch(body)
+    if simple:
+        return (gene.upper() if gene else None), _build("substitution", simple, raw)
+    for kind, pattern in _patterns():
         match = pattern.fullmatch(body)
         if match:
             return (gene.upper() if gene else None), _build(kind, match, raw)

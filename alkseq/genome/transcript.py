@@ -10,7 +10,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from alkseq.errors import InputError, KnowledgeError, UsageError
 
@@ -66,13 +66,22 @@ def _rows(name: str) -> tuple[dict[str, str], ...]:
                  if line and not line.startswith("#")]
     except OSError as exc:
         raise KnowledgeError(f"cannot read shipped genome table: {exc.strerror or exc}", path=str(path)) from None
-    return tuple(csv.DictReader(lines, delimiter="\t"))
+    if not lines or any('"' in line for line in lines):
+        return tuple(csv.DictReader(lines, delimiter="\t"))
+    header = lines[0].split("\t")          # no quoting: a plain split reads it as csv would
+    width = len(header)
+    rows = []
+    for line in lines[1:]:
+        cells = line.split("\t")
+        if len(cells) != width:
+            return tuple(csv.DictReader(lines, delimiter="\t"))   # ragged: keep csv's rules
+        rows.append(dict(zip(header, cells)))
+    return tuple(rows)
 
 
 # --------------------------------------------------------------------------- gene spans
 
-@dataclass(frozen=True)
-class GeneSpan:
+class GeneSpan(NamedTuple):
     gene: str
     chrom: str
     start: int
@@ -107,8 +116,7 @@ def span_of(gene: str, build: str) -> GeneSpan | None:
 
 # --------------------------------------------------------------------------- transcripts
 
-@dataclass(frozen=True)
-class Exon:
+class Exon(NamedTuple):
     number: int
     start: int
     end: int
@@ -273,8 +281,7 @@ class ChainedSequence:
 
 # --------------------------------------------------------------------------- hotspots
 
-@dataclass(frozen=True)
-class Hotspot:
+class Hotspot(NamedTuple):
     gene: str
     protein: str        # one-letter HGVS p., MANE numbering (e.g. p.Y1230C for MET)
     transcript: str

@@ -10,7 +10,7 @@ instead of producing a change.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from alkseq.genome.transcript import SequenceSource, Transcript
 from alkseq.model import ProteinChange
@@ -96,8 +96,7 @@ def merge_substitutions(chrom: str, substitutions: list[tuple[int, str, str]],
 
 # --------------------------------------------------------------------------- translation
 
-@dataclass(frozen=True)
-class Translation:
+class Translation(NamedTuple):
     """What a genomic allele does to one transcript.
 
     ``region``: cds | intron | utr_or_outside | exon_boundary. ``protein_change`` is None

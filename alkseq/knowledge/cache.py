@@ -1,9 +1,10 @@
 """A per-user cache of the *validated* knowledge base, so a pipeline calling alkseq once per
 sample does not re-parse and re-validate the same tables thousands of times.
 
-The key is a SHA-256 of alkseq's version and every knowledge file's path and bytes (shipped
-tables plus any ``--knowledge`` overlay): any edit to a table misses the cache and is
-validated afresh. Only a knowledge base that passed validation is stored. The cache lives in
+The key is a SHA-256 of alkseq's version, the source of the classes pickled (``kb.py``,
+``model.py``) and every knowledge file's path and bytes (shipped tables plus any
+``--knowledge`` overlay): any edit to a table or to those classes misses the cache and the
+tables are validated afresh. Only a knowledge base that passed validation is stored. The cache lives in
 ``$ALKSEQ_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/alkseq`` or
 ``~/.cache/alkseq``; it is used only when the directory and file belong to the current user
 and are not writable by others (a pickle must never come from someone else). Any problem
@@ -15,7 +16,6 @@ import hashlib
 import os
 import pickle
 import stat
-import tempfile
 from pathlib import Path
 
 SUFFIXES = {".tsv", ".yaml", ".fa", ".md"}
@@ -29,10 +29,19 @@ def cache_dir() -> Path | None:
     return Path(base) / "alkseq"
 
 
+def class_sources() -> tuple[Path, ...]:
+    """The modules defining what a pickle holds: an edit to them (a field added, a row class
+    changed) must miss the cache even when the version and the tables did not change."""
+    package = Path(__file__).resolve().parent.parent
+    return package / "knowledge" / "kb.py", package / "model.py"
+
+
 def cache_key(base: Path, overlay: Path | None) -> str:
     from alkseq import __version__
 
     digest = hashlib.sha256(f"alkseq {__version__}\n".encode())
+    for module in class_sources():
+        digest.update(module.read_bytes() + b"\0")
     for root in (base, overlay):
         if root is None:
             continue
@@ -72,6 +81,8 @@ def store(key: str, kb) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(directory):
             return
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".part", dir=directory)
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(kb, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from alkseq.errors import UsageError
 from alkseq.model import Citation
@@ -13,8 +14,9 @@ def norm_name(text: str) -> str:
     return re.sub(r"[\s\-_.®™()]", "", text).lower()
 
 
-@dataclass(frozen=True)
-class Drug:
+class Drug(NamedTuple):
+    """One row of drugs.tsv: a drug, its class and every name it goes by."""
+
     drug: str
     drug_class: str
     generation: str
@@ -29,8 +31,9 @@ class Drug:
         return self.drug_class == "alk_tki"
 
 
-@dataclass(frozen=True)
-class Therapy:
+class Therapy(NamedTuple):
+    """One row of therapies.tsv: a regimen as slots of interchangeable drugs."""
+
     therapy: str
     name: str
     drug_slots: tuple[tuple[str, ...], ...]   # each slot: alternatives
@@ -44,8 +47,9 @@ class Therapy:
         return tuple(d for slot in self.drug_slots for d in slot)
 
 
-@dataclass(frozen=True)
-class SensitivityRow:
+class SensitivityRow(NamedTuple):
+    """One row of sensitivity.tsv: one source's call (and IC50, where given) for a mutation and a drug."""
+
     mutation: str
     drug: str
     drug_class: str          # sensitive | intermediate | resistant | unknown
@@ -59,8 +63,9 @@ class SensitivityRow:
     line: int = 0
 
 
-@dataclass(frozen=True)
-class Mechanism:
+class Mechanism(NamedTuple):
+    """One row of mechanisms.tsv: an ALK-independent mechanism and how to recognise it."""
+
     mechanism: str
     label: str
     gene: str
@@ -73,8 +78,9 @@ class Mechanism:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class MechanismTherapy:
+class MechanismTherapy(NamedTuple):
+    """One row of mechanism_therapies.tsv: a therapy matched to a mechanism."""
+
     mechanism: str
     therapy: str
     category: str
@@ -84,8 +90,9 @@ class MechanismTherapy:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
+    """One rule of rules.yaml: a condition on the case and what it recommends or advises."""
+
     id: str
     when: dict
     action: str             # recommend | not_recommend | advise
@@ -99,8 +106,9 @@ class Rule:
     citations: tuple[Citation, ...]
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
+    """One row of sources/*.tsv: a cited work."""
+
     source: str
     citation: str
     title: str
@@ -108,8 +116,12 @@ class Source:
     url: str
 
 
+# Table rows are NamedTuples (immutable, cheap to define: every run imports this module);
+# the knowledge base itself is a frozen dataclass.
 @dataclass(frozen=True)
 class KnowledgeBase:
+    """Every validated table, with the look-ups the interpreter needs."""
+
     version: str
     date: str
     drugs: dict[str, Drug]

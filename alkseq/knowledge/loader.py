@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import functools
 import math
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from alkseq.errors import KnowledgeError, ParseError
 from alkseq.knowledge import schema as S
@@ -20,8 +20,7 @@ from alkseq.knowledge.paths import reference_dir
 from alkseq.model import Citation
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     path: str
     line: int | None
     column: str | None

@@ -35,6 +35,7 @@ class _Background:
         self.format_ids = header.format_ids
         self.format_types = text_header.format
         self.sample_index = sample_index
+        self._sample_column = 9 + sample_index
         self.include_filtered = include_filtered
         self.records = 0
         self.counts = {"filtered": 0, "not_in_tumour": 0, "noncoding": 0}
@@ -42,10 +43,21 @@ class _Background:
         positions: dict[str, list[int]] = {}
         for chrom, pos, _ref, _alt in hotspots(build):
             positions.setdefault(chrom, []).append(pos)
-        self.hotspots = {chrom: sorted(p) for chrom, p in positions.items()}
-        self.shipped = [(start, end) for start, end, _seq in ShippedSequence(build).segments]   # chr2 only
-        self.alk = load_transcript("ALK", build)
+        # Where a record must be parsed, as merged intervals per contig: a base next to a shipped
+        # hotspot (h-1..h+1, what the bisect against the hotspot list used to test) or within
+        # _REACH of the shipped ALK sequence; and, for records in ALK, within _REACH of its CDS.
+        blocked: dict[str, list[tuple[int, int]]] = {}
+        for chrom, spots in positions.items():
+            blocked.setdefault(chrom, []).extend((h - 1, h + 1) for h in spots)
+        blocked.setdefault("2", []).extend((start - _REACH, end + _REACH)
+                                           for start, end, _seq in ShippedSequence(build).segments)
+        self.blocked = {chrom: _Intervals(spans) for chrom, spans in blocked.items()}
+        alk = load_transcript("ALK", build)
+        self.alk_cds = None if alk is None else _Intervals(
+            [(e.cds_start - _REACH, e.cds_end + _REACH) for e in alk.exons if e.cds_start is not None])
         self._plans: dict[str, int] = {}
+        self._vafs: dict[str, float | None] = {}                    # raw FORMAT/AF text → its value
+        self._plain: dict[str, str] = {}
         self.genes: dict[str, list[tuple[int, int, str]]] = {}      # genes_at, per contig, in its order
         for span in gene_spans(build):
             self.genes.setdefault(span.chrom, []).append((span.start, span.end, span.gene))
@@ -59,28 +71,30 @@ class _Background:
         return cls(build, header, text_header, sample_index, options.include_filtered)
 
     def candidate(self, line: str) -> tuple | None:
-        """(fields, chrom, pos, end, genes) of a line this module may take, else None (parse it)."""
-        from alkseq.genome.transcript import plain_chrom
+        """(fields, chrom, pos, end, genes) of a line this module may take, else None (parse it).
 
+        The hot loop of a genome: thousands of lines per file, so cheap tests first."""
         fields = line.rstrip("\r").split("\t")
-        if len(fields) <= 9 + self.sample_index:
+        if len(fields) <= self._sample_column:
             return None
-        chrom, pos_text, _ident, ref, alt_text, _qual, _filters, info = fields[:8]
-        if not chrom or not (pos_text.isascii() and pos_text.isdigit()) or "END" in info or "SVTYPE" in info \
-                or "<" in alt_text or "[" in alt_text or "]" in alt_text:
+        info, alt_text = fields[7], fields[4]
+        if "END" in info or "SVTYPE" in info or "<" in alt_text or "[" in alt_text or "]" in alt_text:
+            return None
+        chrom, pos_text = fields[0], fields[1]
+        if not chrom or not (pos_text.isascii() and pos_text.isdigit()):
             return None
         pos = int(pos_text)
-        end = pos + len(ref) - 1
-        plain = plain_chrom(chrom)
-        near = self.hotspots.get(plain)
-        if near:
-            at = bisect.bisect_left(near, pos - 1)
-            if at < len(near) and near[at] <= end + 1:
-                return None
-        if plain == "2" and any(start - _REACH <= end and pos <= stop + _REACH for start, stop in self.shipped):
+        end = pos + len(fields[3]) - 1
+        plain = self._plain.get(chrom)
+        if plain is None:
+            from alkseq.genome.transcript import plain_chrom
+
+            plain = self._plain[chrom] = plain_chrom(chrom)
+        blocked = self.blocked.get(plain)
+        if blocked is not None and blocked.overlaps(pos, end):
             return None
         genes = [gene for start, stop, gene in self.genes.get(plain, ()) if start <= end and pos <= stop]
-        if "ALK" in genes and (self.alk is None or self.alk.overlaps_cds(pos - _REACH, end + _REACH)):
+        if "ALK" in genes and (self.alk_cds is None or self.alk_cds.overlaps(pos, end)):
             return None
         return fields, chrom, pos, end, genes
 
@@ -94,16 +108,17 @@ class _Background:
             self.records += 1
             self.counts["filtered"] += 1
             return True
-        ref_ok = _BASES.fullmatch(fields[3].upper()) is not None
-        alts = [] if fields[4] in (".", "") else fields[4].split(",")
+        alt_text = fields[4]
         zero_vaf: list[bool] = []
-        for index, alt in enumerate(alts):
-            if alt in ("*", ".", "<NON_REF>", "<*>") or not ref_ok or not _BASES.fullmatch(alt):
-                continue
-            vaf = self._vaf(fields, index)
-            if vaf is None:
-                return False
-            zero_vaf.append(vaf == 0)
+        if alt_text not in (".", ""):
+            ref_ok = _BASES.fullmatch(fields[3]) is not None
+            for index, alt in enumerate(alt_text.split(",")):
+                if not ref_ok or alt in ("*", ".") or not _BASES.fullmatch(alt):
+                    continue
+                vaf = self._vaf(fields, index)
+                if vaf is None:
+                    return False
+                zero_vaf.append(vaf == 0)
         self.records += 1
         for zero in zero_vaf:
             if zero:
@@ -122,11 +137,17 @@ class _Background:
             af_at = self._plans[fields[8]] = self._plan(fields[8])
         if af_at == _NO_PLAN:
             return None
-        values = fields[9 + self.sample_index].split(":")
-        raw = values[af_at] if af_at < len(values) else "."
-        fractions = _typed(raw.split(","), "Float")
-        value = fractions[index] if len(fractions) > index else None
-        return None if value is None else _number(value)
+        values = fields[self._sample_column].split(":", af_at + 1)
+        fractions = values[af_at].split(",") if af_at < len(values) else ["."]
+        if len(fractions) <= index:
+            return None
+        text = fractions[index]
+        try:
+            return self._vafs[text]
+        except KeyError:
+            value = _typed([text], "Float")[0]
+            value = self._vafs[text] = None if value is None else _number(value)
+            return value
 
     def _plan(self, format_text: str) -> int:
         """Column of AF in this FORMAT layout when FORMAT/AF decides the VAF, else ``_NO_PLAN``."""
@@ -139,3 +160,23 @@ class _Background:
                                   for k in _DEPTH_KEYS if k in present):
             return _NO_PLAN
         return keys.index("AF")
+
+
+class _Intervals:
+    """Closed integer intervals, merged and sorted, for one bisect per overlap test."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, spans):
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.starts = [start for start, _end in merged]
+        self.ends = [end for _start, end in merged]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        at = bisect.bisect_right(self.starts, end) - 1
+        return at >= 0 and self.ends[at] >= start

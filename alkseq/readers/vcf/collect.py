@@ -68,11 +68,9 @@ def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int
 def _tabix_calls(path: Path, index: str, spans: dict[str, list[tuple[int, int]]], text_header: _TextHeader,
                  header: _Header, sample_index: int | None, background: _Background | None = None) -> list[_Call]:
     """Query each merged gene interval once through the tabix/CSI index (pysam, raw lines)."""
-    import pysam
-
-    pysam.set_verbosity(0)
+    libctabix = _pysam_tabix()
     try:
-        tabix = pysam.TabixFile(str(path), index=index, encoding="utf-8")
+        tabix = libctabix.TabixFile(str(path), index=index, encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot open with its index: {exc}", path=str(path),
                          hint="re-index with tabix -p vcf, or delete the stale index") from None
@@ -83,7 +81,9 @@ def _tabix_calls(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]
         for chrom, ranges in _merged(spans).items():
             if chrom not in contigs:
                 continue
+            genes = spans[chrom]
             for number, (start, end) in enumerate(ranges):
+                earlier = ranges[:number]     # a record reaching back into these was returned already
                 try:
                     lines = list(tabix.fetch(chrom, start - 1, end))
                 except UnicodeDecodeError:
@@ -94,16 +94,49 @@ def _tabix_calls(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]
                     record += 1
                     candidate = background.candidate(text) if background is not None else None
                     if candidate is not None:
-                        if number and _overlaps(ranges[:number], candidate[2], candidate[3]):
+                        if earlier and _overlaps(earlier, candidate[2], candidate[3]):
                             continue
-                        if not _overlaps(spans[chrom], candidate[2], candidate[3]) or background.take(candidate):
+                        if not _overlaps(genes, candidate[2], candidate[3]) or background.take(candidate):
                             continue
                     call = _parse_record(text, text_header, header, sample_index, None, record, path)
-                    if number and _overlaps(ranges[:number], call.pos, call.end):
-                        continue           # already returned by an earlier interval on this contig
-                    if _overlaps(spans[chrom], call.pos, call.end):
+                    if earlier and _overlaps(earlier, call.pos, call.end):
+                        continue
+                    if _overlaps(genes, call.pos, call.end):
                         calls.append(call)
     finally:
         tabix.close()
     calls.sort(key=lambda c: (c.chrom, c.pos))
     return calls
+
+
+def _pysam_tabix():
+    """``pysam.libctabix`` (with htslib quiet), without the rest of pysam.
+
+    ``import pysam`` loads every extension (alignment files, BCF, samtools, faidx): about 40 M
+    instructions, 10–15 ms, a twentieth of an indexed genome run that needs only tabix. The
+    package object is registered without running its ``__init__`` while the tabix extension
+    and the modules it imports load; then it is removed, so a later ``import pysam`` (phasing,
+    ``--fasta``) runs the real ``__init__`` and reuses the extensions already loaded. Anything
+    unexpected falls back to the plain import.
+    """
+    import sys
+
+    if "pysam" not in sys.modules:
+        import importlib.util
+
+        spec = importlib.util.find_spec("pysam")
+        if spec is not None and spec.submodule_search_locations is not None:
+            sys.modules["pysam"] = importlib.util.module_from_spec(spec)
+            try:
+                from pysam import libchtslib, libctabix
+            except Exception:   # noqa: BLE001 — whatever it was, the full import below decides
+                libctabix = None
+            finally:
+                del sys.modules["pysam"]
+            if libctabix is not None:
+                libchtslib.set_verbosity(0)
+                return libctabix
+    import pysam
+
+    pysam.set_verbosity(0)
+    return pysam.libctabix

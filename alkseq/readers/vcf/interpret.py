@@ -3,7 +3,8 @@ NM_004304.5, bypass genes by hotspot or annotation), codon merging, VCF phase se
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from alkseq.errors import BuildMismatchError, ParseError
 from alkseq.model import Alteration, Compound, GenomicVariant, Origin, PhaseEvidence, ProteinChange
@@ -17,8 +18,7 @@ from alkseq.readers.vcf.structural import _breakend, _Structural
 
 FORMAT = "vcf"
 
-@dataclass
-class _Pending:
+class _Pending(NamedTuple):
     """A small variant on its way to becoming an Alteration (kept for codon merging)."""
 
     alteration: Alteration

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from alkseq.errors import InputError
 from alkseq.readers.vcf.header import _Header, _TextHeader
@@ -22,8 +22,7 @@ _FORMAT_KEYS = ("AD", "AF", "DP", "FA", "FREQ", "RD", "TIR", "TAR", "AU", "CU", 
                 "AO", "RO", "CN", "PS", "PGT", "PID", "ADT", "DPT", "VF")
 
 
-@dataclass
-class _Call:
+class _Call(NamedTuple):
     """One VCF record reduced to plain Python values (tumour sample only)."""
 
     chrom: str
