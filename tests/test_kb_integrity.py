@@ -89,6 +89,12 @@ def test_mechanism_therapy_pointing_nowhere(tmp_path):
     (lambda t: t + "  - &a {id: z1, when: {always: true}, then: {advise: x}, evidence: review, "
                    "source: PMID:1, locator: a, directness: review}\n  - *a\n",
      "aliases"),
+    (lambda t: t + "  - {id: d1, when: {always: true}, then: {advise: x}, evidence: review, "
+                   "source: [PMID:1, PMID:2], locator: a, directness: [review]}\n",
+     "a list of directness values needs one per source"),
+    (lambda t: t + "  - {id: d2, when: {always: true}, then: {advise: x}, evidence: review, "
+                   "source: [PMID:1, PMID:2], locator: a, directness: [review, hearsay]}\n",
+     "directness must be one of"),
 ])
 def test_rules_integrity(tmp_path, edit, message):
     directory = write_synthetic_kb(tmp_path / "kb")
@@ -220,3 +226,19 @@ def test_cli_kb_validate_path_with_bom_and_crlf(tmp_path):
 def test_shipped_reference_still_validates():
     result = run_cli("kb", "validate", cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_rule_directness_per_source_labels_each_citation(tmp_path):
+    """A rule on a primary abstract plus a tertiary page shows each citation as what it is."""
+    directory = write_synthetic_kb(tmp_path / "kb")
+    path = directory / "rules.yaml"
+    path.write_text(path.read_text() + "  - {id: d3, when: {always: true}, then: {advise: x}, "
+                    "evidence: review, source: [PMID:1, URL:https://example.org/x], locator: a, "
+                    "directness: [primary_abstract, tertiary]}\n")
+    with open(directory / "sources" / "synthetic.tsv", "a") as sources:
+        sources.write("URL:https://example.org/x\tsynthetic page\tnot a real claim\t2026\t\t\n")
+    kb, problems = _problems(directory)
+    assert kb is not None, "\n".join(map(str, problems))
+    rule = next(r for r in kb.rules if r.id == "d3")
+    assert [(c.source, c.directness) for c in rule.citations] == \
+        [("PMID:1", "primary_abstract"), ("URL:https://example.org/x", "tertiary")]

@@ -10,6 +10,8 @@ import random
 
 import pysam
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alkseq.genome.transcript import ShippedSequence, gene_spans, hotspots, load_transcript
 from alkseq.readers import ReadOptions
@@ -117,3 +119,15 @@ def test_raw_line_counts_match_full_parse(tmp_path, monkeypatch, af_type, dp_typ
         assert sum(taken) > 100          # the shortcut really ran (and sometimes declined)
     else:
         assert not taken                 # VEP/snpEff annotations: every record is parsed
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(0, 60)), max_size=12),
+       st.integers(0, 600), st.integers(0, 40))
+def test_merged_intervals_answer_as_the_plain_scan(spans, start, length):
+    """One bisect over merged intervals says what a scan of the raw spans says."""
+    from alkseq.readers.vcf.background import _Intervals
+
+    raw = [(s, s + width) for s, width in spans]
+    end = start + length
+    assert _Intervals(raw).overlaps(start, end) == any(s <= end and start <= e for s, e in raw)

@@ -600,10 +600,16 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
             _check_therapy_ref(str(target), therapies, check_drug, path, None, where)
     if not _one_of(item.get("evidence"), S.EVIDENCE_KINDS):
         out.add(path, None, where, f"evidence must be one of {sorted(S.EVIDENCE_KINDS)}")
-    if not _one_of(item.get("directness"), S.DIRECTNESS):
-        out.add(path, None, where, f"directness must be one of {sorted(S.DIRECTNESS)}")
     sources = item.get("source") or []
     sources = sources if isinstance(sources, list) else [sources]
+    # one directness for every source, or one per source (a rule resting on a primary paper and,
+    # as extra support, a tertiary page must label each as what it is)
+    directness = item.get("directness")
+    directness = directness if isinstance(directness, list) else [directness] * max(len(sources), 1)
+    if not directness or not all(_one_of(d, S.DIRECTNESS) for d in directness):
+        out.add(path, None, where, f"directness must be one of {sorted(S.DIRECTNESS)}")
+    elif len(directness) != max(len(sources), 1):
+        out.add(path, None, where, "a list of directness values needs one per source")
     for src in sources:
         if not _valid_source_id(str(src)):
             out.add(path, None, where, f"'{src}' is not PMID:…, DOI:…, NCT…, URL:… or REF:…")
@@ -626,8 +632,7 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
             return []
     else:
         locators = [locators] * len(sources)
-    citations = tuple(Citation(str(s), str(loc), str(item.get("directness", "")))
-                      for s, loc in zip(sources, locators))
+    citations = tuple(Citation(str(s), str(loc), str(d)) for s, loc, d in zip(sources, locators, directness))
     return [Rule(id=str(rid) if len(targets) == 1 else f"{rid}:{t}", when=dict(when),
                  action=action, therapy=t, name=then.get("name"), drugs=drugs,
                  priority=int(then.get("priority", 50)), category=category,

@@ -43,8 +43,8 @@ class _Background:
         positions: dict[str, list[int]] = {}
         for chrom, pos, _ref, _alt in hotspots(build):
             positions.setdefault(chrom, []).append(pos)
-        # Where a record must be parsed, as merged intervals per contig: a base next to a shipped
-        # hotspot (h-1..h+1, what the bisect against the hotspot list used to test) or within
+        # Where a record must be parsed, as merged intervals per contig (one bisect per line):
+        # within one base of a shipped hotspot (an adjacent SNV may merge into its codon) or within
         # _REACH of the shipped ALK sequence; and, for records in ALK, within _REACH of its CDS.
         blocked: dict[str, list[tuple[int, int]]] = {}
         for chrom, spots in positions.items():
