@@ -120,7 +120,13 @@ def read_samplesheet(path: str | Path) -> list[SampleRow]:
 
 
 def _resolve(base: Path, value: str) -> str:
-    given = Path(value).expanduser()
+    """``~`` / ``~user`` expanded where that user exists; otherwise the text is a plain path
+    (relative to the samplesheet), which then fails as that sample's 'no such file'."""
+    given = Path(value)
+    try:
+        given = given.expanduser()
+    except RuntimeError:        # '~0', '~nosuchuser': no home directory to expand to
+        pass
     return str(given if given.is_absolute() else base / given)
 
 

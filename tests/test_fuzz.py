@@ -369,6 +369,7 @@ def samplesheets(draw) -> bytes:
 
 @FUZZ
 @given(samplesheets(), st.sampled_from([".json", ".tsv", ".report.html"]))
+@example(b"sample,path,bam\nPT001,~0", ".json")      # '~user' with no such user: once a traceback
 def test_samplesheet_is_rows_or_a_clear_error(data, suffix):
     """A sheet gives rows whose names are unique and whose outputs stay in the folder, or one error."""
     from alkseq.errors import OutputError
