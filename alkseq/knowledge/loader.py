@@ -604,11 +604,12 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     sources = sources if isinstance(sources, list) else [sources]
     # one directness for every source, or one per source (a rule resting on a primary paper and,
     # as extra support, a tertiary page must label each as what it is)
+    cited = max(len(sources), 1)
     directness = item.get("directness")
-    directness = directness if isinstance(directness, list) else [directness] * max(len(sources), 1)
+    directness = directness if isinstance(directness, list) else [directness] * cited
     if not directness or not all(_one_of(d, S.DIRECTNESS) for d in directness):
         out.add(path, None, where, f"directness must be one of {sorted(S.DIRECTNESS)}")
-    elif len(directness) != max(len(sources), 1):
+    elif len(directness) != cited:
         out.add(path, None, where, "a list of directness values needs one per source")
     for src in sources:
         if not _valid_source_id(str(src)):

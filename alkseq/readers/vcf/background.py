@@ -15,6 +15,7 @@ import bisect
 import re
 
 from alkseq.readers.vcf.header import _Header, _TextHeader
+from alkseq.readers.vcf.prefilter import _merge
 from alkseq.readers.vcf.records import _FORMAT_KEY_SET, _number, _typed
 
 _BASES = re.compile(r"[ACGTNacgtn]+")
@@ -168,12 +169,7 @@ class _Intervals:
     __slots__ = ("starts", "ends")
 
     def __init__(self, spans):
-        merged: list[list[int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
+        merged = _merge(spans)
         self.starts = [start for start, _end in merged]
         self.ends = [end for _start, end in merged]
 

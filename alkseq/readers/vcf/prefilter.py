@@ -26,18 +26,20 @@ def _spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]
     return table
 
 
+def _merge(ranges) -> list[tuple[int, int]]:
+    """Sorted disjoint closed intervals covering ``ranges`` (touching ones joined)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
 def _merged(spans: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
     """Per contig, sorted disjoint intervals covering the spans."""
-    out: dict[str, list[tuple[int, int]]] = {}
-    for chrom, ranges in spans.items():
-        merged: list[list[int]] = []
-        for start, end in sorted(ranges):
-            if merged and start <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        out[chrom] = [(s, e) for s, e in merged]
-    return out
+    return {chrom: _merge(ranges) for chrom, ranges in spans.items()}
 
 
 def _overlaps(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
