@@ -11,7 +11,7 @@ the file and record.
 One module per job: ``containers`` (compression, chunks), ``header`` (checks, types, build),
 ``prefilter`` (raw-byte CHROM/POS filter), ``collect`` (tabix query or stream → records),
 ``records`` (record parsing with htslib semantics), ``background`` (records counted on the raw
-line), ``bcf`` (cyvcf2), ``callers`` (VAF/depth/phase, sample choice), ``annotations`` (VEP/snpEff),
+line), ``bcf`` (htslib decodes BCF to text), ``callers`` (VAF/depth/phase, sample choice), ``annotations`` (VEP/snpEff),
 ``interpret`` (records → alterations), ``structural`` (fusions, copy number). This module only
 wires them together.
 """
@@ -50,7 +50,7 @@ def read(path, options: ReadOptions) -> list[SampleData]:
 
     Text VCFs (plain, gzip, BGZF) never go through htslib's record parser: the header is checked
     and parsed in Python, records outside known genes are dropped on raw bytes, and the few that
-    remain are parsed here (``_parse_record``). BCF goes through cyvcf2.
+    remain are parsed here (``_parse_record``). BCF records are decoded by htslib into the same text.
     """
     from alkseq.genome.transcript import normalise_build
 
@@ -64,7 +64,8 @@ def read(path, options: ReadOptions) -> list[SampleData]:
     build_source = "--build" if build else ""
     background = None
     if container == "bcf":
-        header, sample, calls, mode = _read_bcf(path, options, build, warnings)
+        header, sample, calls, mode, background, build, build_source = _read_bcf(
+            path, options, build, build_source, warnings, numpy_min_bytes=_NUMPY_MIN_BYTES)
     else:
         chunks = _text_chunks(path, container)
         try:

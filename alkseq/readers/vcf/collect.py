@@ -110,15 +110,21 @@ def _tabix_calls(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]
 
 
 def _pysam_tabix():
-    """``pysam.libctabix`` (with htslib quiet), without the rest of pysam.
+    """``pysam.libctabix`` (with htslib quiet), without the rest of pysam."""
+    return _pysam_extension("libctabix")
+
+
+def _pysam_extension(name: str):
+    """One pysam extension (``libctabix``, ``libcbcf``) with htslib quiet, without the rest of pysam.
 
     ``import pysam`` loads every extension (alignment files, BCF, samtools, faidx): about 40 M
     instructions, 10–15 ms, a twentieth of an indexed genome run that needs only tabix. The
-    package object is registered without running its ``__init__`` while the tabix extension
+    package object is registered without running its ``__init__`` while the extension
     and the modules it imports load; then it is removed, so a later ``import pysam`` (phasing,
     ``--fasta``) runs the real ``__init__`` and reuses the extensions already loaded. Anything
     unexpected falls back to the plain import.
     """
+    import importlib
     import sys
 
     if "pysam" not in sys.modules:
@@ -128,15 +134,16 @@ def _pysam_tabix():
         if spec is not None and spec.submodule_search_locations is not None:
             sys.modules["pysam"] = importlib.util.module_from_spec(spec)
             try:
-                from pysam import libchtslib, libctabix
+                libchtslib = importlib.import_module("pysam.libchtslib")
+                extension = importlib.import_module(f"pysam.{name}")
             except Exception:   # noqa: BLE001 — whatever it was, the full import below decides
-                libctabix = None
+                extension = None
             finally:
                 del sys.modules["pysam"]
-            if libctabix is not None:
+            if extension is not None:
                 libchtslib.set_verbosity(0)
-                return libctabix
+                return extension
     import pysam
 
     pysam.set_verbosity(0)
-    return pysam.libctabix
+    return getattr(pysam, name)
