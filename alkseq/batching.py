@@ -105,8 +105,10 @@ def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
     from alkseq.readers import ReadOptions
 
     options = ReadOptions(build=normalise_build(row.build), bam=row.bam, sample=row.input_sample)
-    if row.bam and not Path(row.bam).is_file():
-        raise InputError("no such BAM/CRAM file", path=row.bam)
+    if row.bam:
+        from alkseq.readers._source import require_file
+
+        require_file(row.bam, "BAM/CRAM file")
     reports = annotate(row.path, row.prior, histology=row.histology, progression=row.progression,
                        specimen=row.specimen, knowledge=knowledge, options=options)
     if len(reports) == 1:
