@@ -81,3 +81,20 @@ def test_ic50_values_are_cellular_numbers_with_a_locator(kb):
     for row in _rows(kb):
         if row.ic50_nm is not None:
             assert row.citation.locator and row.assay, row
+
+
+def test_eu_brand_lorviqua_is_lorlatinib(kb):
+    assert kb.resolve_drug("Lorviqua") == "lorlatinib"
+    assert kb.resolve_drug("LORVIQUA") == "lorlatinib"
+
+
+def test_prior_lorviqua_on_the_command_line():
+    from conftest import run_cli
+    result = run_cli("lookup", "G1202R", "--prior", "Lorviqua")
+    assert result.returncode == 0, result.stderr
+    assert "prior lorlatinib" in result.stdout
+
+
+def test_emt_mechanism_can_match_a_reported_emt(kb):
+    emt = next(m for m in kb.mechanisms if m.mechanism == "emt")
+    assert emt.protein_match and re.search(emt.protein_match, "EMT", re.I)
