@@ -254,6 +254,27 @@ def coverage(grid, knowledge, fmt):
 
 
 @kb.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here (atomically) instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(("tsv", "html", "json")), default=None,
+              help="Output format (default: from the -o suffix, else tsv).")
+@click.option("--knowledge", type=click.Path(file_okay=False),
+              help="Audit these overlay tables together with the shipped ones.")
+def audit(output, fmt, knowledge):
+    """Every matrix cell with its sources, directness, evidence kinds, IC50s and conflicts,
+    and a summary (cells by best directness, conflicts, sources by year): what a curator
+    reviews before a release."""
+    from alkseq.knowledge import load_knowledge
+    from alkseq.knowledge.audit import audit as run_audit, render
+    from alkseq.report.output import emit
+
+    if fmt is None:
+        suffix = (output or "").rsplit(".", 1)[-1].lower()
+        fmt = {"html": "html", "htm": "html", "json": "json"}.get(suffix, "tsv")
+    emit(render(run_audit(load_knowledge(overlay=knowledge)), fmt), output)
+
+
+@kb.command()
 def drugs():
     """List every drug with its class, generation and synonyms."""
     from alkseq.knowledge import load_knowledge
