@@ -133,3 +133,44 @@ def run_cli(*args, cwd=None, input_text=None):
     """Run the installed CLI as a user would (a real process, real exit code)."""
     return subprocess.run([sys.executable, "-m", "alkseq", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, input=input_text, timeout=300)
+
+
+# --------------------------------------------------------------------------- missing material
+
+def in_ci() -> bool:
+    """CI always has ../shared and every tool .ci/run installs: there a missing one is a failure."""
+    return bool(os.environ.get("CI"))
+
+
+def missing(what: str):
+    """Skip on a developer's clone, fail when ``CI`` is set (never a silent skip in CI)."""
+    if in_ci():
+        pytest.fail(f"{what} is missing, and CI must have it", pytrace=False)
+    pytest.skip(f"{what} not present (a developer clone); CI fails here")
+
+
+def shared_path(*parts: str) -> Path:
+    """A file or folder under ../shared, or a skip (developer clone) / failure (CI)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        missing(f"../shared/{'/'.join(parts)}")
+    return path
+
+
+def require_tool(name: str) -> str:
+    """The path of a command-line tool .ci/run installs (bcftools, tabix, chromium …)."""
+    found = shutil.which(name)
+    if found is None:
+        missing(f"the '{name}' command")
+    return found
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "shared: needs ../shared; skips on a developer clone without it, "
+                                       "fails when CI is set (deselect with -m 'not shared')")
+
+
+@pytest.fixture(autouse=True)
+def _shared_material(request):
+    if request.node.get_closest_marker("shared") is not None and not SHARED.is_dir():
+        missing("../shared")
