@@ -7,7 +7,7 @@ Public API (heavy libraries load lazily, on first use):
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from alkseq._version import __version__
 
 __all__ = ["__version__", "annotate", "lookup", "load_knowledge", "batch"]
 

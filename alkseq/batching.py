@@ -67,7 +67,9 @@ class BatchResult:
 
     def to_dicts(self) -> list[dict]:
         """Each successful report as the JSON writer's dict (schema alkseq-report/1.0)."""
-        return [report.to_dict() for report in self.reports]
+        from alkseq.report.json_writer import report_to_dict
+
+        return [report_to_dict(report) for report in self.reports]
 
     def to_dataframe(self):
         """The cohort rows as a pandas DataFrame (one row per sample, the CSV's columns)."""
@@ -364,13 +366,8 @@ class _Progress:
 # --------------------------------------------------------------------------- outputs
 
 def _html_module():
-    try:
-        from alkseq.report import html
-    except ModuleNotFoundError as exc:
-        if exc.name == "alkseq.report.html":
-            raise UsageError("HTML output is not available in this installation "
-                             "(alkseq.report.html is missing)") from None
-        raise
+    from alkseq.report import html
+
     return html
 
 
@@ -389,8 +386,6 @@ def _check_outputs(output, json_dir, summary, html, html_dir, inputs) -> None:
             target = Path(directory)
             if target.exists() and not target.is_dir():
                 raise OutputError("exists and is not a directory", path=str(target))
-    if html or html_dir:
-        _html_module()
 
 
 def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, html,

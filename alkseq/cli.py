@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from alkseq import __version__
+from alkseq._version import __version__
 from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError
 
 FORMATS = ("text", "json", "tsv", "vcf", "html")

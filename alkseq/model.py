@@ -313,10 +313,6 @@ class Report:
     build: str | None = None
     advice: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
-        from alkseq.report.json_writer import report_to_dict
-        return report_to_dict(self)
-
 
 @dataclass(frozen=True)
 class Failure:

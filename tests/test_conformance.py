@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import SHARED, run_cli, shared_path
 
-SHARED_VCF = Path(__file__).resolve().parents[2] / "shared" / "vcf"
+SHARED_VCF = SHARED / "vcf"
 # Files outside the hts-specs index that are not valid VCF on purpose (PyVCF's whitespace-separated tests).
 KNOWN_INVALID = {"example-4.1-bnd.vcf", "example-4.2.vcf", "issue_49.vcf", "metadata-whitespace.vcf"}
 TIMEOUT_S = 20
@@ -107,9 +107,8 @@ def annotate_one(path: Path) -> tuple[str, str]:
 
 
 def test_conformance_corpus():
+    shared_path("vcf")
     statuses = expected_status()
-    if not statuses:
-        pytest.skip("../shared/vcf not present")
     counts = {"valid read": 0, "valid rejected": 0, "invalid read": 0, "invalid rejected cleanly": 0,
               "tracebacks": 0, "hangs": 0}
     problems = []
@@ -132,9 +131,8 @@ def test_conformance_corpus():
 
 def test_conformance_cli_sample():
     """A spread of the corpus through the real CLI: exit 0/3/4, at most one stderr line, no traceback."""
+    shared_path("vcf")
     statuses = expected_status()
-    if not statuses:
-        pytest.skip("../shared/vcf not present")
     chosen = list(statuses)[::40] + [r for r in statuses if "failed_header" in r][:3]
     for rel in chosen:
         path = SHARED_VCF / rel

@@ -136,6 +136,15 @@ def test_partial_pysam_import_leaves_a_whole_pysam_behind():
             "assert _pysam_tabix() is tabix\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    bcf = ("import sys\n"
+           "from alkseq.readers.vcf.collect import _pysam_extension\n"
+           "libcbcf = _pysam_extension('libcbcf')\n"
+           "assert 'pysam.libcalignmentfile' not in sys.modules, 'loaded more than the BCF extension'\n"
+           "import pysam\n"
+           "assert pysam.libcbcf is libcbcf and pysam.VariantFile is libcbcf.VariantFile\n"
+           "assert pysam.utils.SamtoolsError and pysam.AlignmentFile and pysam.TabixFile\n")
+    result = subprocess.run([sys.executable, "-c", bcf], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 # --------------------------------------------------------------------------- BCF fast paths

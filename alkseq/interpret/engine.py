@@ -366,7 +366,7 @@ def interpret(alterations, context: Context, kb: KnowledgeBase, *, compounds=(),
               input_format: str | None = None, build: str | None = None,
               reader_warnings=()) -> Report:
     """Everything alkseq concludes for one sample."""
-    from alkseq import __version__
+    from alkseq._version import __version__
 
     alterations, warnings = normalise_alterations(list(alterations), kb.alk_protein)
     warnings = list(reader_warnings) + warnings

@@ -249,7 +249,7 @@ def _summary_line(report: Report) -> str:
 
 
 def _new_header(header: list[str], reports: list[Report], command: str | None) -> list[str]:
-    from alkseq import __version__
+    from alkseq._version import __version__
 
     if not header or not header[-1].startswith("#CHROM"):
         raise InputError("the input VCF has no #CHROM header line")

@@ -140,6 +140,11 @@ def _pysam_extension(name: str):
                 extension = None
             finally:
                 del sys.modules["pysam"]
+                # pure-Python submodules loaded meanwhile (pysam.utils …) were bound to the stand-in
+                # package: drop them, so the real ``import pysam`` loads and binds them itself
+                for loaded in [m for m in sys.modules if m.startswith("pysam.")]:
+                    if not str(getattr(sys.modules[loaded], "__file__", "") or "").endswith((".so", ".pyd")):
+                        del sys.modules[loaded]
             if extension is not None:
                 libchtslib.set_verbosity(0)
                 return extension
