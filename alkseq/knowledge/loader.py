@@ -7,7 +7,6 @@ is raised, so a curator fixes a table in one pass.
 from __future__ import annotations
 
 import csv
-import functools
 import math
 import re
 from pathlib import Path
@@ -206,18 +205,56 @@ def _merge(spec: S.TableSpec, tables: list[list[tuple[int, Row]]], paths: list[P
     return list(merged.values()) + plain
 
 
-@functools.lru_cache(maxsize=8)
+_MEMO: dict[tuple, KnowledgeBase] = {}   # per process: the files' signature → their knowledge base
+_MEMO_SIZE = 8
+
+
+def _signature(base: Path, overlay: Path | None) -> tuple | None:
+    """Name, size, mtime and inode of every knowledge file: an edited table (a notebook changing an
+    overlay) changes it, so the per-process memo never hands back a stale knowledge base; hashing
+    the bytes (the disk cache's key) then decides. None when a directory is missing."""
+    from alkseq.knowledge.cache import SUFFIXES
+
+    parts: list = []
+    for root in (base, overlay):
+        if root is None:
+            continue
+        try:
+            for entry in sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES):
+                info = entry.stat()
+                parts.append((str(entry), info.st_size, info.st_mtime_ns, info.st_ino))
+        except OSError:
+            return None
+    return (str(base), str(overlay), tuple(parts))
+
+
 def load_knowledge(path: str | None = None, overlay: str | None = None) -> KnowledgeBase:
     """Load and validate the shipped tables (or ``path``), plus an optional overlay dir.
 
-    Cached per process (a batch worker pays for it once) and, once validated, per user on
-    disk keyed on the tables' bytes (``knowledge/cache.py``), so one-sample-per-process
-    pipelines skip re-validation.
+    Kept per process keyed on the files' signature (a batch worker pays once, an edited overlay
+    is read again) and, once validated, per user on disk keyed on the tables' bytes
+    (``knowledge/cache.py``), so one-sample-per-process pipelines skip re-validation.
     """
-    from alkseq.knowledge import cache
-
     base = Path(path) if path else reference_dir()
     overlay_dir = Path(overlay) if overlay else None
+    signature = _signature(base, overlay_dir) if base.is_dir() and (overlay_dir is None or overlay_dir.is_dir()) \
+        else None
+    if signature is not None and signature in _MEMO:
+        return _MEMO[signature]
+    kb = _load_validated(base, overlay_dir)
+    if signature is not None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[signature] = kb
+    return kb
+
+
+load_knowledge.cache_clear = _MEMO.clear   # type: ignore[attr-defined]
+
+
+def _load_validated(base: Path, overlay_dir: Path | None) -> KnowledgeBase:
+    from alkseq.knowledge import cache
+
     key = None
     if base.is_dir() and (overlay_dir is None or overlay_dir.is_dir()):
         try:
