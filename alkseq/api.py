@@ -30,8 +30,11 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
              progression: str | None = None, specimen: str | None = None,
              knowledge: str | None = None, options=None) -> list[Report]:
     """Read any supported input and interpret each sample in it."""
+    from dataclasses import replace
+
     from alkseq.interpret import interpret
     from alkseq.knowledge import load_knowledge
+    from alkseq.normalise import normalise_alterations, normalise_compounds
     from alkseq.readers import ReadOptions, read_input
 
     from alkseq.readers._source import require_file
@@ -44,6 +47,10 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
     context = make_context(kb, prior, histology, progression, specimen)
     reports = []
     for sample in read_input(path, options):
+        # one order: read → normalise → phase → interpret (compounds are built from canonical changes)
+        alterations, normal_warnings = normalise_alterations(list(sample.alterations), kb.alk_protein)
+        sample = replace(sample, alterations=tuple(alterations),
+                         compounds=tuple(normalise_compounds(sample.compounds, kb.alk_protein)))
         compounds = list(sample.compounds)
         phase_warnings: list[str] = []
         if options.bam or not compounds:
@@ -51,7 +58,8 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
         reports.append(interpret(sample.alterations, context, kb, compounds=compounds,
                                  sample=sample.sample, input_path=str(path),
                                  input_format=sample.input_format, build=sample.build,
-                                 reader_warnings=tuple(sample.warnings) + tuple(phase_warnings)))
+                                 reader_warnings=tuple(sample.warnings) + tuple(normal_warnings)
+                                 + tuple(phase_warnings)))
     return reports
 
 

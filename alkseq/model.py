@@ -50,6 +50,8 @@ class ProteinChange:
     end: int | None = None
     end_ref: str | None = None
     fs_stop: int | None = None  # frameshift: position of the new stop codon, if known
+    # the spelling as read when normalisation changed it (1151Tins → T1151dup); not part of equality
+    original: str | None = field(default=None, compare=False)
 
     @property
     def short(self) -> str:
@@ -192,13 +194,18 @@ class PhaseEvidence:
 class Compound:
     """Two or more ALK kinase-domain mutations and whether they sit on one allele."""
 
-    mutations: tuple[str, ...]   # short protein changes, sorted by residue
+    mutations: tuple[ProteinChange, ...]   # normalised protein changes, sorted by residue
     phase: str = "unknown"       # cis | trans | mixed | unknown
     evidence: PhaseEvidence | None = None
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """The members' short forms (G1202R, T1151dup), in order."""
+        return tuple(m.short for m in self.mutations)
+
+    @property
     def key(self) -> str:
-        return "+".join(self.mutations)
+        return "+".join(self.names)
 
 
 @dataclass(frozen=True)

@@ -516,7 +516,7 @@ def test_phase_pairs_groups_three_mutations_in_cis(tmp_path, builder):
 def test_phase_pairs_without_evidence_and_with_one_mutation():
     assert phase_pairs([alk("G1202R")]) == []
     (compound,) = phase_pairs([alk("G1202R", vaf=0.2), alk("L1196M", vaf=0.1)])
-    assert compound.mutations == ("L1196M", "G1202R")
+    assert compound.names == ("L1196M", "G1202R")
     assert compound.phase == "unknown" and compound.evidence.source == "none"
     (compound,) = phase_pairs([alk("G1202R"), alk("L1196M")])
     assert compound.phase == "unknown"
@@ -576,7 +576,7 @@ def test_phased_vcf_through_the_reader(tmp_path, genotypes, expected):
     vcf.write_text(VCF_HEADER + "\n".join(rows) + "\n")
     (sample,) = readers.read_input(vcf)
     (compound,) = phase_pairs(sample.alterations)
-    assert compound.mutations == ("L1196M", "G1202R")
+    assert compound.names == ("L1196M", "G1202R")
     assert compound.phase == expected and compound.evidence.source == "vcf"
 
 
@@ -594,7 +594,7 @@ def test_unphased_vcf_with_reads_through_the_reader(tmp_path):
     bam = builder.write(tmp_path / "unphased.bam")
     (sample,) = readers.read_input(vcf)
     (compound,) = phase_pairs(sample.alterations, bam=bam)
-    assert compound.mutations == ("L1196M", "G1202R")
+    assert compound.names == ("L1196M", "G1202R")
     assert compound.phase == "trans" and compound.evidence.source == "reads"
     # first = lower residue = L1196M (chr2:29220765), second = G1202R
     assert counts(compound.evidence) == (0, 12, 15, 20, 47)

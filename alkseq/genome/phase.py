@@ -576,7 +576,7 @@ def phase_pairs(alterations, bam: str | Path | None = None,
     for a, b in combinations(mutations, 2):
         phase, evidence = phase_pair(a, b, bam=bam, fasta=fasta, **read_options)
         names = (a.protein_change.short, b.protein_change.short)
-        compounds.append(Compound(mutations=names, phase=phase, evidence=evidence))
+        compounds.append(Compound(mutations=(a.protein_change, b.protein_change), phase=phase, evidence=evidence))
         if phase == "cis":
             cis_edges[names] = evidence
     compounds.extend(_cis_groups(mutations, cis_edges))
@@ -593,6 +593,7 @@ def _cis_groups(mutations: list[Alteration], cis_edges: dict) -> list[Compound]:
     cost doubling per mutation: a 40-mutation sample never finished; issue 15).
     """
     names = [m.protein_change.short for m in mutations]
+    changes = {m.protein_change.short: m.protein_change for m in mutations}
     groups = maximal_cliques(len(names), {(names.index(a), names.index(b))
                                           for a, b in cis_edges if a in names and b in names})
     ordered = sorted((g for g in groups if len(g) >= 3), key=lambda g: (-len(g), g))
@@ -602,7 +603,7 @@ def _cis_groups(mutations: list[Alteration], cis_edges: dict) -> list[Compound]:
         pair_evidence = [cis_edges[pair] for pair in combinations(group, 2)]
         weakest = min(pair_evidence, key=lambda e: _SOURCE_STRENGTH.get(e.source, 0))
         detail = f"all {len(pair_evidence)} pairs cis; weakest evidence: {weakest.detail}"
-        out.append(Compound(mutations=group, phase="cis",
+        out.append(Compound(mutations=tuple(changes[name] for name in group), phase="cis",
                             evidence=PhaseEvidence(source=weakest.source, detail=detail)))
     return out
 

@@ -57,7 +57,7 @@ def _units(mutations: list[str], compounds: list[Compound]) -> dict[str, list[st
     ambiguous: list[list[str]] = []
     extra_units: list[str] = []
     for comp in compounds:
-        members = [m for m in comp.mutations if m in by_residue]
+        members = [m for m in comp.names if m in by_residue]
         if len(members) < 2:
             continue
         if comp.phase == "cis":
@@ -371,11 +371,12 @@ def interpret(alterations, context: Context, kb: KnowledgeBase, *, compounds=(),
     alterations, warnings = normalise_alterations(list(alterations), kb.alk_protein)
     warnings = list(reader_warnings) + warnings
     findings = C.classify(kb, alterations, context)
-    kd = [f.alteration.protein_change.short for f in findings if f.role == "alk_kinase_domain"]
-    kd = sorted(dict.fromkeys(kd), key=_residue)
+    kd_changes = {f.alteration.protein_change.short: f.alteration.protein_change
+                  for f in findings if f.role == "alk_kinase_domain"}
+    kd = sorted(kd_changes, key=_residue)
     compounds = [c for c in compounds if len(c.mutations) >= 2]
     if len(kd) >= 2 and not compounds:
-        compounds = [Compound(tuple(kd), "unknown",
+        compounds = [Compound(tuple(kd_changes[m] for m in kd), "unknown",
                               PhaseEvidence("none", detail="no phase information in the input"))]
     readings = _units(kd, compounds) if kd else {}
     if "cis" in readings and readings["cis"] != readings["trans"]:
@@ -386,7 +387,7 @@ def interpret(alterations, context: Context, kb: KnowledgeBase, *, compounds=(),
     for comp in compounds:
         if comp.evidence is not None and comp.evidence.source == "vaf_hint" and \
                 comp.phase in ("cis", "trans"):
-            warnings.append(f"Phase of {'+'.join(comp.mutations)} ({comp.phase}) rests on a VAF "
+            warnings.append(f"Phase of {comp.key} ({comp.phase}) rests on a VAF "
                             "hint only, not on reads or phased calls; confirm with --bam.")
     b = _Builder(kb, context)
     matrix: list[DrugCall] = []
@@ -455,8 +456,9 @@ def lookup_report(kb: KnowledgeBase, mutation_text: str, context: Context | None
     if outside:
         raise ParseError(f"{outside[0].protein_change.short} is outside the ALK kinase domain "
                          "(residues 1116–1392)")
-    shorts = tuple(sorted({a.protein_change.short for a in normalised}, key=_residue))
-    compounds = (Compound(shorts, "cis", PhaseEvidence("user", detail="'+' in the query")),) \
+    changes = {a.protein_change.short: a.protein_change for a in normalised}
+    shorts = tuple(sorted(changes, key=_residue))
+    compounds = (Compound(tuple(changes[s] for s in shorts), "cis", PhaseEvidence("user", detail="'+' in the query")),) \
         if len(shorts) > 1 else ()
     return interpret(normalised, context, kb, compounds=compounds,
                      sample=mutation_text, input_format="lookup")

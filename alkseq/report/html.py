@@ -197,7 +197,7 @@ def _merged_links(r: Report) -> list[tuple[tuple[str, ...], str]]:
         for comp in r.compounds:
             if comp.phase != phase or len(comp.mutations) < 2:
                 continue
-            members = set(comp.mutations)
+            members = set(comp.names)
             touching = [g for g in groups if g & members]
             for g in touching:
                 members |= g

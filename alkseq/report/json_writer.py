@@ -25,7 +25,7 @@ def report_to_dict(r: Report) -> dict:
         "mechanism_class": r.mechanism_class,
         "alterations": [_finding(f) for f in r.findings],
         "compounds": [{
-            "mutations": list(c.mutations), "phase": c.phase,
+            "mutations": list(c.names), "phase": c.phase,
             "phase_evidence": None if c.evidence is None else {
                 "source": c.evidence.source, "both": c.evidence.both,
                 "first_only": c.evidence.first_only, "second_only": c.evidence.second_only,

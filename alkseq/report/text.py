@@ -76,7 +76,7 @@ def _findings(r: Report) -> list[str]:
     for f in r.findings:
         out.append("    - " + " · ".join(_finding_bits(f)))
     for c in r.compounds:
-        out.append(f"    - compound {'+'.join(c.mutations)}: phase {c.phase}{_phase_detail(c)}")
+        out.append(f"    - compound {c.key}: phase {c.phase}{_phase_detail(c)}")
     return out
 
 
@@ -234,7 +234,7 @@ def _rich_one(r: Report, console) -> None:
                          _text(f"{a.vaf:.3g}" if a.vaf is not None else ""),
                          _text(f"{a.copy_number:g}" if a.copy_number is not None else ""))
     for c in r.compounds:
-        findings.add_row(_text("compound " + "+".join(c.mutations), style="magenta"),
+        findings.add_row(_text("compound " + c.key, style="magenta"),
                          _text(f"phase {c.phase}", style="bold" if c.phase != "unknown" else "yellow"),
                          _text(_phase_detail(c).strip(" ()")), _text(""), _text(""))
     console.print()

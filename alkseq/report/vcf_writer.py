@@ -95,8 +95,7 @@ def _compound(report: Report, f: Finding) -> str | None:
     change = f.alteration.protein_change
     if f.role != "alk_kinase_domain" or change is None:
         return None
-    found = [("+".join(c.mutations), c.phase) for c in report.compounds
-             if change.short in c.mutations]
+    found = [(c.key, c.phase) for c in report.compounds if change.short in c.names]
     return found or None
 
 

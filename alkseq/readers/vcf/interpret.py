@@ -323,7 +323,7 @@ def _vcf_compounds(alterations: list[Alteration]) -> list[Compound]:
         members = sorted(members, key=lambda m: m.protein_change.start)
         haplotypes = {m.phase.haplotype for m in members}
         phase = "cis" if len(haplotypes) == 1 else ("trans" if len(members) == 2 else "mixed")
-        compounds.append(Compound(tuple(m.protein_change.short for m in members), phase,
+        compounds.append(Compound(tuple(m.protein_change for m in members), phase,
                                   PhaseEvidence(source="vcf", detail=f"phase set {phase_set} "
                                                 f"({', '.join(sorted({m.phase.source for m in members}))})")))
     return compounds
