@@ -7,6 +7,7 @@ bcftools is installed) as BCF with a ``.csi`` index:
     exome_100k    100,000 records spread over the genome
     genome_1M     1,000,000 records (for the memory-is-flat check)
     genome_5M     5,000,000 records (a germline+somatic whole genome)
+    genome_20M    20,000,000 records (memory stays flat; only for the full benchmark run)
 
 Background records are random SNVs/short indels with Mutect2-like FORMAT fields on GRCh38
 contigs. They never touch the ALK exons (where alkseq ships the reference, so a made-up REF
@@ -35,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 SIZES = {"panel_2k": 2_000, "exome_100k": 100_000, "genome_500k": 500_000, "genome_1M": 1_000_000,
-         "genome_5M": 5_000_000}
+         "genome_5M": 5_000_000,
+         "genome_20M": 20_000_000}
 
 # GRCh38 primary assembly lengths (chr1 and chr2 are the ones alkseq checks for the build).
 GRCH38 = {
