@@ -150,7 +150,7 @@ class Alteration:
     """One finding in one gene, whatever file it came from."""
 
     gene: str
-    kind: str
+    kind: AlterationKind
     protein_change: ProteinChange | None = None
     partner: str | None = None          # fusion partner (for ALK fusions: the 5' gene)
     fusion_variant: str | None = None   # EML4-ALK variant label, e.g. "v1", "v3a/b"
@@ -195,7 +195,7 @@ class Compound:
     """Two or more ALK kinase-domain mutations and whether they sit on one allele."""
 
     mutations: tuple[ProteinChange, ...]   # normalised protein changes, sorted by residue
-    phase: str = "unknown"       # cis | trans | mixed | unknown
+    phase: Phase = "unknown"       # cis | trans | mixed | unknown
     evidence: PhaseEvidence | None = None
 
     @property
@@ -239,7 +239,7 @@ class Finding:
     """An alteration after interpretation: its role and what the knowledge says of it."""
 
     alteration: Alteration
-    role: str
+    role: Role
     mechanism: str | None = None         # id from reference/mechanisms.tsv
     mechanism_label: str | None = None
     note: str = ""

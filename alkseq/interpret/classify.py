@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from alkseq.knowledge.kb import KnowledgeBase, Mechanism
-from alkseq.model import Alteration, Context, Finding
+from alkseq.model import Alteration, Context, Finding, Role
 from alkseq.normalise import is_alk_kinase_mutation
 
 ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
@@ -66,11 +67,11 @@ def classify(kb: KnowledgeBase, alterations: list[Alteration], context: Context
             continue
         mech = match_mechanism(kb, alt)
         if mech is not None:
-            findings.append(Finding(alt, mech.role if mech.role != "alk_dependent" else "alk_other",
+            role = cast(Role, mech.role if mech.role != "alk_dependent" else "alk_other")   # roles: knowledge/schema.py
+            findings.append(Finding(alt, role,
                                     mech.mechanism, mech.label))
             continue
-        role = "alk_other" if alt.gene == "ALK" else "other"
-        findings.append(Finding(alt, role))
+        findings.append(Finding(alt, "alk_other" if alt.gene == "ALK" else "other"))
     # histology reported by the clinic counts as a transformation finding
     if context.histology in ("small-cell", "squamous") and not any(
             f.role == "transformation" for f in findings):

@@ -121,14 +121,14 @@ class _Builder:
         current = self.current_tki
         therapy = self.kb.therapies.get(ref)
         if therapy is not None:
-            drugs = tuple(current if d == "@current_tki" else d for d in therapy.drugs
+            drugs = tuple(current if current and d == "@current_tki" else d for d in therapy.drugs
                           if d != "@current_tki" or current)
             name = therapy.name
             if "@current_tki" in therapy.drugs:
                 name = name.replace("@current_tki", current or "the current ALK TKI")
             return name, drugs, therapy.category
         parts = [p.strip() for p in ref.split("+")]
-        drugs = tuple(current if p == "@current_tki" else p for p in parts
+        drugs = tuple(current if current and p == "@current_tki" else p for p in parts
                       if p != "@current_tki" or current)
         name = " + ".join(current or "current ALK TKI" if p == "@current_tki" else p
                           for p in parts)
@@ -244,6 +244,7 @@ def _matrix_row(drug: str, calls: dict[str, DrugCall]) -> DrugCall:
     cis, trans = calls.get("cis"), calls.get("trans")
     worst = combine_classes(c.drug_class for c in calls.values())
     pick = cis if cis and cis.drug_class == worst else trans
+    assert pick is not None     # both readings were called
     detail = "; ".join(f"if {name}: {c.drug_class}" + (f" ({c.detail})" if c.detail else "")
                        for name, c in calls.items())
     return DrugCall(drug, worst, pick.ic50_nm, pick.fold_vs_wt, pick.evidence,
@@ -371,8 +372,8 @@ def interpret(alterations, context: Context, kb: KnowledgeBase, *, compounds=(),
     alterations, warnings = normalise_alterations(list(alterations), kb.alk_protein)
     warnings = list(reader_warnings) + warnings
     findings = C.classify(kb, alterations, context)
-    kd_changes = {f.alteration.protein_change.short: f.alteration.protein_change
-                  for f in findings if f.role == "alk_kinase_domain"}
+    kd_changes = {change.short: change for f in findings
+                  if f.role == "alk_kinase_domain" and (change := f.alteration.protein_change) is not None}
     kd = sorted(kd_changes, key=_residue)
     compounds = [c for c in compounds if len(c.mutations) >= 2]
     if len(kd) >= 2 and not compounds:
@@ -454,9 +455,10 @@ def lookup_report(kb: KnowledgeBase, mutation_text: str, context: Context | None
     normalised, _ = normalise_alterations(alterations, kb.alk_protein)
     outside = [a for a in normalised if not is_alk_kinase_mutation(a)]
     if outside:
-        raise ParseError(f"{outside[0].protein_change.short} is outside the ALK kinase domain "
+        outside_change = outside[0].protein_change
+        raise ParseError(f"{outside_change.short if outside_change else outside[0].name} is outside the ALK kinase domain "
                          "(residues 1116–1392)")
-    changes = {a.protein_change.short: a.protein_change for a in normalised}
+    changes = {pc.short: pc for a in normalised if (pc := a.protein_change) is not None}
     shorts = tuple(sorted(changes, key=_residue))
     compounds = (Compound(tuple(changes[s] for s in shorts), "cis", PhaseEvidence("user", detail="'+' in the query")),) \
         if len(shorts) > 1 else ()

@@ -57,7 +57,7 @@ def _aggregate(mutation: str, drug: str, rows: tuple[SensitivityRow, ...]) -> Dr
     if with_ic50:
         pick = with_ic50[0]
         ic50 = pick.ic50_nm
-        fold = pick.fold_vs_wt or (pick.ic50_nm / pick.wt_ic50_nm if pick.wt_ic50_nm else None)
+        fold = pick.fold_vs_wt or (ic50 / pick.wt_ic50_nm if ic50 is not None and pick.wt_ic50_nm else None)
     citations = _unique(r.citation for r in sorted(
         rows, key=lambda r: (EVIDENCE_RANK[r.evidence], DIRECTNESS_RANK.get(r.citation.directness, 9))))
     return DrugCall(drug, drug_class, ic50, fold, best[0].evidence, citations, False, detail,

@@ -413,7 +413,7 @@ def _load_yaml(path: Path, out: _Collector):
             if isinstance(event, yaml.AliasEvent):
                 raise yaml.composer.ComposerError(
                     None, None, "YAML aliases (*name) are not allowed in knowledge files",
-                    event.start_mark)
+                    event.start_mark)  # type: ignore[arg-type]  # the C and Python loaders' Mark types
         return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -534,7 +534,7 @@ def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector,
     drug_classes = drug_classes or {}
     cells: dict[tuple[str, str], list[SensitivityRow]] = {}
     by_source: dict[tuple[str, str, str], list[tuple]] = {}
-    exact_rows: dict[tuple, int] = {}
+    exact_rows: dict[tuple, tuple[str, int]] = {}
     for path, line, r in rows:
         if not check_drug(path, line, "drug", r["drug"]):
             continue
@@ -705,9 +705,10 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     targets: list[str | None] = [None]
     drugs: tuple[str, ...] = ()
     if action == "recommend":
-        targets = [str(t) for t in (target if isinstance(target, list) else [target])]
-        for t in targets:
+        named = [str(t) for t in (target if isinstance(target, list) else [target])]
+        for t in named:
             _check_therapy_ref(t, therapies, check_drug, path, None, where)
+        targets = list(named)
     elif action == "not_recommend":
         if isinstance(target, list):
             drugs = tuple(str(t) for t in target)
