@@ -215,17 +215,25 @@ def _signature(base: Path, overlay: Path | None) -> tuple | None:
     the bytes (the disk cache's key) then decides. None when a directory is missing."""
     from alkseq.knowledge.cache import SUFFIXES
 
+    import os
+
     parts: list = []
     for root in (base, overlay):
         if root is None:
             continue
+        folders = [str(root)]
         try:
-            for entry in sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES):
-                info = entry.stat()
-                parts.append((str(entry), info.st_size, info.st_mtime_ns, info.st_ino))
+            while folders:                   # os.scandir: a tenth of what pathlib's rglob costs per call
+                with os.scandir(folders.pop()) as entries:
+                    for entry in entries:
+                        if entry.is_dir():
+                            folders.append(entry.path)
+                        elif os.path.splitext(entry.name)[1] in SUFFIXES:
+                            info = entry.stat()
+                            parts.append((entry.path, info.st_size, info.st_mtime_ns, info.st_ino))
         except OSError:
             return None
-    return (str(base), str(overlay), tuple(parts))
+    return (str(base), str(overlay), tuple(sorted(parts)))
 
 
 def load_knowledge(path: str | None = None, overlay: str | None = None) -> KnowledgeBase:

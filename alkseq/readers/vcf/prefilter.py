@@ -3,6 +3,7 @@
 record is parsed."""
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -66,8 +67,6 @@ class _Prefilter:
         self.line_count = 0       # lines in the last chunk handed to ``lines``
 
     def keep_line(self, line: bytes) -> bool:
-        import bisect
-
         fields = line.split(b"\t", 4)
         starts = self.starts.get(fields[0]) if len(fields) > 1 else None
         if starts is None:
