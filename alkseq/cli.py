@@ -206,22 +206,31 @@ def kb():
               help="Validate these overlay tables together with the shipped ones.")
 @click.option("--path", "base", type=PATH,
               help="Validate a whole knowledge directory instead of the shipped one.")
-def validate(knowledge, base):
-    """Check every table: schema, units, citations, duplicates, known drugs and mutations."""
-    from alkseq.knowledge import validate_knowledge
+@click.option("--strict", is_flag=True,
+              help="Warnings (cells whose sources disagree with no row saying why) are errors.")
+def validate(knowledge, base, strict):
+    """Check every table: schema, units, citations, duplicates, known drugs and mutations,
+    one class per source and cell, cis compounds, comments; warn on unacknowledged conflicts."""
+    from alkseq.knowledge import knowledge_warnings, validate_knowledge
 
     kb_obj, problems = validate_knowledge(base, knowledge)
     if problems:
         for problem in problems:
             click.echo(str(problem), err=True)
         raise _knowledge_error(len(problems))
+    warnings = knowledge_warnings(kb_obj)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if strict and warnings:
+        raise _knowledge_error(len(warnings))
     cells = len(kb_obj.sensitivity)
     rows = sum(len(v) for v in kb_obj.sensitivity.values())
     with_ic50 = sum(1 for v in kb_obj.sensitivity.values() if any(r.ic50_nm for r in v))
     click.echo(f"knowledge base {kb_obj.version}: OK — {len(kb_obj.drugs)} drugs, "
                f"{len(kb_obj.therapies)} regimens, {rows} sensitivity rows in {cells} cells "
                f"({with_ic50} with IC50), {len(kb_obj.mechanisms)} mechanisms, "
-               f"{len(kb_obj.rules)} rules, {len(kb_obj.sources)} sources")
+               f"{len(kb_obj.rules)} rules, {len(kb_obj.sources)} sources"
+               + (f"; {len(warnings)} warning(s)" if warnings else ""))
 
 
 def _knowledge_error(count: int) -> AlkseqError:
@@ -232,17 +241,49 @@ def _knowledge_error(count: int) -> AlkseqError:
 
 @kb.command()
 @click.option("--grid", is_flag=True, help="Also print the mutation × ALK TKI grid (S/I/R/?/.).")
-def coverage(grid):
-    """What the sensitivity matrix covers: cells, IC50s, primary vs secondary sources."""
+@click.option("--knowledge", type=click.Path(file_okay=False),
+              help="Count these overlay tables together with the shipped ones.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+def coverage(grid, knowledge, fmt):
+    """What the sensitivity matrix covers: cells, IC50s, primary/clinical vs secondary
+    sources, conflicts."""
     from alkseq.knowledge import load_knowledge
     from alkseq.knowledge.coverage import coverage_table, matrix_coverage
 
-    kb_obj = load_knowledge()
-    for key, value in matrix_coverage(kb_obj).items():
-        click.echo(f"{key:<20} {value}")
+    kb_obj = load_knowledge(overlay=knowledge)
+    counts = matrix_coverage(kb_obj)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(counts, indent=2))
+        return
+    for key, value in counts.items():
+        click.echo(f"{key:<30} {value}")
     if grid:
         for row in coverage_table(kb_obj):
             click.echo("\t".join(row))
+
+
+@kb.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here (atomically) instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(("tsv", "html", "json")), default=None,
+              help="Output format (default: from the -o suffix, else tsv).")
+@click.option("--knowledge", type=click.Path(file_okay=False),
+              help="Audit these overlay tables together with the shipped ones.")
+def audit(output, fmt, knowledge):
+    """Every matrix cell with its sources, directness, evidence kinds, IC50s and conflicts,
+    and a summary (cells by best directness, conflicts, sources by year): what a curator
+    reviews before a release."""
+    from alkseq.knowledge import load_knowledge
+    from alkseq.knowledge.audit import audit as run_audit, render
+    from alkseq.report.output import emit
+
+    if fmt is None:
+        suffix = (output or "").rsplit(".", 1)[-1].lower()
+        fmt = {"html": "html", "htm": "html", "json": "json"}.get(suffix, "tsv")
+    emit(render(run_audit(load_knowledge(overlay=knowledge)), fmt), output)
 
 
 @kb.command()
