@@ -12,7 +12,7 @@ import sys
 import click
 
 from alkseq import __version__
-from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError
+from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError, SignalInterrupt
 
 FORMATS = ("text", "json", "tsv", "vcf", "html")
 HISTOLOGIES = ("adenocarcinoma", "squamous", "small-cell")
@@ -319,6 +319,9 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("alkseq: interrupted", err=True)
         sys.exit(130)
+    except SignalInterrupt as exc:   # SIGTERM/SIGHUP during a batch: workers already ended
+        click.echo(f"alkseq: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # the last line of defence: never a bare traceback

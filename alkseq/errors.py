@@ -117,6 +117,21 @@ class BatchPartialFailure(AlkseqError):
     exit_code = 10
 
 
+class SignalInterrupt(BaseException):
+    """SIGTERM or SIGHUP arrived (a workflow manager's timeout, a closed terminal).
+
+    A ``BaseException`` like ``KeyboardInterrupt``: no ``except Exception`` (a batch's
+    per-sample failure rows) may swallow it.  Exit code 128 + the signal number.
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
 INTERNAL_ERROR_EXIT = 70
 
 EXIT_CODES: dict[int, str] = {
@@ -128,6 +143,8 @@ EXIT_CODES: dict[int, str] = {
     OutputError.exit_code: "output error",
     BatchPartialFailure.exit_code: "batch finished with failed samples",
     INTERNAL_ERROR_EXIT: "internal error (a bug: re-run with --debug and report it)",
-    130: "interrupted (Ctrl-C)",
+    129: "interrupted by SIGHUP (the terminal closed)",
+    130: "interrupted (Ctrl-C, SIGINT)",
+    143: "interrupted by SIGTERM (e.g. a workflow manager's timeout)",
 }
 """Every exit code the CLI uses (docs/errors.md lists the same; a test keeps them in step)."""
