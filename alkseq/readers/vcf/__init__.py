@@ -23,12 +23,13 @@ from alkseq.errors import InputError
 from alkseq.readers import ReadOptions, SampleData
 from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.bcf import _read_bcf
-from alkseq.readers.vcf.callers import _choose_sample
-from alkseq.readers.vcf.collect import _text_calls
+from alkseq.readers.vcf.callers import _choose_samples
+from alkseq.readers.vcf.collect import _text_source, _TextSample
 from alkseq.readers.vcf.containers import _check_bgzf_eof, _container, _text_chunks
 from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _Header, _split_header, _TextHeader
 from alkseq.readers.vcf.interpret import FORMAT, _Context, _vcf_compounds
 from alkseq.readers.vcf.prefilter import _merged, _overlaps, _Prefilter, _spans_by_chrom
+from alkseq.readers.vcf.stream import _Fanout
 
 __all__ = ["FORMAT", "sniff", "read"]
 # also imported by name elsewhere: _CONTIG_LENGTHS (api.py), _merged/_spans_by_chrom (benchmarks),
@@ -46,11 +47,13 @@ def sniff(head: bytes, path) -> bool:
 
 
 def read(path, options: ReadOptions) -> list[SampleData]:
-    """Read one VCF/BCF into one ``SampleData`` for the tumour sample.
+    """Read one VCF/BCF into one ``SampleData`` per reported sample (the tumour, or each sample when
+    nothing designates one).
 
     Text VCFs (plain, gzip, BGZF) never go through htslib's record parser: the header is checked
     and parsed in Python, records outside known genes are dropped on raw bytes, and the few that
-    remain are parsed here (``_parse_record``). BCF goes through cyvcf2.
+    remain are parsed here (``_parse_record``). BCF goes through cyvcf2. Records stream: each is
+    interpreted and dropped unless it becomes a finding (``stream``).
     """
     from alkseq.genome.transcript import normalise_build
 
@@ -62,37 +65,47 @@ def read(path, options: ReadOptions) -> list[SampleData]:
     warnings: list[str] = []
     build = normalise_build(options.build)
     build_source = "--build" if build else ""
-    background = None
     if container == "bcf":
-        header, sample, calls, mode = _read_bcf(path, options, build, warnings)
-    else:
-        chunks = _text_chunks(path, container)
-        try:
-            lines, body, header_count = _split_header(path, chunks, _MAX_HEADER_BYTES)
-            header = _Header.parse("\n".join(lines) + "\n")
-            text_header = _TextHeader(lines)
-            if text_header.problems:
-                more = f" (+{len(text_header.problems) - 1} more)" if len(text_header.problems) > 1 else ""
-                warnings.append(f"not valid VCF: {text_header.problems[0]}{more}; read anyway")
-            sample, sample_index = _choose_sample(text_header.samples, header, options, path, warnings)
-            if build is None:
-                build, build_source = header.build()
-            builds = (build,) if build else ("GRCh37", "GRCh38")
-            background = _Background.for_file(build, header, text_header, sample_index, options)
-            calls, mode = _text_calls(path, container, body, chunks, header_count, text_header, header,
-                                      sample_index, builds, numpy_min_bytes=_NUMPY_MIN_BYTES,
-                                      max_line_bytes=_MAX_HEADER_BYTES, background=background,
-                                      warnings=warnings)
-        finally:
-            chunks.close()
-    context = _Context(path=str(path), options=options, header=header, warnings=warnings)
-    if build is None:
-        build = context.decide_build(calls)
-    context.build = build
-    alterations = context.interpret(calls, background)
-    compounds = _vcf_compounds(alterations)
-    metadata = {"build_source": build_source or context.build_source, "mode": mode,
-                "records_in_known_genes": len(calls) + (background.records if background else 0), **context.counts}
-    return [SampleData(sample=sample, alterations=tuple(alterations), input_format=FORMAT, path=str(path),
-                       build=build, compounds=tuple(compounds), warnings=tuple(dict.fromkeys(warnings)),
-                       metadata=metadata)]
+        return _read_bcf(path, options, build, build_source, warnings)
+    chunks = _text_chunks(path, container)
+    try:
+        lines, body, header_count = _split_header(path, chunks, _MAX_HEADER_BYTES)
+        header = _Header.parse("\n".join(lines) + "\n")
+        text_header = _TextHeader(lines)
+        if text_header.problems:
+            more = f" (+{len(text_header.problems) - 1} more)" if len(text_header.problems) > 1 else ""
+            warnings.append(f"not valid VCF: {text_header.problems[0]}{more}; read anyway")
+        chosen = _choose_samples(text_header.samples, header, options, path, warnings)
+        if build is None:
+            build, build_source = header.build()
+        builds = (build,) if build else ("GRCh37", "GRCh38")
+        mode, records = _text_source(path, container, body, chunks, header_count, builds,
+                                     numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES)
+
+        def converters(decided: str | None) -> list[_TextSample]:
+            return [_TextSample(path, builds, text_header, header, index,
+                                _Background.for_file(decided, header, text_header, index, options))
+                    for _name, index in chosen]
+
+        contexts = [_Context(path=str(path), options=options, header=header, warnings=[]) for _ in chosen]
+        for context in contexts:
+            context.build = build
+        fanout = _Fanout(contexts, converters(build), lambda item, sample: sample.call(item),
+                         _TextSample(path, builds, text_header, header, None, None).call, warnings)
+        fanout.feed(records)
+        results = fanout.finish()
+    finally:
+        chunks.close()
+    return [_sample_data(path, name, context, alterations, warnings, build_source or fanout.build_source, mode,
+                         converter.records + (converter.background.records if converter.background else 0))
+            for (name, _index), context, alterations, converter
+            in zip(chosen, contexts, results, fanout.converters)]
+
+
+def _sample_data(path: Path, name: str, context: _Context, alterations: list, warnings: list[str],
+                 build_source: str, mode: str, records: int) -> SampleData:
+    """One sample's result: the file's warnings first, then its own."""
+    metadata = {"build_source": build_source, "mode": mode, "records_in_known_genes": records, **context.counts}
+    return SampleData(sample=name, alterations=tuple(alterations), input_format=FORMAT, path=str(path),
+                      build=context.build, compounds=tuple(_vcf_compounds(alterations)),
+                      warnings=tuple(dict.fromkeys(warnings + context.warnings)), metadata=metadata)

@@ -18,6 +18,7 @@ class _Header:
     csq_fields: list[str] = field(default_factory=list)
     ann_fields: list[str] = field(default_factory=list)
     tumor_sample: str | None = None
+    normal_sample: str | None = None
     source: str = ""
 
     @classmethod
@@ -35,6 +36,8 @@ class _Header:
                 header.ann_fields = [f.strip() for f in match.group(1).split("|")] if match else []
             elif line.lower().startswith("##tumor_sample="):
                 header.tumor_sample = line.split("=", 1)[1].strip()
+            elif line.lower().startswith("##normal_sample="):
+                header.normal_sample = line.split("=", 1)[1].strip()
             elif line.startswith("##source="):
                 header.source += line.split("=", 1)[1].strip('"') + " "
         return header
