@@ -43,7 +43,18 @@ _MAX_HEADER_BYTES = 64 << 20  # longest header or record line accepted
 
 def sniff(head: bytes, path) -> bool:
     """A VCF by content: its ``##fileformat=VCF`` line, or BCF magic after decompression."""
-    return head.lstrip(b"\xef\xbb\xbf").startswith(b"##fileformat=VCF") or head[:4] == b"BCF\x02"
+    text = head.lstrip(b"\xef\xbb\xbf")
+    return text.startswith(b"##fileformat=VCF") or head[:4] == b"BCF\x02" or _lacks_fileformat(text)
+
+
+def _lacks_fileformat(text: bytes) -> bool:
+    """A VCF without its ##fileformat line: only ``##`` lines, then the eight-column #CHROM line."""
+    for line in text.split(b"\n"):
+        if line.startswith(b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"):
+            return True
+        if not line.startswith(b"##"):
+            return False
+    return False
 
 
 def read(path, options: ReadOptions) -> list[SampleData]:
@@ -61,7 +72,7 @@ def read(path, options: ReadOptions) -> list[SampleData]:
     if not path.is_file():
         raise InputError("no such file", path=str(path))
     container = _container(path)
-    _check_bgzf_eof(path)
+    _check_bgzf_eof(path, "BCF file" if container == "bcf" else "BGZF file")
     warnings: list[str] = []
     build = normalise_build(options.build)
     build_source = "--build" if build else ""
@@ -80,7 +91,8 @@ def read(path, options: ReadOptions) -> list[SampleData]:
             build, build_source = header.build()
         builds = (build,) if build else ("GRCh37", "GRCh38")
         mode, records = _text_source(path, container, body, chunks, header_count, builds,
-                                     numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES)
+                                     numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES,
+                                     warnings=warnings)
 
         def converters(decided: str | None) -> list[_TextSample]:
             return [_TextSample(path, builds, text_header, header, index,

@@ -18,8 +18,25 @@ def _open(path: Path):
     try:
         return cyvcf2.VCF(str(path), gts012=False, lazy=True, strict_gt=False)
     except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
+        if _raw_bcf_cut_short(path):
+            raise InputError("truncated BCF file (its header is cut short)", path=str(path),
+                             hint="the file was cut short; re-copy or re-write it") from None
         raise InputError(f"cannot read as VCF/BCF: {exc}", path=str(path),
                          hint="is the file complete and a VCF 4.x or BCF?") from None
+
+
+def _raw_bcf_cut_short(path: Path) -> bool:
+    """An uncompressed BCF (magic, then the header length) shorter than its own header says."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(9)
+            handle.seek(0, 2)
+            size = handle.tell()
+    except OSError:
+        return False
+    if head[:3] != b"BCF" or len(head) < 9:
+        return head[:3] == b"BCF"
+    return size < 9 + int.from_bytes(head[5:9], "little")
 
 
 def _to_call(variant, sample_index: int | None, header: _Header, line: int | None, record: int) -> _Call:

@@ -13,7 +13,7 @@ from alkseq.readers.vcf.records import _Call, _parse_record
 
 
 def _text_source(path: Path, container: str, body: bytes, chunks, first_line: int, builds: tuple[str, ...], *,
-                 numpy_min_bytes: int, max_line_bytes: int) -> tuple[str, Iterator[tuple]]:
+                 numpy_min_bytes: int, max_line_bytes: int, warnings: list[str]) -> tuple[str, Iterator[tuple]]:
     """(mode, records) for a text VCF: each record line that may overlap a known gene as ``(text, line number
     or None, record number, earlier)``, by tabix query when indexed, else through the byte prefilter over the
     stream. Nothing is held: memory is constant in the file's size. ``earlier`` (tabix) lists the gene
@@ -23,12 +23,13 @@ def _text_source(path: Path, container: str, body: bytes, chunks, first_line: in
     if index:
         return "indexed", _tabix_lines(path, index, spans)
     return "streamed", _streamed_lines(path, container, body, chunks, first_line, spans,
-                                       numpy_min_bytes=numpy_min_bytes, max_line_bytes=max_line_bytes)
+                                       numpy_min_bytes=numpy_min_bytes, max_line_bytes=max_line_bytes,
+                                       warnings=warnings)
 
 
 def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line: int,
                     spans: dict[str, list[tuple[int, int]]], *, numpy_min_bytes: int,
-                    max_line_bytes: int) -> Iterator[tuple]:
+                    max_line_bytes: int, warnings: list[str]) -> Iterator[tuple]:
     prefilter = _Prefilter(spans)
     try:
         size = path.stat().st_size
@@ -55,6 +56,9 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
         for number, raw in prefilter.lines(pending, line_number, big):
             record += 1
             yield _decode(raw, path, number), number, record, None
+    if prefilter.blank_lines > 1:      # one is a trailing newline too many; more is not VCF
+        warnings.append(f"{prefilter.blank_lines:,} blank lines among the records, skipped: not VCF "
+                        "(is the file damaged or padded?)")
 
 
 def _tabix_lines(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]) -> Iterator[tuple]:

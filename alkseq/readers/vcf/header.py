@@ -105,9 +105,11 @@ def _decode(raw: bytes, path: Path, number: int) -> str:
 
 def _check_header_line(line: str, number: int, path: Path) -> None:
     if number == 1:
-        if not line.lstrip("\ufeff").startswith("##fileformat=VCF"):
+        line = line.lstrip("\ufeff")
+        if line.startswith("##fileformat=VCF"):
+            return
+        if not line.startswith("#"):   # a header without ##fileformat is read on (warned: _TextHeader)
             raise InputError("no ##fileformat=VCF line at the top", path=str(path), line=1)
-        return
     if line.startswith("##"):
         return                         # an unterminated ##KEY=<... line is a warning (_TextHeader)
     if line.startswith("#CHROM"):
@@ -130,6 +132,8 @@ class _TextHeader:
         self.info: dict[str, tuple[str, str]] = {}
         self.format: dict[str, tuple[str, str]] = {}
         self.problems: list[str] = []      # header lines that break the VCF 4.x spec (warned, not fatal)
+        if not lines[0].lstrip("\ufeff").startswith("##fileformat=VCF"):
+            self.problems.append("a VCF without its ##fileformat header line")
         for number, line in enumerate(lines, 1):
             structured = _STRUCTURED.match(line)
             closed = line.rstrip().endswith(">")

@@ -64,6 +64,7 @@ class _Prefilter:
         self.ends = {c.encode(): [e for _, e in r] for c, r in self.merged.items()}
         self._numpy = None
         self.line_count = 0       # lines in the last chunk handed to ``lines``
+        self.blank_lines = 0      # empty (or CR-only) lines seen in all chunks: not VCF, warned about
 
     def keep_line(self, line: bytes) -> bool:
         import bisect
@@ -90,8 +91,11 @@ class _Prefilter:
         lines = data.split(b"\n")
         self.line_count = len(lines)
         for offset, line in enumerate(lines):
-            if line and self.keep_line(line):
-                yield first_line + offset, line
+            if line and line != b"\r":
+                if self.keep_line(line):
+                    yield first_line + offset, line
+            else:
+                self.blank_lines += 1
 
     def _tables(self):
         if self._numpy is None:
@@ -133,6 +137,7 @@ class _Prefilter:
         begins[0] = 0
         begins[1:] = ends_nl[:-1] + 1
         lengths = ends_nl - begins
+        self.blank_lines += int((lengths == 0).sum()) + int(((lengths == 1) & (a[begins] == 13)).sum())
         tail = begins > len(a) - 24                     # too close to the end for the windows: exact check
         begins_w = np.minimum(begins, len(a) - 24)
         rows = np.arange(len(begins))
