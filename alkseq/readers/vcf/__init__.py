@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alkseq.errors import InputError
+from alkseq.errors import BuildMismatchError, InputError
+from alkseq.genome.transcript import other_build
 from alkseq.readers import ReadOptions, SampleData
 from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.bcf import _read_bcf
@@ -28,7 +29,7 @@ from alkseq.readers.vcf.collect import _text_source, _TextSample
 from alkseq.readers.vcf.containers import _check_bgzf_eof, _container, _text_chunks
 from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _Header, _split_header, _TextHeader
 from alkseq.readers.vcf.interpret import FORMAT, _Context, _vcf_compounds
-from alkseq.readers.vcf.prefilter import _merged, _overlaps, _Prefilter, _spans_by_chrom
+from alkseq.readers.vcf.prefilter import _merged, _overlaps, _Prefilter, _spans_by_chrom, _vote_spans
 from alkseq.readers.vcf.stream import _Fanout
 
 __all__ = ["FORMAT", "sniff", "read"]
@@ -87,12 +88,13 @@ def read(path, options: ReadOptions) -> list[SampleData]:
             more = f" (+{len(text_header.problems) - 1} more)" if len(text_header.problems) > 1 else ""
             warnings.append(f"not valid VCF: {text_header.problems[0]}{more}; read anyway")
         chosen = _choose_samples(text_header.samples, header, options, path, warnings)
-        if build is None:
-            build, build_source = header.build()
+        given = build
+        build, build_source = _header_build(header, build, build_source, path)
         builds = (build,) if build else ("GRCh37", "GRCh38")
         mode, records = _text_source(path, container, body, chunks, header_count, builds,
                                      numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES,
-                                     warnings=warnings)
+                                     warnings=warnings,
+                                     extra_spans=_vote_spans(other_build(given)) if given else None)
 
         def converters(decided: str | None) -> list[_TextSample]:
             return [_TextSample(path, builds, text_header, header, index,
@@ -102,16 +104,29 @@ def read(path, options: ReadOptions) -> list[SampleData]:
         contexts = [_Context(path=str(path), options=options, header=header, warnings=[]) for _ in chosen]
         for context in contexts:
             context.build = build
+        verify = _TextSample(path, (other_build(given),), text_header, header, None, None).call if given else None
         fanout = _Fanout(contexts, converters(build), lambda item, sample: sample.call(item),
-                         _TextSample(path, builds, text_header, header, None, None).call, warnings)
+                         _TextSample(path, builds, text_header, header, None, None).call, warnings, verify=verify)
         fanout.feed(records)
-        results = fanout.finish()
+        results = fanout.finish(str(path))
     finally:
         chunks.close()
     return [_sample_data(path, name, context, alterations, warnings, build_source or fanout.build_source, mode,
                          converter.records + (converter.background.records if converter.background else 0))
             for (name, _index), context, alterations, converter
             in zip(chosen, contexts, results, fanout.converters)]
+
+
+def _header_build(header: _Header, given: str | None, source: str, path: Path) -> tuple[str | None, str]:
+    """(build, why): the given one, checked against the header's ##contig lengths and ##reference
+    (a contradiction is a ``BuildMismatchError``, exit 4), else the header's own."""
+    stated, why = header.build()
+    if given is None:
+        return stated, why
+    if stated is not None and stated != given:
+        raise BuildMismatchError(f"build {given} was given, but the header says {stated} ({why})", path=str(path),
+                                 hint=f"pass --build {stated}, or leave the build out")
+    return given, source
 
 
 def _sample_data(path: Path, name: str, context: _Context, alterations: list, warnings: list[str],

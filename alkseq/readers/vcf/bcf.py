@@ -9,7 +9,7 @@ from alkseq.errors import InputError
 from alkseq.readers import ReadOptions
 from alkseq.readers.vcf.callers import _choose_samples
 from alkseq.readers.vcf.header import _Header
-from alkseq.readers.vcf.prefilter import _find_index, _spans_by_chrom
+from alkseq.readers.vcf.prefilter import _find_index, _spans_by_chrom, _vote_spans, _with
 from alkseq.readers.vcf.records import _Call, _clean, _FORMAT_KEYS, _INFO_KEYS
 
 def _open(path: Path):
@@ -77,9 +77,9 @@ def _to_call(variant, sample_index: int | None, header: _Header, line: int | Non
                  [str(a) for a in variant.ALT], variant.FILTER, info, fmt, genotype, phased, line, record)
 
 
-def _variants(path: Path, vcf, builds: tuple[str, ...]):
+def _variants(path: Path, vcf, builds: tuple[str, ...], extra_spans=None):
     """(mode, BCF records overlapping known genes) by index query when there is one, else by streaming."""
-    spans = _spans_by_chrom(builds)
+    spans = _with(_spans_by_chrom(builds), extra_spans)
     index = _find_index(path)
     if index:
         return "indexed", _indexed(path, vcf, spans)
@@ -155,7 +155,8 @@ class _BcfSample:
 
 def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str]):
     """Every reported sample of a BCF, records read once through cyvcf2 (``stream._Fanout``)."""
-    from alkseq.readers.vcf import _sample_data
+    from alkseq.genome.transcript import other_build
+    from alkseq.readers.vcf import _header_build, _sample_data
     from alkseq.readers.vcf.interpret import _Context
     from alkseq.readers.vcf.stream import _Fanout
 
@@ -164,18 +165,19 @@ def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source:
         try:
             header = _Header.parse(vcf.raw_header)
             chosen = _choose_samples(list(vcf.samples), header, options, path, warnings)
-            if build is None:
-                build, build_source = header.build()
+            given = build
+            build, build_source = _header_build(header, build, build_source, path)
             builds = (build,) if build else ("GRCh37", "GRCh38")
-            mode, variants = _variants(path, vcf, builds)
+            mode, variants = _variants(path, vcf, builds, _vote_spans(other_build(given)) if given else None)
             contexts = [_Context(path=str(path), options=options, header=header, warnings=[]) for _ in chosen]
             for context in contexts:
                 context.build = build
             converters = [_BcfSample(header, index) for _name, index in chosen]
             fanout = _Fanout(contexts, converters, lambda item, sample: sample.call(item),
-                             _BcfSample(header, None).call, warnings)
+                             _BcfSample(header, None).call, warnings,
+                             verify=(lambda _item: None) if given else None)   # every record read votes
             fanout.feed(variants)
-            results = fanout.finish()
+            results = fanout.finish(str(path))
         finally:
             try:
                 vcf.close()

@@ -37,8 +37,9 @@ def _choose_samples(samples: list[str], header: _Header, options: ReadOptions, p
                         f"(Strelka/VarScan convention); pass --sample to choose another")
         return [(tumour[0], samples.index(tumour[0]))]
     if len(set(samples)) != len(samples):
-        raise InputError("duplicate sample names and no tumour designation", path=str(path),
-                         hint="pass --sample; samples: " + ", ".join(samples))
+        twice = sorted({s for s in samples if samples.count(s) > 1})
+        raise InputError("duplicate sample names in the #CHROM line (" + ", ".join(twice) + "): not valid VCF",
+                         path=str(path), hint="give each sample column its own name")
     warnings.append(f"{len(samples)} samples and no tumour/normal designation found (no ##tumor_sample, "
                     "no TUMOR column): one report per sample; pass --sample to choose one")
     return [(name, index) for index, name in enumerate(samples)]

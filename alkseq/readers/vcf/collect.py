@@ -8,17 +8,18 @@ from pathlib import Path
 from alkseq.errors import InputError, InputTooLargeError
 from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.header import _decode, _Header, _TextHeader
-from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _Prefilter, _spans_by_chrom
+from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _Prefilter, _spans_by_chrom, _with
 from alkseq.readers.vcf.records import _Call, _parse_record
 
 
 def _text_source(path: Path, container: str, body: bytes, chunks, first_line: int, builds: tuple[str, ...], *,
-                 numpy_min_bytes: int, max_line_bytes: int, warnings: list[str]) -> tuple[str, Iterator[tuple]]:
+                 numpy_min_bytes: int, max_line_bytes: int, warnings: list[str],
+                 extra_spans: dict[str, list[tuple[int, int]]] | None = None) -> tuple[str, Iterator[tuple]]:
     """(mode, records) for a text VCF: each record line that may overlap a known gene as ``(text, line number
     or None, record number, earlier)``, by tabix query when indexed, else through the byte prefilter over the
     stream. Nothing is held: memory is constant in the file's size. ``earlier`` (tabix) lists the gene
     intervals already queried on that contig, so a record reaching back into one is not read twice."""
-    spans = _spans_by_chrom(builds)
+    spans = _with(_spans_by_chrom(builds), extra_spans)
     index = _find_index(path) if container == "bgzf" else None
     if index:
         return "indexed", _tabix_lines(path, index, spans)

@@ -47,7 +47,8 @@ class _Header:
         for line in self.lines:
             match = re.match(r"##contig=<ID=(?:chr)?([12]),.*?length=(\d+)", line)
             if match and int(match.group(2)) in _CONTIG_LENGTHS:
-                return _CONTIG_LENGTHS[int(match.group(2))], f"##contig length of chr{match.group(1)}"
+                return _CONTIG_LENGTHS[int(match.group(2))], \
+                    f"##contig length of chr{match.group(1)}: {int(match.group(2)):,}"
         for line in self.lines:
             lower = line.lower()
             if lower.startswith(("##assembly", "##reference", "##contig")) or "assembly=" in lower:

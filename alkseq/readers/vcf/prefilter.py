@@ -26,6 +26,30 @@ def _spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]
     return table
 
 
+def _vote_spans(build: str) -> dict[str, list[tuple[int, int]]]:
+    """Where REF alleles can vote for ``build``: its shipped ALK sequence and its hotspots (± 1 base).
+    Read for the other build than an explicit one, so a wrong ``--build`` is caught (exit 4)."""
+    from alkseq.genome.transcript import ShippedSequence, hotspots
+
+    table: dict[str, list[tuple[int, int]]] = {}
+    places = [("2", start, end) for start, end, _seq in ShippedSequence(build).segments]
+    places += [(chrom, pos - 1, pos + 1) for chrom, pos, _ref, _alt in hotspots(build)]
+    for chrom, start, end in places:
+        for name in (chrom, "chr" + chrom):
+            table.setdefault(name, []).append((start, end))
+    return table
+
+
+def _with(spans: dict[str, list[tuple[int, int]]], extra: dict[str, list[tuple[int, int]]] | None):
+    """Both span tables in one (for the byte prefilter)."""
+    if not extra:
+        return spans
+    out = {chrom: list(ranges) for chrom, ranges in spans.items()}
+    for chrom, ranges in extra.items():
+        out.setdefault(chrom, []).extend(ranges)
+    return out
+
+
 def _merge(ranges) -> list[tuple[int, int]]:
     """Sorted disjoint closed intervals covering ``ranges`` (touching ones joined)."""
     merged: list[list[int]] = []

@@ -21,10 +21,12 @@ class _Fanout:
 
     def __init__(self, contexts: list[_Context], converters: list, to_call: Callable,
                  probe: Callable[[object], _Call | None], warnings: list[str],
-                 make_converters: Callable[[str | None], list] | None = None):
+                 make_converters: Callable[[str | None], list] | None = None,
+                 verify: Callable[[object], _Call | None] | None = None):
         self.contexts, self.converters, self.to_call, self.probe = contexts, converters, to_call, probe
         self.warnings = warnings
         self.make_converters = make_converters
+        self.verify = verify          # an explicit build: records where the other build's REF would vote
         self.held: list | None = None if contexts[0].build is not None else []
         self.votes = _BuildVotes()
         self.unplaceable: list[str] = []
@@ -47,10 +49,16 @@ class _Fanout:
                         if len(self.held) >= BUILD_RECORDS:
                             self._decide()
                     continue
+                first = None
                 for context, converter in zip(self.contexts, self.converters):
                     call = self.to_call(item, converter)
                     if call is not None:
+                        first = first or call
                         context.add(call)
+                if self.verify is not None:
+                    first = first or self.verify(item)
+                    if first is not None:
+                        self.votes.add(first)
             except _Unplaceable as exc:     # no usable position: htslib reads it as 0 and goes on
                 self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
 
@@ -66,12 +74,31 @@ class _Fanout:
         self._start()
         self.feed(held)
 
-    def finish(self) -> list[list]:
-        """Each sample's alterations, in the order of ``contexts``."""
+    def finish(self, path: str = "") -> list[list]:
+        """Each sample's alterations, in the order of ``contexts``; a given build the REF alleles
+        contradict is a ``BuildMismatchError`` (exit 4) naming the counts."""
         if self.held is not None:
             self._decide()
+        elif self.verify is not None:
+            self._check_build(path)
         if self.unplaceable:
             more = f" (+{len(self.unplaceable) - 1} more)" if len(self.unplaceable) > 1 else ""
             self.warnings.append(f"{len(self.unplaceable)} record(s) without a usable position skipped: "
                                  f"{self.unplaceable[0]}{more}")
         return [context.finish() for context in self.contexts]
+
+    def _check_build(self, path: str) -> None:
+        from alkseq.errors import BuildMismatchError
+        from alkseq.genome.transcript import other_build
+
+        given = self.contexts[0].build
+        if given is None:
+            return
+        other = other_build(given)
+        (own_match, own_miss), (other_match, other_miss) = self.votes.votes[given], self.votes.votes[other]
+        if other_match > 0 and other_match - other_miss > max(own_match - own_miss, 0) \
+                and other_match >= 2 * other_miss:
+            raise BuildMismatchError(
+                f"build {given} was given, but REF alleles at known ALK/hotspot positions match {other} "
+                f"({other_match} match, {other_miss} mismatch) and not {given} ({own_match} match, "
+                f"{own_miss} mismatch)", path=path, hint=f"pass --build {other}, or leave the build out")
