@@ -163,6 +163,10 @@ def test_two_samples_without_designation_give_two_named_reports(tmp_path):
     (("##tumor_sample=T1",), ("N1", "T1"), "T1"),
     (("##normal_sample=N1",), ("N1", "X9"), "X9"),            # Mutect2 names the normal
     ((), ("NORMAL", "TUMOR"), "TUMOR"),
+    (('##GATKCommandLine=<ID=Mutect2,CommandLine="Mutect2 --tumor-sample tum1 --normal-sample nor1 -O x.vcf",'
+      'Version="4.1.8.1">',), ("nor1", "tum1"), "tum1"),
+    (('##GATKCommandLine=<ID=Mutect2,CommandLine="Mutect2 -I a.bam -normal nor1 -O x.vcf",Version="4.1">',),
+     ("tum1", "nor1"), "tum1"),
 ])
 def test_designated_tumour_is_used_alone(tmp_path, extra, samples, chosen):
     path = tmp_path / "tn.vcf"

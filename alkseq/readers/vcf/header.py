@@ -38,6 +38,12 @@ class _Header:
                 header.tumor_sample = line.split("=", 1)[1].strip()
             elif line.lower().startswith("##normal_sample="):
                 header.normal_sample = line.split("=", 1)[1].strip()
+            elif line.startswith("##GATKCommandLine") and "Mutect2" in line:
+                # GATK 4 Mutect2 names its samples on the command line: --tumor-sample/-tumor, --normal-sample/-normal
+                tumour = re.search(r"(?:--tumor-sample|--tumor_sample|\s-tumor)[ =]([^\s\",>]+)", line)
+                normal = re.search(r"(?:--normal-sample|--normal_sample|\s-normal)[ =]([^\s\",>]+)", line)
+                header.tumor_sample = header.tumor_sample or (tumour.group(1) if tumour else None)
+                header.normal_sample = header.normal_sample or (normal.group(1) if normal else None)
             elif line.startswith("##source="):
                 header.source += line.split("=", 1)[1].strip('"') + " "
         return header
