@@ -328,3 +328,17 @@ def test_panel_table_on_stdin(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "alkseq", "annotate", "-"], stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, env=env, timeout=120)
     assert empty.returncode == 3 and "-: file is empty" in empty.stderr
+
+
+def test_wide_multi_sample_file_reads_each_sample_from_one_split(tmp_path):
+    """300 samples, a short last line: each sample gets its own genotype; the short line is no crash."""
+    samples = [f"S{i}" for i in range(300)]
+    columns = ["0/1:60,40:100" if i % 3 == 0 else "0/0:100,0:100" for i in range(300)]
+    record = alk_record().split("\t")[:9]
+    intron = ["chr2", "29300000", ".", "A", "G", ".", "PASS", ".", "GT:AD:DP"]
+    path = tmp_path / "wide.vcf"
+    path.write_text(vcf_text(samples=samples, records=["\t".join(record + columns),
+                                                       "\t".join(intron + columns[:5])]))
+    got = read_input(path, ReadOptions())
+    assert len(got) == 300
+    assert [bool(s.alterations) for s in got] == [i % 3 == 0 for i in range(300)]

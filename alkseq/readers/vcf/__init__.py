@@ -25,7 +25,7 @@ from alkseq.readers import ReadOptions, SampleData
 from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.bcf import _read_bcf
 from alkseq.readers.vcf.callers import _choose_samples
-from alkseq.readers.vcf.collect import _text_source, _TextSample
+from alkseq.readers.vcf.collect import _Split, _text_source, _TextSample
 from alkseq.readers.vcf.containers import _check_bgzf_eof, _container, _text_chunks
 from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _Header, _split_header, _TextHeader
 from alkseq.readers.vcf.interpret import FORMAT, _Context, _vcf_compounds
@@ -96,9 +96,11 @@ def read(path, options: ReadOptions) -> list[SampleData]:
                                      warnings=warnings,
                                      extra_spans=_vote_spans(other_build(given)) if given else None)
 
+        split = _Split()
+
         def converters(decided: str | None) -> list[_TextSample]:
             return [_TextSample(path, builds, text_header, header, index,
-                                _Background.for_file(decided, header, text_header, index, options))
+                                _Background.for_file(decided, header, text_header, index, options), split)
                     for _name, index in chosen]
 
         contexts = [_Context(path=str(path), options=options, header=header, warnings=[]) for _ in chosen]

@@ -91,21 +91,47 @@ def _tabix_lines(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]
         tabix.close()
 
 
+class _Split:
+    """The last record line split into its columns: a 3,000-sample line is split once, not per sample."""
+
+    __slots__ = ("text", "fields", "candidate_text", "candidate")
+
+    def __init__(self):
+        self.text: str | None = None
+        self.fields: list[str] = []
+        self.candidate_text: str | None = None      # the line ``candidate`` was decided for
+        self.candidate: tuple | None = None
+
+    def of(self, text: str) -> list[str]:
+        if text is not self.text:
+            self.text, self.fields = text, text.rstrip("\r").split("\t")
+        return self.fields
+
+
 class _TextSample:
     """One sample's way from a raw record line to a ``_Call``: counted on the raw line (``background``) when
     it cannot become a finding, else parsed; None when the record lies outside every known gene."""
 
     def __init__(self, path: Path, builds: tuple[str, ...], text_header: _TextHeader, header: _Header,
-                 sample_index: int | None, background: _Background | None):
+                 sample_index: int | None, background: _Background | None, split: "_Split | None" = None):
         self.path, self.text_header, self.header = path, text_header, header
         self.sample_index, self.background = sample_index, background
         self.spans = _spans_by_chrom(builds)
+        self.split = split or _Split()  # shared by the samples of one file: each record is split once
         self.records = 0              # parsed records in known genes
 
     def call(self, item: tuple) -> _Call | None:
         text, number, record, earlier = item
         spans, background = self.spans, self.background
-        candidate = background.candidate(text) if background is not None else None
+        split = self.split
+        fields = split.of(text)
+        candidate = None
+        if background is not None:     # the same for every sample of the file (samples come in column order)
+            if split.candidate_text is not text:
+                split.candidate_text, split.candidate = text, background.candidate(text, fields)
+            candidate = split.candidate
+            if candidate is not None and len(fields) <= 9 + self.sample_index:
+                candidate = None       # a short line: this sample's column is missing, the parser says so
         if candidate is not None:
             if earlier and _overlaps(earlier, candidate[2], candidate[3]):
                 return None
@@ -114,7 +140,8 @@ class _TextSample:
                 return None            # outside every gene: the parsed record would be dropped too
             if background.take(candidate):
                 return None
-        call = _parse_record(text, self.text_header, self.header, self.sample_index, number, record, self.path)
+        call = _parse_record(text, self.text_header, self.header, self.sample_index, number, record, self.path,
+                             fields)
         if earlier and _overlaps(earlier, call.pos, call.end):
             return None
         ranges = spans.get(call.chrom)
