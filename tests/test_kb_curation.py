@@ -54,14 +54,15 @@ def test_audit_g1269a_alectinib_keeps_both_sides(kb):
     assert {"resistant", "sensitive"} <= classes
 
 
-def test_audit_summary_header_matches_the_rows(kb):
-    header = next(line for line in TABLE.read_text().splitlines() if line.startswith("# Summary:"))
-    counts = {k.strip(): int(re.match(r"\d+", v).group()) for k, v in
-              (part.split("=") for part in header.removeprefix("# Summary:").split(";"))}
+def test_audit_header_carries_no_counts_that_can_go_stale():
+    """The audit found a stale 'Summary: rows=238' comment; counts now come from `kb coverage` only."""
+    comments = [line for line in TABLE.read_text().splitlines() if line.startswith("#")]
+    assert comments and not any(re.search(r"rows=\d+|cells=\d+", line) for line in comments)
+
+
+def test_goal_cells_with_primary_or_clinical_source(kb):
     cov = matrix_coverage(kb)
-    assert counts["rows"] == cov["rows"]
-    assert counts["mutation x drug cells"] == cov["cells"]
-    assert counts["rows with ic50_nm"] == cov["rows_with_ic50"]
+    assert cov["cells_with_primary_or_clinical"] >= 45, cov["cells_with_primary_or_clinical"]
 
 
 def test_audit_table_comments_name_sources_not_machines():
