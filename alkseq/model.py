@@ -251,6 +251,14 @@ class ConflictSide:
     rows: int = 1
 
 
+def describe_conflict(sides) -> str:
+    """'resistant (preclinical, curated_summary; PMID:1) vs sensitive (review, review; PMID:2)'
+    (here, beside ConflictSide, so the validator, the engine and the writers share it)."""
+    return " vs ".join(
+        f"{s.drug_class} ({s.evidence.replace('_', ' ')}, {s.directness.replace('_', ' ')}; "
+        f"{', '.join(s.sources)})" for s in sides)
+
+
 @dataclass(frozen=True)
 class DrugCall:
     """One drug against the patient's ALK mutations: the matrix row the answer is built on."""

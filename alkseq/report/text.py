@@ -11,7 +11,7 @@ import re
 import textwrap
 
 from alkseq.errors import printable
-from alkseq.model import Report
+from alkseq.model import Report, describe_conflict
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import alternative, evidence_fields, phase_basis, reading_needed
 from alkseq.report.sources import reference_line, reference_view
@@ -169,7 +169,6 @@ def _matrix(r: Report) -> list[str]:
         line = f"    {m.drug:<12} {m.drug_class:<12} {ic50:<16}" + \
             ("inferred " if m.inferred else "") + (m.evidence or "")
         if m.conflict:
-            from alkseq.knowledge.conflicts import describe_conflict
             line += "  CONFLICTING: " + describe_conflict(m.conflict)
         out.append(line.rstrip())
     return out
