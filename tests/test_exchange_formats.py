@@ -129,8 +129,21 @@ def test_same_input_same_bytes_and_created_only_from_source_date_epoch(tmp_path)
 
 
 def test_pdf_is_printed_from_the_html():
-    pytest.importorskip("weasyprint")
+    try:
+        import weasyprint  # noqa: F401  (the optional 'pdf' extra; needs Pango)
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"WeasyPrint is not usable here: {exc}")
     from alkseq.report import pdf
 
     data = pdf.render_bytes(annotate(COMPOUND, ["alectinib", "lorlatinib"]))
     assert data.startswith(b"%PDF-") and len(data) > 20_000
+
+
+def test_pdf_from_the_cli(tmp_path):
+    out = tmp_path / "r.pdf"
+    result = run_cli("annotate", COMPOUND, "--prior", "alectinib", "--format", "pdf", "-o", out,
+                     cwd=ROOT)
+    if result.returncode != 0 and "needs WeasyPrint" in result.stderr:
+        pytest.skip(result.stderr.strip())
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF-")

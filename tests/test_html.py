@@ -426,3 +426,34 @@ def test_write_sample_pages_stays_inside_the_directory(tmp_path):
         assert path.resolve().parent == out.resolve()
         text = path.read_text()
         assert text.startswith("<!DOCTYPE html>") and htmlmod.escape(report.sample) in text
+
+
+def test_batch_pages_are_rendered_in_the_workers_and_match_serial(tmp_path):
+    """#18: --html-dir pages come from the workers (SampleResult.html is the page written);
+    two workers write the same bytes as one."""
+    from alkseq.batching import batch
+
+    sheet = _mixed_cohort(tmp_path / "cohort", 12)
+    serial = batch(sheet, workers=1, html_dir=str(tmp_path / "serial"), progress=False)
+    parallel = batch(sheet, workers=2, html_dir=str(tmp_path / "parallel"), progress=False,
+                     chunk_size=2)
+    written = [r for r in parallel.results if r.report is not None]
+    assert written and all(r.html and Path(r.html).is_file() for r in written)
+    for r in written:
+        page = Path(r.html)
+        assert page.parent == (tmp_path / "parallel").resolve()
+        assert page.read_bytes() == (tmp_path / "serial" / page.name).read_bytes()
+    assert not any(r.html for r in serial.results if r.report is None)
+
+
+def test_sample_name_option_names_the_report(tmp_path):
+    panel = tmp_path / "nameless.tsv"
+    panel.write_text("gene\talteration\tvaf\nALK\tG1202R\t0.3\n")
+    result = run_cli("annotate", panel, "--prior", "alectinib", "--sample-name", "PT-42",
+                     "--format", "html")
+    assert result.returncode == 0, result.stderr
+    assert "<title>alkseq report — PT-42</title>" in result.stdout
+    two = _panel(tmp_path / "two.tsv", [("A", "ALK", "G1202R", "0.3", ""),
+                                        ("B", "ALK", "L1196M", "0.3", "")])
+    refused = run_cli("annotate", two, "--sample-name", "X")
+    assert refused.returncode == 2 and "--sample-name names one sample" in refused.stderr
