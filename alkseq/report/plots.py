@@ -202,7 +202,7 @@ def lollipop_svg(mutations: list[Lollipop], links: list[Link],
     for words, mark in legend:
         body.append(mark.format(x=lx + 6, x0=lx, x1=lx + 14))
         body.append(_text(lx + 20, ly, words, size=11))
-        lx += 30 + 6.9 * len(words)
+        lx += 36 + 5.9 * len(words)
     return _svg(width, bar_y + 154, "ALK kinase domain with the patient's mutations", body)
 
 
