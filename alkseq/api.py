@@ -55,11 +55,12 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
         phase_warnings: list[str] = []
         if options.bam or not compounds:
             compounds = _phase(sample, options, phase_warnings) or compounds
-        reports.append(interpret(sample.alterations, context, kb, compounds=compounds,
-                                 sample=sample.sample, input_path=str(path),
-                                 input_format=sample.input_format, build=sample.build,
-                                 reader_warnings=tuple(sample.warnings) + tuple(normal_warnings)
-                                 + tuple(phase_warnings)))
+        report = interpret(sample.alterations, context, kb, compounds=compounds,
+                           sample=sample.sample, input_path=str(path),
+                           input_format=sample.input_format, build=sample.build,
+                           reader_warnings=tuple(sample.warnings) + tuple(normal_warnings)
+                           + tuple(phase_warnings))
+        reports.append(replace(report, amp_threshold=options.amp_threshold))
     return reports
 
 

@@ -6,7 +6,13 @@ becomes a ``Failure`` and an ``error`` row. Samples travel to workers in chunks 
 pays for imports and the knowledge base once (``load_knowledge`` is cached per process).
 A worker process that dies (a crash in a native library) costs only the sample that killed
 it: the chunks it took down are re-run one sample at a time on a single worker.
-Outputs are written after the run, each atomically.
+Outputs are written after the run, each atomically; per-sample HTML pages (--html-dir) are
+rendered and written by the workers as they go.
+
+Workers die with the batch: SIGTERM, SIGHUP or Ctrl-C end the pool's processes before the
+batch exits (143, 129, 130), and each worker asks Linux to kill it when its parent dies
+(``PR_SET_PDEATHSIG``; elsewhere a thread watches the parent), so even a SIGKILL of the
+batch leaves no worker running on.
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ class SampleResult:
     report: Report | None
     failure: Failure | None
     knowledge_version: str
+    html: str | None = None      # path of the sample's HTML page, written by the worker
 
     @property
     def ok(self) -> bool:
@@ -127,9 +134,28 @@ def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
 
 
 def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
-               knowledge_version: str) -> list[SampleResult]:
-    """What a worker runs: a chunk of rows (imports and the knowledge base load once)."""
-    return [run_sample(row, knowledge, knowledge_version) for row in rows]
+               knowledge_version: str, pages: tuple[str, str] | None = None
+               ) -> list[SampleResult]:
+    """What a worker runs: a chunk of rows (imports and the knowledge base load once).
+
+    With ``pages`` (the --html-dir and the samplesheet) the worker also renders and writes
+    each sample's HTML page (atomically), so pages are drawn in parallel, not one by one in
+    the main process, and never held in memory; ``SampleResult.html`` is the page's path."""
+    results = [run_sample(row, knowledge, knowledge_version) for row in rows]
+    if pages:
+        from alkseq.report.output import write_atomic
+
+        module = _html_module()
+        directory, sheet = pages
+        written = []
+        for r in results:
+            if r.report is not None:
+                target = output_path(Path(directory), r.sample, ".html")
+                write_atomic(target, module.render([r.report]), inputs=(sheet, r.path))
+                r = replace(r, html=str(target))
+            written.append(r)
+        results = written
+    return results
 
 
 # --------------------------------------------------------------------------- the batch
@@ -158,22 +184,27 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
     inputs = [str(sheet)] + [r.path for r in rows] + [r.bam for r in rows if r.bam]
     _check_outputs(output, json_dir, summary, html, html_dir, inputs)
 
+    pages = None
+    if html_dir:
+        _make_directory(html_dir)
+        pages = (str(html_dir), str(sheet))
     size = chunk_size or _chunk_size(len(rows), workers or 1)
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
-    with _Progress(len(rows), progress) as bar:
+    with _signals_end_the_batch(), _Progress(len(rows), progress) as bar:
         if scheduler is not None:
             results = _run_dask(chunks, scheduler, workers, dask_processes, knowledge, kb.version,
-                                bar.advance)
+                                bar.advance, pages)
         elif workers and workers > 1:
             _warm_up()
-            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance)
+            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance, pages)
         else:
             results = []
             for chunk in chunks:
-                results.extend(_run_chunk(chunk, knowledge, kb.version))
+                results.extend(_run_chunk(chunk, knowledge, kb.version, pages))
                 bar.advance(len(chunk))
     result = BatchResult(str(sheet), results)
-    _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
+    with _signals_end_the_batch():
+        _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
     return result
 
 
@@ -206,16 +237,118 @@ def _fork_context():
     return None
 
 
+_END_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+class _signals_end_the_batch:
+    """SIGTERM/SIGHUP raise ``SignalInterrupt`` in the main thread for the duration, so the
+    pool is ended and no output is half-written; the previous handlers come back after.
+    Does nothing off the main thread (Python delivers signals only there)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self._previous = {}
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in _END_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:
+                self._previous[number] = signal.signal(number, _raise_interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
+def _raise_interrupt(signum, _frame):
+    from alkseq.errors import SignalInterrupt
+
+    raise SignalInterrupt(signum)
+
+
+PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
+
+
+def _worker_init(parent: int) -> None:
+    """First thing in every worker: die when the batch does, whatever kills it.
+
+    Default actions for SIGTERM/SIGHUP (a forked worker inherits the batch's handlers),
+    SIGINT ignored (Ctrl-C reaches the whole process group; the batch ends the workers),
+    then ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` on Linux, or a thread watching the parent.
+    """
+    import signal
+
+    for name in _END_SIGNALS:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:      # the batch died before the request took effect
+        os._exit(1)
+    if not armed:
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context(),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _end_pool(pool) -> None:
+    """Stop a pool now: cancel what has not started, terminate (then kill) every worker."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.terminate()
+        except (OSError, ValueError):
+            pass
+    for process in processes:
+        try:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        except (OSError, ValueError, AssertionError):
+            pass
+
+
 def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str | None,
-                   version: str, advance: Callable[[int], None]) -> list[SampleResult]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+                   version: str, advance: Callable[[int], None],
+                   pages: tuple[str, str] | None = None) -> list[SampleResult]:
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     done: dict[int, list[SampleResult]] = {}
     suspects: list[SampleRow] = []
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context())
+    pool = _pool(workers)
     try:
-        futures = {pool.submit(_run_chunk, chunk, knowledge, version): i
+        futures = {pool.submit(_run_chunk, chunk, knowledge, version, pages): i
                    for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]
@@ -225,28 +358,28 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
             except BrokenProcessPool:
                 suspects.extend(chunks[index])
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _end_pool(pool)
         raise
     pool.shutdown(wait=True)
     results = [r for i in range(len(chunks)) if i in done for r in done[i]]
     if suspects:
-        results.extend(_isolate(suspects, knowledge, version, advance))
+        results.extend(_isolate(suspects, knowledge, version, advance, pages))
         order = {row.sample: n for n, row in enumerate(r for chunk in chunks for r in chunk)}
         results.sort(key=lambda r: order[r.sample])
     return results
 
 
 def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
-             advance: Callable[[int], None]) -> list[SampleResult]:
+             advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
     """Re-run rows whose worker died, one at a time on one worker, to find the culprit(s)."""
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     results: list[SampleResult] = []
     queue = list(rows)
     while queue:
-        with ProcessPoolExecutor(max_workers=1, mp_context=_fork_context()) as pool:
-            futures = [pool.submit(_run_chunk, [row], knowledge, version) for row in queue]
+        pool = _pool(1)
+        try:
+            futures = [pool.submit(_run_chunk, [row], knowledge, version, pages) for row in queue]
             finished = 0
             for future in futures:  # one worker runs them in order: the first broken is the culprit
                 try:
@@ -255,6 +388,10 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
                     finished += 1
                 except BrokenProcessPool:
                     break
+        except BaseException:
+            _end_pool(pool)
+            raise
+        pool.shutdown(wait=True)
         if finished < len(queue):
             culprit = queue[finished]
             results.append(SampleResult(
@@ -271,7 +408,7 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
 
 def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, processes: bool,
               knowledge: str | None, version: str,
-              advance: Callable[[int], None]) -> list[SampleResult]:
+              advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -295,7 +432,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
         client = scheduler  # an existing distributed.Client
     try:
         futures = client.map(_run_chunk, chunks, knowledge=knowledge, knowledge_version=version,
-                             pure=False)
+                             pages=pages, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         done: dict[int, list[SampleResult]] = {}
         retry: list[SampleRow] = []
@@ -308,7 +445,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
                 retry.extend(chunks[i])
         results = [r for i in range(len(chunks)) if i in done for r in done[i]]
         for row in retry:  # one at a time, so a crash costs only its own sample
-            future = client.submit(_run_chunk, [row], knowledge, version, pure=False)
+            future = client.submit(_run_chunk, [row], knowledge, version, pages, pure=False)
             try:
                 results.extend(future.result())
             except Exception as exc:
@@ -400,13 +537,18 @@ def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, h
     pages: dict[str, Path] = {}
     if html_dir:
         module = _html_module()
-        pages = _per_sample(result, html_dir, ".html",
-                            lambda report: module.render([report], kb=kb), inputs)
+        pages = {item.sample: Path(item.html) for item in result.results if item.html}
+        missing = BatchResult(result.samplesheet, [item for item in result.results
+                                                   if item.report is not None and not item.html])
+        pages.update(_per_sample(missing, html_dir, ".html",
+                                 lambda report: module.render([report]), inputs))
     if html:
         base = Path(html).resolve().parent
         links = {sample: Path(os.path.relpath(page, base)).as_posix()
                  for sample, page in pages.items()}
-        write_atomic(html, _html_module().render_cohort(result.rows, result.reports, kb=kb,
+        alk_tkis = {d.drug: d.generation for d in kb.alk_tkis()}
+        write_atomic(html, _html_module().render_cohort(result.rows, result.reports,
+                                                        alk_tkis=alk_tkis,
                                                         sample_links=links or None),
                      inputs=inputs)
     if summary:
@@ -421,11 +563,7 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
     """One file per successful sample, named from its sanitised name; sample → path."""
     from alkseq.report.output import write_atomic
 
-    root = Path(directory)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
+    root = _make_directory(directory)
     written = {}
     for item in result.results:
         if item.report is not None:
@@ -433,3 +571,12 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
             write_atomic(target, render(item.report), inputs=(inputs[0], item.path))
             written[item.sample] = target
     return written
+
+
+def _make_directory(directory: str) -> Path:
+    root = Path(directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
+    return root

@@ -21,14 +21,13 @@ from pathlib import Path
 
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions, SampleData
-from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.bcf import _read_bcf
-from alkseq.readers.vcf.callers import _choose_sample
-from alkseq.readers.vcf.collect import _text_calls
+from alkseq.readers.vcf.collect import _text_source
 from alkseq.readers.vcf.containers import _check_bgzf_eof, _container, _text_chunks
-from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _Header, _split_header, _TextHeader
-from alkseq.readers.vcf.interpret import FORMAT, _Context, _vcf_compounds
+from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _split_header
+from alkseq.readers.vcf.interpret import FORMAT
 from alkseq.readers.vcf.prefilter import _merged, _overlaps, _Prefilter, _spans_by_chrom
+from alkseq.readers.vcf.samples import _read_records
 
 __all__ = ["FORMAT", "sniff", "read"]
 # also imported by name elsewhere: _CONTIG_LENGTHS (api.py), _merged/_spans_by_chrom (benchmarks),
@@ -42,15 +41,29 @@ _MAX_HEADER_BYTES = 64 << 20  # longest header or record line accepted
 
 def sniff(head: bytes, path) -> bool:
     """A VCF by content: its ``##fileformat=VCF`` line, or BCF magic after decompression."""
-    return head.lstrip(b"\xef\xbb\xbf").startswith(b"##fileformat=VCF") or head[:4] == b"BCF\x02"
+    text = head.lstrip(b"\xef\xbb\xbf")
+    return text.startswith(b"##fileformat=VCF") or head[:4] == b"BCF\x02" or _lacks_fileformat(text)
+
+
+def _lacks_fileformat(text: bytes) -> bool:
+    """A VCF without its ##fileformat line: only ``##`` lines, then the eight-column #CHROM line."""
+    for line in text.split(b"\n"):
+        if line.startswith(b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"):
+            return True
+        if not line.startswith(b"##"):
+            return False
+    return False
 
 
 def read(path, options: ReadOptions) -> list[SampleData]:
-    """Read one VCF/BCF into one ``SampleData`` for the tumour sample.
+    """Read one VCF/BCF into one ``SampleData`` per reported sample (the tumour, or each sample when
+    nothing designates one).
 
     Text VCFs (plain, gzip, BGZF) never go through htslib's record parser: the header is checked
     and parsed in Python, records outside known genes are dropped on raw bytes, and the few that
-    remain are parsed here (``_parse_record``). BCF records are decoded by htslib into the same text.
+    remain are parsed here (``_parse_record``). BCF records are decoded by htslib into the same text
+    and go the same way (``bcf``). Records stream: each is
+    interpreted and dropped unless it becomes a finding (``stream``).
     """
     from alkseq.genome.transcript import normalise_build
 
@@ -58,42 +71,21 @@ def read(path, options: ReadOptions) -> list[SampleData]:
     if not path.is_file():
         raise InputError("no such file", path=str(path))
     container = _container(path)
-    _check_bgzf_eof(path)
+    _check_bgzf_eof(path, "BCF file" if container == "bcf" else "BGZF file")
     warnings: list[str] = []
     build = normalise_build(options.build)
     build_source = "--build" if build else ""
-    background = None
     if container == "bcf":
-        header, sample, calls, mode, background, build, build_source = _read_bcf(
-            path, options, build, build_source, warnings, numpy_min_bytes=_NUMPY_MIN_BYTES)
-    else:
-        chunks = _text_chunks(path, container)
-        try:
-            lines, body, header_count = _split_header(path, chunks, _MAX_HEADER_BYTES)
-            header = _Header.parse("\n".join(lines) + "\n")
-            text_header = _TextHeader(lines)
-            if text_header.problems:
-                more = f" (+{len(text_header.problems) - 1} more)" if len(text_header.problems) > 1 else ""
-                warnings.append(f"not valid VCF: {text_header.problems[0]}{more}; read anyway")
-            sample, sample_index = _choose_sample(text_header.samples, header, options, path, warnings)
-            if build is None:
-                build, build_source = header.build()
-            builds = (build,) if build else ("GRCh37", "GRCh38")
-            background = _Background.for_file(build, header, text_header, sample_index, options)
-            calls, mode = _text_calls(path, container, body, chunks, header_count, text_header, header,
-                                      sample_index, builds, numpy_min_bytes=_NUMPY_MIN_BYTES,
-                                      max_line_bytes=_MAX_HEADER_BYTES, background=background,
-                                      warnings=warnings)
-        finally:
-            chunks.close()
-    context = _Context(path=str(path), options=options, header=header, warnings=warnings)
-    if build is None:
-        build = context.decide_build(calls)
-    context.build = build
-    alterations = context.interpret(calls, background)
-    compounds = _vcf_compounds(alterations)
-    metadata = {"build_source": build_source or context.build_source, "mode": mode,
-                "records_in_known_genes": len(calls) + (background.records if background else 0), **context.counts}
-    return [SampleData(sample=sample, alterations=tuple(alterations), input_format=FORMAT, path=str(path),
-                       build=build, compounds=tuple(compounds), warnings=tuple(dict.fromkeys(warnings)),
-                       metadata=metadata)]
+        return _read_bcf(path, options, build, build_source, warnings, numpy_min_bytes=_NUMPY_MIN_BYTES)
+    chunks = _text_chunks(path, container)
+    try:
+        lines, body, header_count = _split_header(path, chunks, _MAX_HEADER_BYTES)
+
+        def source(builds, extra_spans):
+            return _text_source(path, container, body, chunks, header_count, builds,
+                                numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES,
+                                warnings=warnings, extra_spans=extra_spans)
+
+        return _read_records(path, options, lines, build, build_source, warnings, source)
+    finally:
+        chunks.close()

@@ -15,11 +15,8 @@ from pathlib import Path
 
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions
-from alkseq.readers.vcf.background import _Background
-from alkseq.readers.vcf.callers import _choose_sample
-from alkseq.readers.vcf.header import _Header, _TextHeader
-from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _spans_by_chrom
-from alkseq.readers.vcf.records import _Call, _parse_record
+from alkseq.readers.vcf.header import _TextHeader
+from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _spans_by_chrom, _with
 
 _RECORD = struct.Struct("<IIiii")      # l_shared, l_indiv, CHROM id, POS (0-based), rlen
 _MIN_HEADER = 32                       # bytes of a record before its ID: what ``_chain`` tests
@@ -27,7 +24,9 @@ _MIN_HEADER = 32                       # bytes of a record before its ID: what `
 
 def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str], *,
               numpy_min_bytes: int = 16 << 20):
-    """(header, sample, calls, mode, background, build, build_source) of one BCF, as the text path has them."""
+    """Every reported sample of a BCF: htslib's text of the records that may touch a known gene, read by
+    the text path (``_read_records``), so BCF and text VCF give the same report."""
+    from alkseq.readers.vcf.samples import _read_records
     from alkseq.readers.vcf.collect import _pysam_extension
 
     libcbcf = _pysam_extension("libcbcf")
@@ -35,74 +34,59 @@ def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source:
     try:
         handle = libcbcf.VariantFile(str(path), index_filename=index if index else None)
     except (OSError, ValueError) as exc:
+        if _raw_bcf_cut_short(path):
+            raise InputError("truncated BCF file (its header is cut short)", path=str(path),
+                             hint="the file was cut short; re-copy or re-write it") from None
         reason = "no valid VCF/BCF header" if "valid header" in str(exc) else str(exc)
         raise InputError(f"cannot read as BCF: {reason}", path=str(path),
                          hint="is the file complete and a BCF 2? re-index with bcftools index if the index is stale") from None
     try:
         lines = str(handle.header).rstrip("\n").split("\n")
-        header = _Header.parse("\n".join(lines) + "\n")
-        text_header = _TextHeader(lines)
-        if text_header.problems:
-            more = f" (+{len(text_header.problems) - 1} more)" if len(text_header.problems) > 1 else ""
-            warnings.append(f"not valid VCF: {text_header.problems[0]}{more}; read anyway")
-        sample, sample_index = _choose_sample(text_header.samples, header, options, path, warnings)
-        if build is None:
-            build, build_source = header.build()
-        builds = (build,) if build else ("GRCh37", "GRCh38")
-        background = _Background.for_file(build, header, text_header, sample_index, options)
-        spans = _spans_by_chrom(builds)
-        reader = _Lines(path, text_header, header, sample_index, spans, background)
-        if index:
-            contigs = set(handle.header.contigs)
-            for chrom, ranges in _merged(spans).items():
-                if chrom not in contigs:
-                    continue
-                for number, (start, end) in enumerate(ranges):
-                    try:
-                        texts = [str(record) for record in handle.fetch(chrom, start - 1, end)]
-                    except (ValueError, OSError) as exc:
-                        raise InputError(f"cannot query {chrom}:{start}-{end}: {exc}", path=str(path)) from None
-                    reader.add(texts, spans[chrom], ranges[:number])
-            reader.calls.sort(key=lambda c: (c.chrom, c.pos))
-            mode = "indexed"
-        else:
+
+        def source(builds, extra_spans):
+            spans = _with(_spans_by_chrom(builds), extra_spans)
+            if index:
+                return "indexed", _indexed_items(path, handle, spans)
             names = {contig.id: name for name, contig in handle.header.contigs.items()}
-            reader.add(_streamed_texts(path, libcbcf, names, spans, text_header, numpy_min_bytes), None, ())
-            mode = "streamed"
+            texts = _streamed_texts(path, libcbcf, names, spans, _TextHeader(lines), numpy_min_bytes)
+            return "streamed", ((text.rstrip("\n"), None, number, None) for number, text in enumerate(texts, 1))
+
+        return _read_records(path, options, lines, build, build_source, warnings, source)
     finally:
         handle.close()
-    return header, sample, reader.calls, mode, background, build, build_source
 
 
-class _Lines:
-    """VCF text lines of records → ``_Call``s in known genes (background records only counted)."""
+def _indexed_items(path: Path, handle, spans):
+    """One CSI query per merged gene interval, contigs in name order (as the tabix path): record text items;
+    ``earlier`` lists the intervals of that contig already queried (a long record is not read twice)."""
+    contigs = set(handle.header.contigs)
+    record = 0
+    for chrom, ranges in sorted(_merged(spans).items()):
+        if chrom not in contigs:
+            continue
+        for number, (start, end) in enumerate(ranges):
+            earlier = ranges[:number]
+            try:
+                texts = [str(found) for found in handle.fetch(chrom, start - 1, end)]
+            except (ValueError, OSError) as exc:
+                raise InputError(f"cannot query {chrom}:{start}-{end}: {exc}", path=str(path)) from None
+            for text in texts:
+                record += 1
+                yield text.rstrip("\n"), None, record, earlier
 
-    def __init__(self, path, text_header, header, sample_index, spans, background):
-        self.path, self.text_header, self.header, self.sample_index = path, text_header, header, sample_index
-        self.spans, self.background = spans, background
-        self.calls: list[_Call] = []
-        self.record = 0
 
-    def add(self, texts, genes, earlier) -> None:
-        """``genes``: the query's contig intervals (None: look them up); ``earlier``: intervals already
-        queried, whose records were handed over before."""
-        background = self.background
-        for text in texts:
-            text = text.rstrip("\n")
-            self.record += 1
-            candidate = background.candidate(text) if background is not None else None
-            if candidate is not None:
-                ranges = genes if genes is not None else self.spans.get(candidate[1])
-                if earlier and _overlaps(earlier, candidate[2], candidate[3]):
-                    continue
-                if ranges is None or not _overlaps(ranges, candidate[2], candidate[3]) or background.take(candidate):
-                    continue
-            call = _parse_record(text, self.text_header, self.header, self.sample_index, None, self.record, self.path)
-            if earlier and _overlaps(earlier, call.pos, call.end):
-                continue
-            ranges = genes if genes is not None else self.spans.get(call.chrom)
-            if ranges is not None and _overlaps(ranges, call.pos, call.end):
-                self.calls.append(call)
+def _raw_bcf_cut_short(path: Path) -> bool:
+    """An uncompressed BCF (magic, then the header length) shorter than its own header says."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(9)
+            handle.seek(0, 2)
+            size = handle.tell()
+    except OSError:
+        return False
+    if head[:3] != b"BCF" or len(head) < 9:
+        return head[:3] == b"BCF"
+    return size < 9 + int.from_bytes(head[5:9], "little")
 
 
 def _streamed_texts(path: Path, libcbcf, names: dict[int, str], spans, text_header: _TextHeader,
