@@ -232,4 +232,6 @@ def _uuid(hex_id: str) -> str:
 
 
 def render(reports: list[Report], **_options) -> str:
-    return json.dumps(to_bundle(reports), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    from alkseq.sanitise import json_safe
+
+    return json_safe(json.dumps(to_bundle(reports), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"

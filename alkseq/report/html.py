@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from alkseq.model import Citation, DrugCall, Finding, Report
+from alkseq.sanitise import printable
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import (PHASE_BASIS, READING_WORDS, alternative, evidence_fields,
                                  kd_mutations, phase_basis, reading_needed)
@@ -39,9 +40,21 @@ def _env():
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, finalize=_printable_value)
     env.filters["words"] = lambda text: str(text).replace("_", " ")
     return env
+
+
+def _printable_value(value):
+    """Every ``{{ value }}`` of the templates, before autoescaping: controls shown as escapes
+    (alkseq.sanitise); already-safe markup (the SVG figures) stays markup."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return Markup(printable(value))
+    if isinstance(value, str):
+        return printable(value)
+    return value
 
 
 def _markup(svg: str):

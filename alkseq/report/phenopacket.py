@@ -132,6 +132,8 @@ def to_phenopacket(r: Report) -> dict:
 
 
 def render(reports: list[Report], **_options) -> str:
+    from alkseq.sanitise import json_safe
+
     data = [to_phenopacket(r) for r in reports]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False,
-                      allow_nan=False) + "\n"
+    return json_safe(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False,
+                                allow_nan=False)) + "\n"

@@ -27,7 +27,10 @@ FONT = 'font-family="system-ui, sans-serif"'
 
 
 def esc(text) -> str:
-    return _escape(str(text), {'"': "&quot;"})
+    """Every string a figure shows: controls made visible (alkseq.sanitise), then escaped."""
+    from alkseq.sanitise import printable
+
+    return _escape(printable(str(text)), {'"': "&quot;"})
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from alkseq.errors import printable
+from alkseq.sanitise import printable
 from alkseq.model import Report, describe_conflict
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import alternative, evidence_fields, phase_basis, reading_needed
