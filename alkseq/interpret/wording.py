@@ -5,6 +5,7 @@ fields), not on these sentences, so wording can change without touching the engi
 """
 from __future__ import annotations
 
+from alkseq.knowledge.conflicts import describe_conflict
 from alkseq.model import DrugCall
 
 RESEARCH_USE = ("Research use only: decision support for experts, not a medical device; "
@@ -32,6 +33,8 @@ def call_facts(call: DrugCall) -> list[str]:
         bits.append(f"{fmt_number(call.fold_vs_wt)}× WT")
     if call.evidence:
         bits.append("best evidence: " + call.evidence.replace("_", " "))
+    if call.conflict:
+        bits.append("conflicting: " + describe_conflict(call.conflict))
     return bits
 
 
@@ -41,22 +44,16 @@ def describe_call(call: DrugCall, units: list[str]) -> str:
     bits = call_facts(call)
     if call.inferred:
         bits.append("inferred from single-mutation data")
-    if is_conflicting(call):
-        bits.append(conflict_detail(call))
     return f"{call.drug_class} for {what}" + (f" ({'; '.join(bits)})" if bits else "")
 
 
 def is_conflicting(call: DrugCall) -> bool:
-    """Sources disagree on a cell: the matrix says so in its class or its detail."""
-    return call.drug_class == "conflicting" or "disagree" in (call.detail or "") or \
-        bool(getattr(call, "conflicts", None))
+    """Sources disagree on a cell (the matrix carries every side in ``DrugCall.conflict``)."""
+    return bool(call.conflict)
 
 
 def conflict_detail(call: DrugCall) -> str:
-    sides = getattr(call, "conflicts", None)
-    if sides:
-        return "conflicting: " + "; ".join(str(s) for s in sides)
-    return "conflicting: " + (call.detail or "sources disagree")
+    return "conflicting: " + describe_conflict(call.conflict)
 
 
 def conflict_warning(drug: str, call: DrugCall) -> str:

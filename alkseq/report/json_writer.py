@@ -39,6 +39,9 @@ def report_to_dict(r: Report) -> dict:
             "fold_vs_wt": None if m.fold_vs_wt is None else round(m.fold_vs_wt, 3),
             "evidence": m.evidence, "sources": [citation_dict(c) for c in m.citations],
             "inferred": m.inferred, "detail": m.detail,
+            "conflict": [{"mutation": s.mutation, "class": s.drug_class, "evidence": s.evidence,
+                          "directness": s.directness, "sources": list(s.sources), "rows": s.rows}
+                         for s in m.conflict],
         } for m in r.matrix],
         "candidates": [{
             "rank": c.rank, "therapy": c.therapy, "drugs": list(c.drugs), "category": c.category,

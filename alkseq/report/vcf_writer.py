@@ -337,18 +337,37 @@ def write(reports: list[Report], output, *, input_path, inputs=(), command: str 
 
     The input is streamed: a whole-genome VCF is never held in memory.
     """
-    lines = annotated_lines(reports, input_path=input_path, command=command, knowledge=knowledge)
-    if not output or output == "-":
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    if target.name.endswith((".bcf", ".bcf.gz")):
+    from alkseq.report.output import open_output, resolve_output
+
+    if output and str(output).endswith((".bcf", ".bcf.gz")):
         raise UsageError("VCF output is written as .vcf or .vcf.gz, not BCF",
                          hint="convert with `bcftools view -Ob` if you need BCF")
+    destination = resolve_output(output, (input_path, *inputs))
+    lines = annotated_lines(reports, input_path=input_path, command=command, knowledge=knowledge)
+    compressed = str(output or "").endswith((".gz", ".bgz"))
+    if destination.kind != "file":      # stdout, /dev/fd/N, a device or a FIFO: written through
+        if compressed and destination.kind == "node":
+            _write_bgzf_through(lines, destination)
+            return
+        with open_output(output, inputs=(input_path, *inputs)) as handle:
+            for chunk in _chunks(lines):
+                handle.write(chunk)
+        return
+    target = destination.path          # symlinks resolved: the link stays, its target is replaced
     _refuse_inputs(target, (input_path, *inputs))
-    _write_atomic_lines(lines, target, compressed=target.name.endswith((".gz", ".bgz")))
+    _write_atomic_lines(lines, target, compressed=compressed)
+
+
+def _write_bgzf_through(lines: Iterator[str], destination) -> None:
+    """BGZF straight into a FIFO or device (no tabix index: there is no file to index)."""
+    from pysam.libcbgzf import BGZFile
+
+    try:
+        with BGZFile(str(destination.path), "wb") as handle:
+            for chunk in _chunks(lines):
+                handle.write(chunk.encode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path=destination.given) from None
 
 
 def _refuse_inputs(target: Path, inputs) -> None:
@@ -372,7 +391,8 @@ def _write_atomic_lines(lines: Iterator[str], target: Path, *, compressed: bool)
     try:
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a VCF is shared like any file
+        # mkstemp makes 0600; a VCF is shared like any file, and a replaced one keeps its mode
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.is_file() else 0o666 & ~umask)
         if compressed:
             from pysam.libcbgzf import BGZFile
 
