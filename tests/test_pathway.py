@@ -353,3 +353,70 @@ def test_two_evidence_fields_are_separate(kb):
     assert lorl.drugs == ("lorlatinib",)
     assert lorl.recommendation_strength == "guideline"
     assert lorl.coverage_evidence not in ("", "guideline", None)
+
+
+# -- more vignettes from the sources -----------------------------------------------------------
+def test_i1171t_after_alectinib_ceritinib(kb):
+    """Katayama 2014 (CIViC EID 1284): I1171T after alectinib responded to ceritinib."""
+    r = run(kb, ([FUSION, alk("I1171T")], ()), ["alectinib"], progression="systemic")
+    assert ("ceritinib",) in ranked(r)[:3]
+    assert ("alectinib",) in argued(r)
+
+
+def test_c1156y_l1198f_after_lorlatinib_crizotinib_resensitised(kb):
+    """Shaw 2016 NEJM (seed talk): C1156Y+L1198F after lorlatinib re-sensitises to crizotinib."""
+    r = run(kb, "C1156Y+L1198F cis", ["crizotinib", "ceritinib", "lorlatinib"],
+            progression="systemic")
+    crizotinib = next(c for c in r.candidates if c.drugs == ("crizotinib",))
+    assert crizotinib.rank <= 2 and crizotinib.coverage_evidence not in ("none", "inferred")
+    assert ("lorlatinib",) in argued(r)
+
+
+@pytest.mark.parametrize("histology,regimen", [("small-cell", "etoposide"),
+                                                ("squamous", "paclitaxel")])
+def test_transformation_after_lorlatinib(kb, histology, regimen):
+    """Wu 2024 / WJSO 2025: transformation calls for the histology's chemotherapy, not another
+    ALK TKI alone (and not platinum-pemetrexed)."""
+    r = run(kb, "nothing", ["alectinib", "lorlatinib"], histology=histology, progression="systemic")
+    assert regimen in r.candidates[0].drugs and r.candidates[0].option == "standard"
+    assert not any("pemetrexed" in c.drugs for c in r.candidates)
+    assert any(n.therapy.startswith("Switching to another ALK TKI alone") for n in r.not_recommended)
+
+
+def test_oligoprogression_local_therapy_then_the_line(kb):
+    """Wu 2024: local therapy extended the prior TKI by ~6.4 months; the systemic line stays."""
+    r = run(kb, "nothing", ["alectinib"], progression="oligo")
+    assert r.candidates[0].category == "local_therapy" and r.candidates[0].drugs == ("alectinib",)
+    assert ("lorlatinib",) in ranked(r)
+
+
+def test_plasma_negative_after_lorlatinib(kb):
+    """Seed 000: a negative plasma test → tissue re-biopsy; platinum-pemetrexed still ranked."""
+    r = run(kb, "nothing", ["alectinib", "lorlatinib"], specimen="plasma", progression="systemic")
+    assert any("tissue re-biopsy" in a for a in r.advice)
+    assert r.candidates[0].category == "chemotherapy"
+
+
+def test_cns_only_progression_on_crizotinib(kb):
+    """Wu 2024 Discussion: CNS-only progression on crizotinib → a 2G TKI with CNS penetration."""
+    r = run(kb, "nothing", ["crizotinib"], progression="cns")
+    assert {("alectinib",), ("brigatinib",)} <= set(ranked(r)[:3])
+    assert any("CNS" in a for a in r.advice)
+
+
+def test_kras_g12c_after_lorlatinib_standard_first(kb):
+    """Off-target table (PMC8448518 T1): sotorasib for KRAS G12C rests on a review table only,
+    so it follows the line's standard."""
+    r = run(kb, "KRAS G12C", ["alectinib", "lorlatinib"], progression="systemic")
+    assert r.candidates[0].category == "chemotherapy"
+    soto = next(c for c in r.candidates if c.drugs == ("sotorasib",))
+    assert soto.option == "mechanism_directed" and soto.recommendation_strength == "expert"
+
+
+def test_g1269a_alectinib_conflict_is_shown(kb):
+    """Issue 12 item 7: G1269A × alectinib, a cell-line call against a review table: the
+    argument or candidate names both sides."""
+    r = run(kb, "G1269A", ["crizotinib"], progression="systemic")
+    texts = [n.reason for n in r.not_recommended if "alectinib" in n.drugs] + \
+        [c.rationale for c in r.candidates if "alectinib" in c.drugs]
+    assert texts and any("conflicting" in t for t in texts)

@@ -561,7 +561,7 @@ def _rule_candidates(b: _Builder, f: _Facts, matrix: list[DrugCall]) -> None:
                 name, drugs = rule.name or name, rule.drugs
             b.argue_against(name, drugs, rule.text, rule.citations)
             continue
-        if (rule.therapy or "").startswith("class:"):
+        if rule.therapy and rule.therapy.startswith("class:"):
             cls = kb.therapy_classes[rule.therapy[6:]]
             _add_class(b, cls, [], rule.priority, rule.strength, rule.citations,
                        " " + rule.text)
@@ -699,8 +699,7 @@ def _rank(b: _Builder) -> list[Candidate]:
               or tuple(sorted(d.drugs)) not in blocked]
     singles = {d.drugs[0]: d for d in drafts if len(d.drugs) == 1 and d.category != "local_therapy"}
     for d in drafts:
-        roles = set(d.roles.values())
-        if len(d.drugs) > 1 and {"alk_directed", "mechanism_directed"} <= roles:
+        if len(d.drugs) > 1 and {"alk_directed", "mechanism_directed"} <= set(d.roles.values()):
             parts = [singles[x].priority for x in d.drugs if x in singles]
             if parts:
                 d.priority = min([d.priority] + parts)
