@@ -33,10 +33,10 @@ def phase_basis(r: Report) -> list[str]:
         ev = c.evidence
         source = ev.source if ev else "none"
         if source == "none":
-            out.append(f"{' + '.join(c.mutations)}: phase {c.phase}, not established"
+            out.append(f"{' + '.join(c.names)}: phase {c.phase}, not established"
                        + (f" ({ev.detail})" if ev is not None and ev.detail else ""))
             continue
-        line = f"{' + '.join(c.mutations)}: {c.phase}, from {PHASE_BASIS.get(source, source)}"
+        line = f"{' + '.join(c.names)}: {c.phase}, from {PHASE_BASIS.get(source, source)}"
         if ev is not None and ev.spanning:
             line += (f" ({ev.spanning} spanning reads: both {ev.both or 0}, first only "
                      f"{ev.first_only or 0}, second only {ev.second_only or 0})")

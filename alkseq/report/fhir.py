@@ -123,9 +123,9 @@ def _phase(c, r: Report, rid: str, variants: dict[str, str]) -> dict:
             "meta": {"profile": [IG + "sequence-phase-relationship"]}, "status": "final",
             "category": [OBS_CATEGORY], "code": _loinc("82120-7", "Allelic phase"),
             "valueCodeableConcept": _text(c.phase),
-            "derivedFrom": [_ref(variants[m]) for m in c.mutations
+            "derivedFrom": [_ref(variants[m]) for m in c.names
                             if m in variants],
-            "note": [{"text": f"{'+'.join(c.mutations)}: phase {c.phase} ({detail})"}]}
+            "note": [{"text": f"{'+'.join(c.names)}: phase {c.phase} ({detail})"}]}
 
 
 def _implication(rid: str, drugs, therapy: str, implication: str, level: str | None,
