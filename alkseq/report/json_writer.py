@@ -5,6 +5,7 @@ import json
 
 from alkseq.interpret.engine import RESEARCH_USE
 from alkseq.model import Report
+from alkseq.sanitise import json_safe
 from alkseq.report.sources import citation_dict
 
 SCHEMA_ID = "alkseq-report/1.0"
@@ -77,5 +78,5 @@ def _finding(f) -> dict:
 def render(reports: list[Report], **_options) -> str:
     """One report → one JSON object; several (a MAF with many samples) → a JSON array."""
     data = [report_to_dict(r) for r in reports]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False,
-                      allow_nan=False) + "\n"
+    return json_safe(json.dumps(data[0] if len(data) == 1 else data, indent=2,
+                                ensure_ascii=False, allow_nan=False)) + "\n"
