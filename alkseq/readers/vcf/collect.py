@@ -54,6 +54,8 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
             yield _decode(raw, path, number), number, record, None
         line_number += prefilter.line_count
     if pending.strip(b"\r\n"):
+        if pending.endswith(b"\n"):
+            pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
         for number, raw in prefilter.lines(pending, line_number, big):
             record += 1
             yield _decode(raw, path, number), number, record, None
