@@ -30,6 +30,8 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
              progression: str | None = None, specimen: str | None = None,
              knowledge: str | None = None, options=None) -> list[Report]:
     """Read any supported input and interpret each sample in it."""
+    from dataclasses import replace
+
     from alkseq.interpret import interpret
     from alkseq.knowledge import load_knowledge
     from alkseq.readers import ReadOptions, read_input
@@ -48,10 +50,11 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
         phase_warnings: list[str] = []
         if options.bam or not compounds:
             compounds = _phase(sample, options, phase_warnings) or compounds
-        reports.append(interpret(sample.alterations, context, kb, compounds=compounds,
-                                 sample=sample.sample, input_path=str(path),
-                                 input_format=sample.input_format, build=sample.build,
-                                 reader_warnings=tuple(sample.warnings) + tuple(phase_warnings)))
+        report = interpret(sample.alterations, context, kb, compounds=compounds,
+                           sample=sample.sample, input_path=str(path),
+                           input_format=sample.input_format, build=sample.build,
+                           reader_warnings=tuple(sample.warnings) + tuple(phase_warnings))
+        reports.append(replace(report, amp_threshold=options.amp_threshold))
     return reports
 
 

@@ -6,7 +6,8 @@ becomes a ``Failure`` and an ``error`` row. Samples travel to workers in chunks 
 pays for imports and the knowledge base once (``load_knowledge`` is cached per process).
 A worker process that dies (a crash in a native library) costs only the sample that killed
 it: the chunks it took down are re-run one sample at a time on a single worker.
-Outputs are written after the run, each atomically.
+Outputs are written after the run, each atomically; per-sample HTML pages (--html-dir) are
+rendered and written by the workers as they go.
 
 Workers die with the batch: SIGTERM, SIGHUP or Ctrl-C end the pool's processes before the
 batch exits (143, 129, 130), and each worker asks Linux to kill it when its parent dies
@@ -40,6 +41,7 @@ class SampleResult:
     report: Report | None
     failure: Failure | None
     knowledge_version: str
+    html: str | None = None      # path of the sample's HTML page, written by the worker
 
     @property
     def ok(self) -> bool:
@@ -130,9 +132,28 @@ def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
 
 
 def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
-               knowledge_version: str) -> list[SampleResult]:
-    """What a worker runs: a chunk of rows (imports and the knowledge base load once)."""
-    return [run_sample(row, knowledge, knowledge_version) for row in rows]
+               knowledge_version: str, pages: tuple[str, str] | None = None
+               ) -> list[SampleResult]:
+    """What a worker runs: a chunk of rows (imports and the knowledge base load once).
+
+    With ``pages`` (the --html-dir and the samplesheet) the worker also renders and writes
+    each sample's HTML page (atomically), so pages are drawn in parallel, not one by one in
+    the main process, and never held in memory; ``SampleResult.html`` is the page's path."""
+    results = [run_sample(row, knowledge, knowledge_version) for row in rows]
+    if pages:
+        from alkseq.report.output import write_atomic
+
+        module = _html_module()
+        directory, sheet = pages
+        written = []
+        for r in results:
+            if r.report is not None:
+                target = output_path(Path(directory), r.sample, ".html")
+                write_atomic(target, module.render([r.report]), inputs=(sheet, r.path))
+                r = replace(r, html=str(target))
+            written.append(r)
+        results = written
+    return results
 
 
 # --------------------------------------------------------------------------- the batch
@@ -161,19 +182,23 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
     inputs = [str(sheet)] + [r.path for r in rows] + [r.bam for r in rows if r.bam]
     _check_outputs(output, json_dir, summary, html, html_dir, inputs)
 
+    pages = None
+    if html_dir:
+        _make_directory(html_dir)
+        pages = (str(html_dir), str(sheet))
     size = chunk_size or _chunk_size(len(rows), workers or 1)
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
     with _signals_end_the_batch(), _Progress(len(rows), progress) as bar:
         if scheduler is not None:
             results = _run_dask(chunks, scheduler, workers, dask_processes, knowledge, kb.version,
-                                bar.advance)
+                                bar.advance, pages)
         elif workers and workers > 1:
             _warm_up()
-            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance)
+            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance, pages)
         else:
             results = []
             for chunk in chunks:
-                results.extend(_run_chunk(chunk, knowledge, kb.version))
+                results.extend(_run_chunk(chunk, knowledge, kb.version, pages))
                 bar.advance(len(chunk))
     result = BatchResult(str(sheet), results)
     with _signals_end_the_batch():
@@ -312,7 +337,8 @@ def _end_pool(pool) -> None:
 
 
 def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str | None,
-                   version: str, advance: Callable[[int], None]) -> list[SampleResult]:
+                   version: str, advance: Callable[[int], None],
+                   pages: tuple[str, str] | None = None) -> list[SampleResult]:
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -320,7 +346,7 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
     suspects: list[SampleRow] = []
     pool = _pool(workers)
     try:
-        futures = {pool.submit(_run_chunk, chunk, knowledge, version): i
+        futures = {pool.submit(_run_chunk, chunk, knowledge, version, pages): i
                    for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]
@@ -335,14 +361,14 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
     pool.shutdown(wait=True)
     results = [r for i in range(len(chunks)) if i in done for r in done[i]]
     if suspects:
-        results.extend(_isolate(suspects, knowledge, version, advance))
+        results.extend(_isolate(suspects, knowledge, version, advance, pages))
         order = {row.sample: n for n, row in enumerate(r for chunk in chunks for r in chunk)}
         results.sort(key=lambda r: order[r.sample])
     return results
 
 
 def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
-             advance: Callable[[int], None]) -> list[SampleResult]:
+             advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
     """Re-run rows whose worker died, one at a time on one worker, to find the culprit(s)."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -351,7 +377,7 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
     while queue:
         pool = _pool(1)
         try:
-            futures = [pool.submit(_run_chunk, [row], knowledge, version) for row in queue]
+            futures = [pool.submit(_run_chunk, [row], knowledge, version, pages) for row in queue]
             finished = 0
             for future in futures:  # one worker runs them in order: the first broken is the culprit
                 try:
@@ -380,7 +406,7 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
 
 def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, processes: bool,
               knowledge: str | None, version: str,
-              advance: Callable[[int], None]) -> list[SampleResult]:
+              advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -404,7 +430,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
         client = scheduler  # an existing distributed.Client
     try:
         futures = client.map(_run_chunk, chunks, knowledge=knowledge, knowledge_version=version,
-                             pure=False)
+                             pages=pages, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         done: dict[int, list[SampleResult]] = {}
         retry: list[SampleRow] = []
@@ -417,7 +443,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
                 retry.extend(chunks[i])
         results = [r for i in range(len(chunks)) if i in done for r in done[i]]
         for row in retry:  # one at a time, so a crash costs only its own sample
-            future = client.submit(_run_chunk, [row], knowledge, version, pure=False)
+            future = client.submit(_run_chunk, [row], knowledge, version, pages, pure=False)
             try:
                 results.extend(future.result())
             except Exception as exc:
@@ -516,13 +542,18 @@ def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, h
     pages: dict[str, Path] = {}
     if html_dir:
         module = _html_module()
-        pages = _per_sample(result, html_dir, ".html",
-                            lambda report: module.render([report], kb=kb), inputs)
+        pages = {item.sample: Path(item.html) for item in result.results if item.html}
+        missing = BatchResult(result.samplesheet, [item for item in result.results
+                                                   if item.report is not None and not item.html])
+        pages.update(_per_sample(missing, html_dir, ".html",
+                                 lambda report: module.render([report]), inputs))
     if html:
         base = Path(html).resolve().parent
         links = {sample: Path(os.path.relpath(page, base)).as_posix()
                  for sample, page in pages.items()}
-        write_atomic(html, _html_module().render_cohort(result.rows, result.reports, kb=kb,
+        alk_tkis = {d.drug: d.generation for d in kb.alk_tkis()}
+        write_atomic(html, _html_module().render_cohort(result.rows, result.reports,
+                                                        alk_tkis=alk_tkis,
                                                         sample_links=links or None),
                      inputs=inputs)
     if summary:
@@ -537,11 +568,7 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
     """One file per successful sample, named from its sanitised name; sample → path."""
     from alkseq.report.output import write_atomic
 
-    root = Path(directory)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
+    root = _make_directory(directory)
     written = {}
     for item in result.results:
         if item.report is not None:
@@ -549,3 +576,12 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
             write_atomic(target, render(item.report), inputs=(inputs[0], item.path))
             written[item.sample] = target
     return written
+
+
+def _make_directory(directory: str) -> Path:
+    root = Path(directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
+    return root

@@ -14,7 +14,7 @@ import click
 from alkseq import __version__
 from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError, SignalInterrupt
 
-FORMATS = ("text", "json", "tsv", "vcf", "html")
+FORMATS = ("text", "json", "tsv", "vcf", "html", "fhir", "phenopacket", "pdf")
 HISTOLOGIES = ("adenocarcinoma", "squamous", "small-cell")
 PROGRESSION = ("oligo", "systemic", "cns")
 
@@ -114,8 +114,11 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
               help="Reference FASTA to translate beyond the shipped ALK kinase window.")
 @click.option("--bam", type=PATH,
               help="Tumour BAM/CRAM (indexed) to phase ALK mutation pairs from the reads.")
+@click.option("--sample-name", help="Name the sample in the report (an input with one sample "
+              "whose file names none, e.g. a panel table without a sample column).")
 def annotate(path, prior, histology, progression, knowledge, specimen, fmt, output,
-             input_format, build, sample, include_filtered, amp_threshold, fasta, bam):
+             input_format, build, sample, include_filtered, amp_threshold, fasta, bam,
+             sample_name):
     """Interpret one input file and rank next-line candidates for each sample in it."""
     from alkseq.api import annotate as run_annotate
     from alkseq.readers import ReadOptions
@@ -134,14 +137,21 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
                           fasta=fasta, bam=bam)
     reports = run_annotate(path, prior, histology=histology, progression=progression,
                            specimen=specimen, knowledge=knowledge, options=options)
+    if sample_name is not None:
+        from dataclasses import replace
+
+        from alkseq.errors import UsageError
+
+        if len(reports) != 1 or not sample_name.strip():
+            raise UsageError("--sample-name names one sample" + (
+                f"; the input holds {len(reports)} (pick one with --sample)"
+                if len(reports) != 1 else ", not an empty string"))
+        reports = [replace(reports[0], sample=sample_name)]
     if fmt == "text" and (not output or output == "-") and sys.stdout.isatty():
         from alkseq.report.text import print_rich
         return print_rich(reports)
     module = writer(fmt)
-    extra = {}
-    if fmt == "html" and knowledge:
-        from alkseq.knowledge import load_knowledge
-        extra["kb"] = load_knowledge(overlay=knowledge)
+    extra: dict = {}
     if hasattr(module, "write"):
         module.write(reports, output, input_path=path, inputs=(path, bam, fasta),
                      command=" ".join(["alkseq", *sys.argv[1:]]), knowledge=knowledge)

@@ -251,6 +251,14 @@ class ConflictSide:
     rows: int = 1
 
 
+def describe_conflict(sides) -> str:
+    """'resistant (preclinical, curated_summary; PMID:1) vs sensitive (review, review; PMID:2)'
+    (here, beside ConflictSide, so the validator, the engine and the writers share it)."""
+    return " vs ".join(
+        f"{s.drug_class} ({s.evidence.replace('_', ' ')}, {s.directness.replace('_', ' ')}; "
+        f"{', '.join(s.sources)})" for s in sides)
+
+
 @dataclass(frozen=True)
 class DrugCall:
     """One drug against the patient's ALK mutations: the matrix row the answer is built on."""
@@ -294,6 +302,30 @@ class NotRecommended:
 
 
 @dataclass(frozen=True)
+class UnitCall:
+    """One row of the sensitivity heatmap: a mutation, a compound unit or the whole tumour
+    under one phase reading, called against every ALK TKI (in the matrix's drug order)."""
+
+    unit: str                          # G1202R | G1202R+L1196M | "tumour"
+    kind: str                          # mutation | compound | tumour
+    reading: str | None                # None (as phased) | "cis" | "trans"
+    mutations: tuple[str, ...]         # the ALK mutations the row covers
+    calls: tuple[DrugCall, ...]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A cited work as the sources tables give it, for a report's numbered references."""
+
+    source: str                        # PMID:… | DOI:… | NCT… | URL:…
+    citation: str                      # authors, journal, year;volume:pages as curated
+    title: str = ""
+    year: str = ""
+    url: str = ""
+    directness: str = ""               # the most direct use of it in this report
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything alkseq concludes for one sample; writers render it."""
 
@@ -312,6 +344,12 @@ class Report:
     input_format: str | None = None
     build: str | None = None
     advice: tuple[str, ...] = ()
+    # what writers draw and cite, so they never consult the knowledge base themselves
+    unit_calls: tuple[UnitCall, ...] = ()
+    references: tuple[Reference, ...] = ()
+    curated_mutations: tuple[str, ...] = ()   # the knowledge base's matrix mutations (hotspots)
+    key_warnings: tuple[str, ...] = ()        # the warnings that change the answer
+    amp_threshold: float | None = None        # copy number called amplification when read
 
     def to_dict(self) -> dict:
         from alkseq.report.json_writer import report_to_dict

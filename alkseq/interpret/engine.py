@@ -16,8 +16,7 @@ from alkseq.model import (Alteration, Candidate, Citation, Compound, Context, Dr
                           NotRecommended, PhaseEvidence, Report)
 from alkseq.normalise import is_alk_kinase_mutation, normalise_alterations
 
-RESEARCH_USE = ("Research use only: decision support for experts, not a medical device; "
-                "verify every suggestion against the cited sources and current guidelines.")
+from alkseq.notice import RESEARCH_USE  # noqa: F401  (re-exported for old imports)
 LEVEL_ORDER = "ABCDE"
 
 
@@ -418,14 +417,16 @@ def interpret(alterations, context: Context, kb: KnowledgeBase, *, compounds=(),
     candidates = [Candidate(i, c.therapy, c.drugs, c.category, c.evidence_level, c.rationale,
                             c.citations, c.inferred, c.status, c.reading)
                   for i, c in enumerate(candidates, start=1)]
-    return Report(
+    from alkseq.interpret.render_data import with_render_data
+
+    return with_render_data(kb, readings, Report(
         sample=sample, context=context, findings=tuple(findings), compounds=tuple(compounds),
         mechanism_class=C.mechanism_class(classes), matrix=tuple(matrix),
         candidates=tuple(candidates), not_recommended=tuple(b.not_recommended.values()),
         warnings=tuple(dict.fromkeys(warnings)), knowledge_version=kb.version,
         alkseq_version=__version__, input_path=input_path, input_format=input_format,
         build=build, advice=tuple(dict.fromkeys(b.advice)),
-    )
+    ))
 
 
 def _rank(b: _Builder) -> list[Candidate]:

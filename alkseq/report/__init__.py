@@ -17,6 +17,9 @@ WRITERS = {
     "tsv": "alkseq.report.tsv",
     "vcf": "alkseq.report.vcf_writer",
     "html": "alkseq.report.html",
+    "fhir": "alkseq.report.fhir",
+    "phenopacket": "alkseq.report.phenopacket",
+    "pdf": "alkseq.report.pdf",
 }
 
 

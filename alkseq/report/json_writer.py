@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from alkseq.interpret.engine import RESEARCH_USE
+from alkseq.notice import RESEARCH_USE
 from alkseq.model import Report
 from alkseq.sanitise import json_safe
 from alkseq.report.sources import citation_dict
