@@ -9,21 +9,29 @@ from alkseq.model import Context, Report
 
 def make_context(kb, prior: Iterable[str] = (), histology: str | None = None,
                  progression: str | None = None, specimen: str | None = None) -> Context:
-    """Resolve drug names (code and brand names too) into a ``Context``."""
+    """Resolve drug names (code and brand names too) into a ``Context``.
+
+    Each item of ``prior`` is one line of therapy, oldest first; ``;`` (or ``,``) inside an
+    item separates further lines and ``+`` joins drugs given together in one line:
+    ``["alectinib", "carboplatin+pemetrexed"]`` is two lines, the second a doublet.
+    """
     from alkseq.errors import UsageError
     from alkseq.knowledge import schema
 
-    prior_generic: list[str] = []
-    for name in prior:
-        for part in str(name).replace(",", ";").split(";"):
-            if part.strip():
-                prior_generic.append(kb.resolve_drug(part.strip()))
+    lines: list[tuple[str, ...]] = []
+    for item in prior:
+        for line in str(item).replace(",", ";").split(";"):
+            drugs = tuple(kb.resolve_drug(part.strip()) for part in line.split("+")
+                          if part.strip())
+            if drugs:
+                lines.append(tuple(dict.fromkeys(drugs)))
     for value, allowed, option in ((histology, schema.PATIENT_HISTOLOGIES, "--histology"),
                                    (progression, schema.PROGRESSION_PATTERNS, "--progression"),
                                    (specimen, schema.SPECIMENS, "--specimen")):
         if value is not None and value not in allowed:
             raise UsageError(f"{option} '{value}' is not one of {', '.join(sorted(allowed))}")
-    return Context(tuple(prior_generic), histology, progression, specimen)
+    return Context(histology=histology, progression=progression, specimen=specimen,
+                   lines=tuple(lines))
 
 
 def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | None = None,

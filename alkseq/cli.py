@@ -44,9 +44,10 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 
 
 def _context_options(func):
-    func = click.option("--prior", "prior", multiple=True, metavar="DRUG",
-                        help="Prior therapy, repeatable, oldest first (generic, code or brand "
-                             "name; 'a;b' also works).")(func)
+    func = click.option("--prior", "prior", multiple=True, metavar="LINE",
+                        help="One line of prior therapy, repeatable, oldest first (generic, code "
+                             "or brand names); drugs given together join with '+' "
+                             "(carboplatin+pemetrexed); 'a;b' is two lines.")(func)
     func = click.option("--histology", type=click.Choice(HISTOLOGIES),
                         help="Histology of the re-biopsy (small-cell/squamous = transformation).")(func)
     func = click.option("--progression", type=click.Choice(PROGRESSION),
@@ -185,7 +186,7 @@ def batch(samplesheet, output, json_dir, workers, summary, html, html_dir, sched
     """Interpret every sample of a samplesheet and write a cohort table.
 
     SAMPLESHEET is a CSV/TSV with columns sample, path (any input alkseq reads; relative
-    to the samplesheet) and optionally bam, prior (';'-separated, oldest first), histology,
+    to the samplesheet) and optionally bam, prior (lines ';'-separated oldest first, drugs in a line joined with '+'), histology,
     progression, build, specimen, input_sample (tumour sample inside a multi-sample file).
 
     A sample that fails does not stop the batch: its row has status=error and the reason.

@@ -174,7 +174,7 @@ class Alteration:
             base = f"{self.partner}-{self.gene}" if self.partner else f"{self.gene}"
             text = f"{base} fusion"
             return f"{text} {self.fusion_variant}" if self.fusion_variant else text
-        return f"{self.gene} {self.label or self.kind}"
+        return f"{self.gene} {self.label or self.kind}".strip()
 
 
 @dataclass(frozen=True)
@@ -210,16 +210,46 @@ class Compound:
 
 @dataclass(frozen=True)
 class Context:
-    """What the clinic knows beyond the sequencing: prior therapies, histology, pattern."""
+    """What the clinic knows beyond the sequencing: prior therapies, histology, pattern.
+
+    ``lines`` is the treatment history as lines of therapy, oldest first; drugs given together
+    are one line (``("carboplatin", "pemetrexed")``). ``prior_therapies`` is the same history
+    flattened to drugs. Give either: the other is derived (a flat list is one drug per line).
+    """
 
     prior_therapies: tuple[str, ...] = ()   # generic names, oldest first
     histology: str | None = None            # adenocarcinoma | squamous | small-cell
     progression: str | None = None          # oligo | systemic | cns
     specimen: str | None = None             # tissue | plasma
+    lines: tuple[tuple[str, ...], ...] = ()  # lines of therapy, oldest first
+
+    def __post_init__(self) -> None:
+        if self.lines and not self.prior_therapies:
+            object.__setattr__(self, "prior_therapies",
+                               tuple(d for line in self.lines for d in line))
+        elif self.prior_therapies and not self.lines:
+            object.__setattr__(self, "lines", tuple((d,) for d in self.prior_therapies))
 
     @property
     def current_therapy(self) -> str | None:
         return self.prior_therapies[-1] if self.prior_therapies else None
+
+    @property
+    def current_line(self) -> tuple[str, ...]:
+        """The most recent line (the one the tumour is progressing on)."""
+        return self.lines[-1] if self.lines else ()
+
+
+@dataclass(frozen=True)
+class TreatmentHistory:
+    """The history as the rules see it: every ALK TKI given with its generation, chemotherapy,
+    and which line is being chosen now (len(lines) + 1)."""
+
+    lines: tuple[tuple[str, ...], ...] = ()
+    alk_tkis: tuple[tuple[str, str, int], ...] = ()   # (drug, generation, line number), oldest first
+    chemotherapy_given: bool = False
+    setting: str = "tki_naive"   # tki_naive | after_1g | after_2g | after_3g | after_next
+    next_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -297,6 +327,17 @@ class Candidate:
     inferred: bool = False
     status: str = "approved"  # approved | investigational | preclinical
     reading: str | None = None  # for phase-dependent answers: "cis" | "trans"
+    # how strongly a source recommends this option for this line:
+    # guideline | trial | cohort | case | preclinical | expert (expert opinion or inferred)
+    recommendation_strength: str = "expert"
+    # drugs only: best evidence that the drug(s) cover the alterations found (ALK mutations for
+    # the ALK-directed part, the mechanism for the mechanism-directed part):
+    # guideline | clinical | case_report | preclinical | review | inferred | none | "" (not applicable)
+    coverage_evidence: str = ""
+    roles: tuple[tuple[str, str], ...] = ()  # (drug, alk_directed | mechanism_directed | chemotherapy | immunotherapy | antiangiogenic)
+    therapy_class: str | None = None          # id in reference/therapy_classes.tsv for class-level options
+    agents_named: tuple[str, ...] = ()        # class-level: agents the sources name (empty: none named)
+    option: str = "standard"                  # standard | alternative | mechanism_directed | trial | local
 
 
 @dataclass(frozen=True)
@@ -357,6 +398,7 @@ class Report:
     curated_mutations: tuple[str, ...] = ()   # the knowledge base's matrix mutations (hotspots)
     key_warnings: tuple[str, ...] = ()        # the warnings that change the answer
     amp_threshold: float | None = None        # copy number called amplification when read
+    history: TreatmentHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -372,3 +414,23 @@ class Failure:
 def as_plain(obj):
     """dataclass → plain dict/list, for JSON; leaves other values as they are."""
     return asdict(obj)
+
+
+def fmt_number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+def call_facts(call: "DrugCall") -> list[str]:
+    """The numbers behind a call, shared by rationales and the HTML heatmap's hover text."""
+    bits = []
+    if call.ic50_nm is not None:
+        bits.append(f"IC50 {fmt_number(call.ic50_nm)} nM")
+    if call.fold_vs_wt is not None:
+        bits.append(f"{fmt_number(call.fold_vs_wt)}× WT")
+    if call.evidence:
+        bits.append("best evidence: " + call.evidence.replace("_", " "))
+    if call.conflict:
+        bits.append("conflicting: " + describe_conflict(call.conflict))
+    return bits

@@ -88,6 +88,11 @@ met_amplification	lorlatinib+capmatinib	combination	clinical	Dual ALK and MET in
 met_amplification	crizotinib	targeted	case_report	Crizotinib inhibits ALK and MET.	{c}	
 sclc_transformation	platinum_etoposide	chemotherapy	clinical	Small-cell histology calls for platinum-etoposide.	{c}	
 """
+THERAPY_CLASSES = """class	label	targets	agents_named	applies_when	with_alk_tki	strength	rationale	source	locator	directness	note
+next_gen_alk_tki	Next-generation ALK TKI (trial)	ALK	neladalkib	alk_compound;no_approved_alk_tki_covers		expert	Built for compound mutations.	{c}	
+mtor_inhibitor	mTOR inhibitor (no agent named)	MTOR	none named	mechanism:nf2_loss	not stated	preclinical	NF2 loss: mTOR inhibitors.	{c}	
+mechanism_directed_trial	Clinical trial directed at the mechanism	 	none named	mechanism:kras_other	not stated	expert	No option listed.	{c}	
+"""
 
 
 def write_synthetic_kb(directory: Path, sensitivity_rows=None) -> Path:
@@ -114,6 +119,8 @@ def write_synthetic_kb(directory: Path, sensitivity_rows=None) -> Path:
     (directory / "sensitivity.tsv").write_text("\n".join(lines) + "\n")
     (directory / "mechanisms.tsv").write_text(MECHANISMS.format(c=CITE))
     (directory / "mechanism_therapies.tsv").write_text(MECH_THERAPIES.format(c=CITE))
+    shutil.copy(REFERENCE / "priorities.tsv", directory / "priorities.tsv")
+    (directory / "therapy_classes.tsv").write_text(THERAPY_CLASSES.format(c=CITE))
     return directory
 
 

@@ -32,9 +32,25 @@ def _kind_matches(mech: Mechanism, alt: Alteration) -> bool:
         return alt.kind == "transformation" and bool(mech.histology) and \
             mech.histology in (alt.label or "").lower()
     if mech.alteration_kind == "phenotype":
-        return alt.kind in ("phenotype", "other", "expression") and bool(mech.protein_match) and \
-            bool(re.search(mech.protein_match, alt.label or "", re.I))
+        if alt.kind not in ("phenotype", "other", "expression"):
+            return False
+        if mech.protein_match:
+            return bool(re.search(mech.protein_match, alt.label or "", re.I))
+        # no pattern: the panel's word names the mechanism ('EMT', 'SRC activation')
+        return _phenotype_word(alt.label or "") in _phenotype_names(mech)
     return False
+
+
+def _phenotype_word(text: str) -> str:
+    return " ".join(re.sub(r"[\s_\-]+", " ", text).lower().split())
+
+
+def _phenotype_names(mech: Mechanism) -> set[str]:
+    """Words a panel may use for a phenotype mechanism: its id, label and id without the gene."""
+    names = {mech.mechanism, mech.label, mech.mechanism.split("_", 1)[-1]}
+    if mech.gene:
+        names |= {f"{mech.gene} {mech.mechanism.split('_', 1)[-1]}"}
+    return {_phenotype_word(n) for n in names if n}
 
 
 def _gene_matches(mech: Mechanism, alt: Alteration) -> bool:

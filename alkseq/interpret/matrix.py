@@ -20,6 +20,12 @@ COMBINE_ORDER = ("resistant", "unknown", "intermediate", "sensitive")
 CONSERVATIVE = {"resistant": 0, "intermediate": 1, "sensitive": 2}
 
 
+def residue_order(short: str) -> tuple[int, str]:
+    """Sort key for mutation names by their first residue number (G1202R before L1256F)."""
+    digits = "".join(ch if ch.isdigit() else " " for ch in short).split()
+    return (int(digits[0]) if digits else 0, short)
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return ""
@@ -111,24 +117,5 @@ def _unique(citations) -> tuple[Citation, ...]:
     return tuple(seen.values())
 
 
-def call_facts(call: DrugCall) -> list[str]:
-    """The numbers behind a call, shared by rationales and the HTML heatmap's hover text."""
-    bits = []
-    if call.ic50_nm is not None:
-        bits.append(f"IC50 {_fmt(call.ic50_nm)} nM")
-    if call.fold_vs_wt is not None:
-        bits.append(f"{_fmt(call.fold_vs_wt)}× WT")
-    if call.evidence:
-        bits.append("best evidence: " + call.evidence.replace("_", " "))
-    if call.conflict:
-        bits.append("conflicting: " + describe_conflict(call.conflict))
-    return bits
-
-
-def describe_call(call: DrugCall, units: list[str]) -> str:
-    """One clause for a rationale: 'sensitive for G1202R (IC50 49 nM; 2.1× WT; best evidence …)'."""
-    what = "+".join(units) if len(units) == 1 else ", ".join(units)
-    bits = call_facts(call)
-    if call.inferred:
-        bits.append("inferred from single-mutation data")
-    return f"{call.drug_class} for {what}" + (f" ({'; '.join(bits)})" if bits else "")
+# Wording of calls lives in alkseq.interpret.wording; kept importable from here for callers.
+from alkseq.interpret.wording import call_facts, describe_call  # noqa: E402,F401

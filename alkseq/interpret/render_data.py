@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from alkseq.interpret.matrix import DIRECTNESS_RANK, cell_call, patient_call
+from alkseq.interpret.matrix import residue_order as _residue
 from alkseq.model import Reference, Report, UnitCall
 
 # warnings that change which candidate leads or whether it holds (shown on the top card)
@@ -67,8 +68,3 @@ def _lead(citations) -> tuple:
     """Primary sources first, tertiary ones last (stable otherwise): a tertiary page never
     stands first on a card."""
     return tuple(sorted(citations, key=lambda c: DIRECTNESS_RANK.get(c.directness, 9)))
-
-
-def _residue(short: str) -> tuple[int, str]:
-    digits = "".join(ch if ch.isdigit() else " " for ch in short).split()
-    return (int(digits[0]) if digits else 0, short)

@@ -365,6 +365,15 @@ def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[
             MechanismTherapy(r["mechanism"], r["therapy"], r["category"], r["evidence"],
                              r["rationale"], _citations(r), r["note"]))
 
+    priorities: dict[str, int] = {}
+    for path, line, r in loaded["priorities.tsv"]:
+        try:
+            priorities[r["name"]] = int(r["priority"])
+        except ValueError:
+            out.add(path, line, "priority", f"'{r['priority']}' is not a whole number")
+    therapy_classes = _build_therapy_classes(loaded["therapy_classes.tsv"], check_drug, mech_ids, out)
+    check_drug.priorities = priorities  # type: ignore[attr-defined]
+    check_drug.classes = therapy_classes  # type: ignore[attr-defined]
     rules = _load_rules(base, overlay, therapies, check_drug, out)
 
     # the EML4-ALK variant table (reference/genome/) is knowledge too: checked and cited
@@ -396,8 +405,36 @@ def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[
         drugs=drugs, therapies=therapies, sensitivity=sensitivity, mechanisms=mechanisms,
         mechanism_therapies={k: tuple(v) for k, v in mech_therapies.items()},
         rules=rules, sources=sources, alk_protein=alk_protein, synonym_index=synonyms,
+        priorities=priorities, therapy_classes=therapy_classes,
     )
     return kb, []
+
+
+def _build_therapy_classes(rows, check_drug, mech_ids, out: _Collector) -> dict:
+    """therapy_classes.tsv rows; agents must be in drugs.tsv, triggers must name known things."""
+    from alkseq.knowledge.kb import TherapyClass
+
+    classes = {}
+    for path, line, r in rows:
+        agents = tuple(a for a in _split(r["agents_named"]) if a.lower() != "none named")
+        for agent in agents:
+            check_drug(path, line, "agents_named", agent)
+        triggers = _split(r["applies_when"])
+        for trigger in triggers:
+            kind, _, value = trigger.partition(":")
+            if kind not in S.CLASS_TRIGGERS:
+                out.add(path, line, "applies_when", f"unknown trigger '{trigger}' "
+                        f"(one of {', '.join(S.CLASS_TRIGGERS)}, with ':value' where needed)")
+            elif kind == "mechanism" and value not in mech_ids:
+                out.add(path, line, "applies_when", f"unknown mechanism '{value}'")
+            elif kind == "alk_tki_setting" and value not in S.ALK_TKI_SETTINGS:
+                out.add(path, line, "applies_when", f"'{value}' is not one of "
+                        f"{sorted(S.ALK_TKI_SETTINGS)}")
+        classes[r["class"]] = TherapyClass(
+            r["class"], r["label"], _split(r["targets"]), agents, triggers,
+            r["with_alk_tki"] or "not stated", r["strength"], r["rationale"], _citations(r),
+            r["note"])
+    return classes
 
 
 _YAML_FAILED = object()
@@ -695,7 +732,11 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
             continue
         vocab = {"mechanism_class": S.MECHANISM_CLASSES, "progression": S.PROGRESSION_PATTERNS,
                  "histology": S.PATIENT_HISTOLOGIES, "specimen": S.SPECIMENS,
-                 "last_alk_tki_generation": {"1", "2", "3", "next"}}.get(cond)
+                 "last_alk_tki_generation": {"1", "2", "3", "next"},
+                 "alk_tki_generation_given": {"1", "2", "3", "next"},
+                 "alk_tki_setting": S.ALK_TKI_SETTINGS,
+                 "findings_include": S.MECHANISM_CLASSES, "findings_exclude": S.MECHANISM_CLASSES,
+                 }.get(cond)
         values = value if isinstance(value, list) else [value]
         if vocab:
             for v in values:
@@ -715,6 +756,11 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     if action == "recommend":
         named = [str(t) for t in (target if isinstance(target, list) else [target])]
         for t in named:
+            if t.startswith("class:"):  # a class-level option from therapy_classes.tsv
+                if t[6:] not in getattr(check_drug, "classes", {}):
+                    out.add(path, None, where, f"unknown therapy class '{t[6:]}' "
+                            "(add it to therapy_classes.tsv)")
+                continue
             _check_therapy_ref(t, therapies, check_drug, path, None, where)
         targets = list(named)
     elif action == "not_recommend":
@@ -752,8 +798,17 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     if category and not _one_of(category, S.THERAPY_CATEGORIES):
         out.add(path, None, where, f"category must be one of {sorted(S.THERAPY_CATEGORIES)}")
     priority = then.get("priority", 50)
-    if isinstance(priority, bool) or not isinstance(priority, int):
+    priority_names = getattr(check_drug, "priorities", {})
+    if isinstance(priority, str) and priority in priority_names:
+        priority = priority_names[priority]  # a name from reference/priorities.tsv
+    elif isinstance(priority, str):
+        out.add(path, None, where, f"priority '{priority}' is not a name in priorities.tsv "
+                f"({', '.join(sorted(priority_names))})")
+    elif isinstance(priority, bool) or not isinstance(priority, int):
         out.add(path, None, where, f"priority {priority!r} is not a whole number")
+    strength = item.get("strength", "")
+    if strength and not _one_of(strength, S.STRENGTHS):
+        out.add(path, None, where, f"strength must be one of {list(S.STRENGTHS)}")
     if len(out.problems) > problems_before:
         return []
     locators = item.get("locator") or ""
@@ -766,7 +821,8 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     citations = tuple(Citation(str(s), str(loc), str(d)) for s, loc, d in zip(sources, locators, directness))
     return [Rule(id=str(rid) if len(targets) == 1 else f"{rid}:{t}", when=dict(when),
                  action=action, therapy=t, name=then.get("name"), drugs=drugs,
-                 priority=int(then.get("priority", 50)), category=category,
+                 priority=int(priority), category=category,
                  text=" ".join(str(text).split()), evidence=str(item["evidence"]),
-                 citations=citations)
+                 citations=citations,
+                 strength=str(strength or S.EVIDENCE_STRENGTH[str(item["evidence"])]))
             for t in targets]

@@ -12,15 +12,19 @@ PHASE_BASIS = {"reads": "sequencing reads", "vcf": "phased VCF", "vaf_hint": "VA
                "user": "as given", "none": "none"}
 
 
-def kd_mutation_names(r) -> list[str]:
-    return list(dict.fromkeys(f.alteration.protein_change.short for f in r.findings
-                              if f.role == "alk_kinase_domain"
-                              and f.alteration.protein_change is not None))
+def kd_mutations(r: Report) -> list[tuple[str, int, float | None]]:
+    """The ALK kinase-domain mutations found, once each: (name, residue, VAF), by residue."""
+    seen: dict[str, tuple[str, int, float | None]] = {}
+    for f in r.findings:
+        change = f.alteration.protein_change
+        if f.role == "alk_kinase_domain" and change is not None:
+            seen.setdefault(change.short, (change.short, change.start, f.alteration.vaf))
+    return sorted(seen.values(), key=lambda m: (m[1], m[0]))
 
 
 def phase_basis(r: Report) -> list[str]:
     """How the phase of each ALK mutation pair was established, in a line each."""
-    kd = kd_mutation_names(r)
+    kd = kd_mutations(r)
     if len(kd) < 2:
         return ["not needed: " + ("one ALK kinase-domain mutation" if kd
                                   else "no ALK kinase-domain mutation")]

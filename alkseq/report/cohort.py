@@ -17,6 +17,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from alkseq.report.basis import kd_mutations
 from alkseq.report.cells import safe_cell
 
 SUFFIX = ".csv"
@@ -89,8 +90,7 @@ def render_csv(rows: list[dict]) -> str:
 # --------------------------------------------------------------------------- categories
 
 def _kd_mutations(report) -> set[str]:
-    return {f.alteration.protein_change.short for f in report.findings
-            if f.role == "alk_kinase_domain" and f.alteration.protein_change is not None}
+    return {name for name, _, _ in kd_mutations(report)}
 
 
 def _not_trans_compounds(report) -> list:

@@ -125,7 +125,7 @@ def _phase(c, r: Report, rid: str, variants: dict[str, str]) -> dict:
             "valueCodeableConcept": _text(c.phase),
             "derivedFrom": [_ref(variants[m]) for m in c.names
                             if m in variants],
-            "note": [{"text": f"{c.key}: phase {c.phase} ({detail})"}]}
+            "note": [{"text": f"{'+'.join(c.names)}: phase {c.phase} ({detail})"}]}
 
 
 def _implication(rid: str, drugs, therapy: str, implication: str, level: str | None,

@@ -18,11 +18,11 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from alkseq.model import Citation, DrugCall, Finding, Report
+from alkseq.model import Citation, DrugCall, Finding, Report, call_facts
 from alkseq.sanitise import printable
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import (PHASE_BASIS, READING_WORDS, alternative, evidence_fields,
-                                 phase_basis, reading_needed)
+                                 kd_mutations, phase_basis, reading_needed)
 from alkseq.report.sources import reference_view, source_url
 
 SUFFIX = ".html"
@@ -125,15 +125,6 @@ def _finding(f: Finding) -> dict:
             "note": "; ".join(x for x in (f.note, *a.notes) if x), "origin": origin}
 
 
-def _kd_mutations(r: Report) -> list[tuple[str, int, float | None]]:
-    seen: dict[str, tuple[str, int, float | None]] = {}
-    for f in r.findings:
-        change = f.alteration.protein_change
-        if f.role == "alk_kinase_domain" and change is not None:
-            seen.setdefault(change.short, (change.short, change.start, f.alteration.vaf))
-    return sorted(seen.values(), key=lambda m: (m[1], m[0]))
-
-
 def hotspots(mutations) -> dict[int, list[str]]:
     """Residue → curated mutations there (singles and parts of compounds), from the
     report's ``curated_mutations``: the knowledge base it was interpreted against."""
@@ -144,21 +135,6 @@ def hotspots(mutations) -> dict[int, list[str]]:
             if match:
                 by_residue.setdefault(int(match.group(1)), set()).add(part)
     return {r: sorted(names) for r, names in sorted(by_residue.items())}
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
-
-
-def call_facts(call: DrugCall) -> list[str]:
-    bits = []
-    if call.ic50_nm is not None:
-        bits.append(f"IC50 {_fmt(call.ic50_nm)} nM")
-    if call.fold_vs_wt is not None:
-        bits.append(f"{_fmt(call.fold_vs_wt)}× WT")
-    if call.evidence:
-        bits.append("best evidence: " + call.evidence.replace("_", " "))
-    return bits
 
 
 def _tip(label: str, call: DrugCall, refs: _Refs) -> str:
@@ -204,7 +180,7 @@ def _heatmap(r: Report, refs: _Refs, prefix: str) -> str | None:
 
     if not r.unit_calls or not r.matrix:
         return None
-    vafs = {name: vaf for name, _, vaf in _kd_mutations(r)}
+    vafs = {name: vaf for name, _, vaf in kd_mutations(r)}
     phases = {c.key: c.phase for c in r.compounds}
     units = list(r.unit_calls)
     singles = [u for u in units if u.kind == "mutation"]
@@ -228,7 +204,7 @@ def _heatmap(r: Report, refs: _Refs, prefix: str) -> str | None:
 def _lollipop(r: Report, prefix: str) -> str | None:
     from alkseq.report.plots import Link, Lollipop, lollipop_svg
 
-    mutations = [Lollipop(name, residue, vaf) for name, residue, vaf in _kd_mutations(r)
+    mutations = [Lollipop(name, residue, vaf) for name, residue, vaf in kd_mutations(r)
                  if residue in KINASE_DOMAIN]
     if not mutations:
         return None        # a bypass-only sample gets no empty domain plot
@@ -251,7 +227,7 @@ def _merged_links(r: Report) -> list[tuple[tuple[str, ...], str]]:
     """Compounds of one phase that share a mutation drawn as one bracket (five mutations of
     unknown phase are ten pairs: one bracket says it, ten would hide the plot)."""
     out = []
-    residue = {name: res for name, res, _ in _kd_mutations(r)}
+    residue = {name: res for name, res, _ in kd_mutations(r)}
     for phase in ("cis", "mixed", "trans", "unknown"):
         groups: list[set[str]] = []
         for comp in r.compounds:
@@ -356,7 +332,7 @@ def mechanisms_of(r: Report) -> dict[str, str]:
     from alkseq.report.cohort import categories_of
 
     words = {"ALK KD mutation": ", ".join(
-        n + (f" (VAF {v:.2f})" if v is not None else "") for n, _, v in _kd_mutations(r))}
+        n + (f" (VAF {v:.2f})" if v is not None else "") for n, _, v in kd_mutations(r))}
     words["compound"] = ", ".join(f"{c.key} ({c.phase})" for c in r.compounds
                                   if len(c.mutations) > 1 and c.phase != "trans")
     for f in r.findings:

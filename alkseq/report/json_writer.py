@@ -22,7 +22,9 @@ def report_to_dict(r: Report) -> dict:
         "input": {"path": r.input_path, "format": r.input_format, "build": r.build},
         "context": {"prior_therapies": list(r.context.prior_therapies),
                     "histology": r.context.histology, "progression": r.context.progression,
-                    "specimen": r.context.specimen},
+                    "specimen": r.context.specimen,
+                    "lines": [list(line) for line in r.context.lines],
+                    "history": _history(r.history)},
         "mechanism_class": r.mechanism_class,
         "alterations": [_finding(f) for f in r.findings],
         "compounds": [{
@@ -47,6 +49,11 @@ def report_to_dict(r: Report) -> dict:
             "evidence_level": c.evidence_level, "rationale": c.rationale,
             "sources": [citation_dict(s) for s in c.citations], "inferred": c.inferred,
             "status": c.status, "reading": c.reading,
+            "recommendation_strength": c.recommendation_strength,
+            "coverage_evidence": c.coverage_evidence or None,
+            "roles": [{"drug": d, "role": role} for d, role in c.roles],
+            "therapy_class": c.therapy_class, "agents_named": list(c.agents_named),
+            "option": c.option,
         } for c in r.candidates],
         "not_recommended": [{
             "therapy": n.therapy, "drugs": list(n.drugs), "reason": n.reason,
@@ -55,6 +62,14 @@ def report_to_dict(r: Report) -> dict:
         "advice": list(r.advice),
         "warnings": list(r.warnings),
     }
+
+
+def _history(h) -> dict | None:
+    if h is None:
+        return None
+    return {"setting": h.setting, "next_line": h.next_line,
+            "chemotherapy_given": h.chemotherapy_given,
+            "alk_tkis": [{"drug": d, "generation": g, "line": n} for d, g, n in h.alk_tkis]}
 
 
 def _finding(f) -> dict:

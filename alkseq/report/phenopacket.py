@@ -83,7 +83,7 @@ def to_phenopacket(r: Report) -> dict:
     lines = [f"{c.rank}. {c.therapy} (alkseq level {c.evidence_level}, {c.category}"
              + (f", only if {c.reading}" if c.reading else "") + ")" for c in r.candidates]
     summary = " ".join(["Candidates: " + ("; ".join(lines) if lines else "none") + ".",
-                        *(f"Phase: {c.key} {c.phase}." for c in r.compounds),
+                        *(f"Phase: {'+'.join(c.names)} {c.phase}." for c in r.compounds),
                         *r.key_warnings, RESEARCH_USE])
     known = {ref.source: ref for ref in r.references}
     cited = dict.fromkeys(c.source for group in (*(c.citations for c in r.candidates),

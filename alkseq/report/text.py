@@ -58,7 +58,10 @@ def _header(r: Report) -> list[str]:
 
 def _context(r: Report) -> list[str]:
     ctx = r.context
-    return ["Context: prior " + (" → ".join(ctx.prior_therapies) or "not given")
+    lines = " → ".join("+".join(line) for line in ctx.lines)
+    setting = f" ({r.history.setting.replace('_', ' ')}, choosing line {r.history.next_line})" \
+        if r.history is not None else ""
+    return ["Context: prior " + ((lines + setting) if lines else "not given")
             + f"; histology {ctx.histology or 'not given'}"
             + f"; progression {ctx.progression or 'not given'}"
             + (f"; build {r.build}" if r.build else ""),
@@ -94,7 +97,12 @@ def _findings(r: Report) -> list[str]:
 
 
 def _candidate_tags(c) -> list[str]:
-    tags = [f"level {c.evidence_level}", c.category.replace("_", " ")]
+    tags = [f"recommendation: {c.recommendation_strength} ({c.evidence_level})",
+            c.category.replace("_", " "), c.option.replace("_", " ") + " option"]
+    if c.drugs and c.coverage_evidence:
+        tags.append("coverage evidence: " + c.coverage_evidence.replace("_", " "))
+    if c.therapy_class:
+        tags.append("agents named: " + (", ".join(c.agents_named) or "none"))
     if c.inferred:
         tags.append("INFERRED")
     if c.status != "approved":
@@ -132,7 +140,8 @@ def _candidates(r: Report, numbers: Numbers, width: int = WIDTH) -> list[str]:
     if not r.candidates:
         out.append("    none")
     for c in r.candidates:
-        out.append(f"  {c.rank}. {c.therapy}  [{', '.join(_candidate_tags(c))}]")
+        out.append(f"  {c.rank}. {c.therapy}")
+        out.append(_wrap("[" + ", ".join(_candidate_tags(c)) + "]", width=width))
         out.append(_wrap(c.rationale, width=width))
         if c.citations:
             out.append(_wrap(numbers.sources(c.citations), width=width))
@@ -297,6 +306,8 @@ def _rich_one(r: Report, console) -> None:
     candidates.add_column("#", justify="right")
     candidates.add_column("therapy", ratio=1)
     candidates.add_column("level", justify="center")
+    candidates.add_column("recommendation")
+    candidates.add_column("coverage evidence")
     candidates.add_column("category")
     candidates.add_column("notes")
     for c in r.candidates:
@@ -308,6 +319,8 @@ def _rich_one(r: Report, console) -> None:
                 notes.append(("  " if notes else "") + tag, style=style)
         candidates.add_row(_text(str(c.rank)), _text(c.therapy, style="bold" if c.rank == 1 else ""),
                            _text(f" {c.evidence_level} ", style=LEVEL_STYLES.get(c.evidence_level, "")),
+                           _text(c.recommendation_strength),
+                           _text((c.coverage_evidence or "").replace("_", " ")),
                            _text(c.category.replace("_", " ")), notes)
     console.print()
     if r.candidates:

@@ -24,6 +24,12 @@ COLUMNS = (
     ("evidence", lambda r, c: "; ".join(f"{k}: {v}" for k, v in evidence_fields(c)),
      lambda r, n: ""),
     ("key_warnings", lambda r, c: " | ".join(r.key_warnings), lambda r, n: " | ".join(r.key_warnings)),
+    ("recommendation_strength", lambda r, c: c.recommendation_strength, lambda r, n: ""),
+    ("coverage_evidence", lambda r, c: c.coverage_evidence, lambda r, n: ""),
+    ("option", lambda r, c: c.option, lambda r, n: ""),
+    ("roles", lambda r, c: ";".join(f"{d}:{role}" for d, role in c.roles), lambda r, n: ""),
+    ("agents_named", lambda r, c: (";".join(c.agents_named) or "none named")
+     if c.therapy_class else "", lambda r, n: ""),
     ("inferred", lambda r, c: str(c.inferred).lower(), lambda r, n: str(n.inferred).lower()),
     ("status", lambda r, c: c.status, lambda r, n: ""),
     ("rationale", lambda r, c: c.rationale, lambda r, n: n.reason),

@@ -54,6 +54,8 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
             yield _decode(raw, path, number), number, record, None
         line_number += prefilter.line_count
     if pending.strip(b"\r\n"):
+        if pending.endswith(b"\n"):
+            pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
         for number, raw in prefilter.lines(pending, line_number, big):
             record += 1
             yield _decode(raw, path, number), number, record, None
@@ -130,9 +132,9 @@ class _TextSample:
             if split.candidate_text is not text:
                 split.candidate_text, split.candidate = text, background.candidate(text, fields)
             candidate = split.candidate
-            if candidate is not None and len(fields) <= 9 + self.sample_index:
+            if candidate is not None and len(fields) <= 9 + (self.sample_index or 0):
                 candidate = None       # a short line: this sample's column is missing, the parser says so
-        if candidate is not None:
+        if candidate is not None and background is not None:
             if earlier and _overlaps(earlier, candidate[2], candidate[3]):
                 return None
             ranges = spans.get(candidate[1])
