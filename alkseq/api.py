@@ -34,9 +34,14 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | No
     from alkseq.knowledge import load_knowledge
     from alkseq.readers import ReadOptions, read_input
 
+    from alkseq.readers._source import require_file
+
+    options = options or ReadOptions()
+    for extra, what in ((options.bam, "BAM/CRAM file"), (options.fasta, "FASTA file")):
+        if extra:
+            require_file(extra, what)   # one line, exit 3, before anything is read
     kb = load_knowledge(overlay=knowledge)
     context = make_context(kb, prior, histology, progression, specimen)
-    options = options or ReadOptions()
     reports = []
     for sample in read_input(path, options):
         compounds = list(sample.compounds)

@@ -111,8 +111,10 @@ def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
     from alkseq.readers import ReadOptions
 
     options = ReadOptions(build=normalise_build(row.build), bam=row.bam, sample=row.input_sample)
-    if row.bam and not Path(row.bam).is_file():
-        raise InputError("no such BAM/CRAM file", path=row.bam)
+    if row.bam:
+        from alkseq.readers._source import require_file
+
+        require_file(row.bam, "BAM/CRAM file")
     reports = annotate(row.path, row.prior, histology=row.histology, progression=row.progression,
                        specimen=row.specimen, knowledge=knowledge, options=options)
     if len(reports) == 1:
@@ -386,16 +388,14 @@ def _html_module():
 
 def _check_outputs(output, json_dir, summary, html, html_dir, inputs) -> None:
     """Fail before the run, not after it, when an output cannot be written."""
+    from alkseq.report.output import resolve_output
+
     existing = {os.path.realpath(p) for p in inputs if p}
     for path in (output, summary, html):
         if path and path != "-":
             if os.path.realpath(path) in existing:
                 raise OutputError("refusing to overwrite an input file", path=str(path))
-            parent = Path(path).parent
-            if not parent.is_dir():
-                raise OutputError("output directory does not exist", path=str(parent))
-            if Path(path).is_dir():
-                raise OutputError("is a directory; give a file name", path=str(path))
+            resolve_output(path, inputs)   # directory, read-only file, socket, missing folder
     for directory in (json_dir, html_dir):
         if directory:
             target = Path(directory)

@@ -20,6 +20,11 @@ FORMATS = tuple(WRITERS)
 HISTOLOGIES = ("adenocarcinoma", "squamous", "small-cell")
 PROGRESSION = ("oligo", "systemic", "cns")
 
+# Paths are not checked by click (its three-line usage error, exit 2): alkseq checks each
+# one where it is used and says what is wrong on one line (inputs exit 3, outputs exit 6,
+# a knowledge overlay exit 5; readers/_source.py, report/output.py).
+PATH = click.Path(readable=False)
+
 
 def _kb_version() -> str:
     """Knowledge version from the manifest alone (no table loading for --version)."""
@@ -48,7 +53,7 @@ def _context_options(func):
                         help="Histology of the re-biopsy (small-cell/squamous = transformation).")(func)
     func = click.option("--progression", type=click.Choice(PROGRESSION),
                         help="Progression pattern: oligo, systemic or cns.")(func)
-    func = click.option("--knowledge", type=click.Path(file_okay=False),
+    func = click.option("--knowledge", type=PATH,
                         help="Extra knowledge tables (validated) overlaid on the shipped ones.")(func)
     return func
 
@@ -92,7 +97,7 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 
 
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=PATH)
 @_context_options
 @click.option("--specimen", type=click.Choice(("tissue", "plasma")),
               help="Re-biopsy specimen (a negative plasma test prompts tissue advice).")
@@ -101,7 +106,7 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 @click.option("-O", "--output-type", "output_type", metavar="v|z|b|u|FORMAT",
               help="bcftools-style output type: v VCF, z bgzipped VCF, b BCF, u uncompressed "
                    "BCF, or json, tsv, text, html, maf (default: from the -o name).")
-@click.option("-o", "--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", "outputs", multiple=True, type=PATH,
               help="Write here (atomically) instead of stdout; repeat to write several "
                    "formats in one run, each chosen by its name (x.json, x.vcf.gz, x.html).")
 @click.option("--sample-name", metavar="NAME",
@@ -115,9 +120,9 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 @click.option("--include-filtered", is_flag=True, help="Keep VCF records that fail FILTER.")
 @click.option("--amp-threshold", type=click.FloatRange(min=0), default=6.0, show_default=True,
               help="Absolute copy number at or above which a gain is an amplification.")
-@click.option("--fasta", type=click.Path(exists=True, dir_okay=False),
+@click.option("--fasta", type=PATH,
               help="Reference FASTA to translate beyond the shipped ALK kinase window.")
-@click.option("--bam", type=click.Path(exists=True, dir_okay=False),
+@click.option("--bam", type=PATH,
               help="Tumour BAM/CRAM (indexed) to phase ALK mutation pairs from the reads.")
 def annotate(path, prior, histology, progression, knowledge, specimen, fmt, output_type, outputs,
              sample_name, input_format, build, sample, include_filtered, amp_threshold, fasta,
@@ -135,6 +140,12 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
     if len(set(targets)) != len(targets):
         raise UsageError("the same -o is given twice")
     plans = [(target, *resolve_output_type(target, fmt, output_type)) for target in targets]
+    if any(name in ("vcf", "maf") for _, name, _ in plans):
+        from alkseq.readers._source import check_input
+
+        if check_input(path) == "pipe":
+            raise UsageError("--format vcf/maf reads the input twice (its records are written "
+                             "back): give a file, not a pipe", hint="or use --format json/tsv/text")
     options = ReadOptions(input_format=input_format, build=build, sample=sample,
                           include_filtered=include_filtered, amp_threshold=amp_threshold,
                           fasta=fasta, bam=bam)
@@ -173,29 +184,29 @@ def _write_annotated(reports, path, output, fmt, vcf_type, knowledge, inputs) ->
 
 
 @cli.command()
-@click.argument("samplesheet", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", show_default=True,
+@click.argument("samplesheet", type=PATH)
+@click.option("-o", "--output", type=PATH, default="-", show_default=True,
               help="Cohort CSV, one row per sample (atomically; '-' = stdout).")
-@click.option("--json-dir", type=click.Path(file_okay=False),
+@click.option("--json-dir", type=PATH,
               help="Also write each sample's JSON report here (<sample>.json).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default 1: serial); with --scheduler local, the "
                    "LocalCluster size (default: CPU count).")
-@click.option("--summary", type=click.Path(dir_okay=False),
+@click.option("--summary", type=PATH,
               help="Mechanism frequencies by last prior ALK TKI (TSV: n, counts, percentages).")
-@click.option("--html", "html", type=click.Path(dir_okay=False),
+@click.option("--html", "html", type=PATH,
               help="Cohort HTML page.")
-@click.option("--html-dir", type=click.Path(file_okay=False),
+@click.option("--html-dir", type=PATH,
               help="Also write each sample's HTML report here (<sample>.html).")
 @click.option("--scheduler", metavar="local|tcp://HOST:PORT",
               help="Run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins one "
                    "(needs alkseq[dask]).")
 @click.option("--quiet", is_flag=True, help="No progress bar (it only shows on a terminal anyway).")
-@click.option("--knowledge", type=click.Path(file_okay=False),
+@click.option("--knowledge", type=PATH,
               help="Extra knowledge tables (validated) overlaid on the shipped ones.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False),
+@click.option("--json", "json_out", type=PATH,
               help="The whole batch as one JSON document (schema alkseq-report/2.0).")
-@click.option("--multiqc", type=click.Path(file_okay=False),
+@click.option("--multiqc", type=PATH,
               help="Write MultiQC custom-content files (a per-sample table, a mechanism bar "
                    "plot) into this folder.")
 def batch(samplesheet, output, json_dir, workers, summary, html, html_dir, scheduler, quiet,
@@ -229,11 +240,11 @@ def batch(samplesheet, output, json_dir, workers, summary, html, html_dir, sched
 @click.argument("documents", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", show_default=True,
               help="Cohort CSV, the columns of `alkseq batch` ('-' = stdout).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False),
+@click.option("--json", "json_out", type=PATH,
               help="All samples as one JSON document (schema alkseq-report/2.0).")
 @click.option("--summary", type=click.Path(dir_okay=False),
               help="Mechanism frequencies by last prior ALK TKI (TSV).")
-@click.option("--multiqc", type=click.Path(file_okay=False),
+@click.option("--multiqc", type=PATH,
               help="Write MultiQC custom-content files into this folder.")
 def merge(documents, output, json_out, summary, multiqc):
     """Merge per-sample JSON reports (one workflow job each) into the cohort outputs of
@@ -259,26 +270,35 @@ def kb():
 
 
 @kb.command()
-@click.option("--knowledge", type=click.Path(file_okay=False),
+@click.option("--knowledge", type=PATH,
               help="Validate these overlay tables together with the shipped ones.")
-@click.option("--path", "base", type=click.Path(file_okay=False),
+@click.option("--path", "base", type=PATH,
               help="Validate a whole knowledge directory instead of the shipped one.")
-def validate(knowledge, base):
-    """Check every table: schema, units, citations, duplicates, known drugs and mutations."""
-    from alkseq.knowledge import validate_knowledge
+@click.option("--strict", is_flag=True,
+              help="Warnings (cells whose sources disagree with no row saying why) are errors.")
+def validate(knowledge, base, strict):
+    """Check every table: schema, units, citations, duplicates, known drugs and mutations,
+    one class per source and cell, cis compounds, comments; warn on unacknowledged conflicts."""
+    from alkseq.knowledge import knowledge_warnings, validate_knowledge
 
     kb_obj, problems = validate_knowledge(base, knowledge)
     if problems:
         for problem in problems:
             click.echo(str(problem), err=True)
         raise _knowledge_error(len(problems))
+    warnings = knowledge_warnings(kb_obj)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if strict and warnings:
+        raise _knowledge_error(len(warnings))
     cells = len(kb_obj.sensitivity)
     rows = sum(len(v) for v in kb_obj.sensitivity.values())
     with_ic50 = sum(1 for v in kb_obj.sensitivity.values() if any(r.ic50_nm for r in v))
     click.echo(f"knowledge base {kb_obj.version}: OK — {len(kb_obj.drugs)} drugs, "
                f"{len(kb_obj.therapies)} regimens, {rows} sensitivity rows in {cells} cells "
                f"({with_ic50} with IC50), {len(kb_obj.mechanisms)} mechanisms, "
-               f"{len(kb_obj.rules)} rules, {len(kb_obj.sources)} sources")
+               f"{len(kb_obj.rules)} rules, {len(kb_obj.sources)} sources"
+               + (f"; {len(warnings)} warning(s)" if warnings else ""))
 
 
 def _knowledge_error(count: int) -> AlkseqError:
@@ -289,17 +309,49 @@ def _knowledge_error(count: int) -> AlkseqError:
 
 @kb.command()
 @click.option("--grid", is_flag=True, help="Also print the mutation × ALK TKI grid (S/I/R/?/.).")
-def coverage(grid):
-    """What the sensitivity matrix covers: cells, IC50s, primary vs secondary sources."""
+@click.option("--knowledge", type=click.Path(file_okay=False),
+              help="Count these overlay tables together with the shipped ones.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+def coverage(grid, knowledge, fmt):
+    """What the sensitivity matrix covers: cells, IC50s, primary/clinical vs secondary
+    sources, conflicts."""
     from alkseq.knowledge import load_knowledge
     from alkseq.knowledge.coverage import coverage_table, matrix_coverage
 
-    kb_obj = load_knowledge()
-    for key, value in matrix_coverage(kb_obj).items():
-        click.echo(f"{key:<20} {value}")
+    kb_obj = load_knowledge(overlay=knowledge)
+    counts = matrix_coverage(kb_obj)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(counts, indent=2))
+        return
+    for key, value in counts.items():
+        click.echo(f"{key:<30} {value}")
     if grid:
         for row in coverage_table(kb_obj):
             click.echo("\t".join(row))
+
+
+@kb.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here (atomically) instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(("tsv", "html", "json")), default=None,
+              help="Output format (default: from the -o suffix, else tsv).")
+@click.option("--knowledge", type=click.Path(file_okay=False),
+              help="Audit these overlay tables together with the shipped ones.")
+def audit(output, fmt, knowledge):
+    """Every matrix cell with its sources, directness, evidence kinds, IC50s and conflicts,
+    and a summary (cells by best directness, conflicts, sources by year): what a curator
+    reviews before a release."""
+    from alkseq.knowledge import load_knowledge
+    from alkseq.knowledge.audit import audit as run_audit, render
+    from alkseq.report.output import emit
+
+    if fmt is None:
+        suffix = (output or "").rsplit(".", 1)[-1].lower()
+        fmt = {"html": "html", "htm": "html", "json": "json"}.get(suffix, "tsv")
+    emit(render(run_audit(load_knowledge(overlay=knowledge)), fmt), output)
 
 
 @kb.command()

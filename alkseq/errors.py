@@ -84,6 +84,19 @@ class InputError(AlkseqError):
     exit_code = 3
 
 
+class SampleNotFoundError(InputError):
+    """``--sample`` names no sample of the input: one wording and one exit code for every reader."""
+
+    def __init__(self, wanted: str, available, *, path: str | None = None):
+        names = [str(name) for name in available]
+        shown = ", ".join(quote(name, 40) for name in names[:20])
+        if len(names) > 20:
+            shown += f", … ({len(names):,} in all)"
+        super().__init__(f"no sample {quote(wanted)} in this file", path=path,
+                         hint=("samples in the file: " + shown) if names else
+                         "the file names no samples")
+
+
 class ParseError(InputError):
     """A value inside an input (e.g. a protein change) that does not parse."""
 

@@ -239,6 +239,19 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class ConflictSide:
+    """One side of a disagreement between sources on a matrix cell: the class they give and
+    how strong the best of them is (shown beside the call, never silently resolved)."""
+
+    mutation: str
+    drug_class: str                      # sensitive | intermediate | resistant
+    evidence: str                        # best evidence kind on this side
+    directness: str                      # best directness on this side
+    sources: tuple[str, ...] = ()
+    rows: int = 1
+
+
+@dataclass(frozen=True)
 class DrugCall:
     """One drug against the patient's ALK mutations: the matrix row the answer is built on."""
 
@@ -250,6 +263,11 @@ class DrugCall:
     citations: tuple[Citation, ...] = ()
     inferred: bool = False
     detail: str = ""                     # per-mutation breakdown for inferred/multi-mutation calls
+    conflict: tuple[ConflictSide, ...] = ()  # sources disagree: every side (empty when they agree)
+
+    @property
+    def conflicting(self) -> bool:
+        return bool(self.conflict)
 
 
 @dataclass(frozen=True)

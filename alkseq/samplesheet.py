@@ -49,9 +49,12 @@ class SampleRow:
 
 def read_samplesheet(path: str | Path) -> list[SampleRow]:
     """Every row of a samplesheet, in order; InputError naming the line for a broken sheet."""
+    from alkseq.readers._source import check_input, read_pipe_bytes
+
     sheet = Path(path)
+    kind = check_input(sheet, "samplesheet")   # directory, unreadable, FIFO without writer …
     try:
-        text = sheet.read_bytes().decode("utf-8-sig")
+        text = (read_pipe_bytes(sheet) if kind == "pipe" else sheet.read_bytes()).decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError("no such samplesheet", path=str(sheet)) from None
     except IsADirectoryError:

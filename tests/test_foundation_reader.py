@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from alkseq.errors import AlkseqError, InputError, ParseError, UsageError
+from alkseq.errors import AlkseqError, InputError, ParseError, SampleNotFoundError
 from alkseq.readers import ReadOptions, _head, foundation
 
 DATA = Path(__file__).parent / "data"
@@ -100,7 +100,7 @@ def test_bulk_wrapper_gives_several_samples():
     assert bulk_b[("ALK", "mutation")].protein_change.short == "L1196M"
     only_b = read(DATA / "foundation_bulk_two_cases.xml", sample="BULK-B")
     assert [s.sample for s in only_b] == ["BULK-B"]
-    with pytest.raises(UsageError, match="BULK-A"):
+    with pytest.raises(SampleNotFoundError, match="BULK-A"):
         read(DATA / "foundation_bulk_two_cases.xml", sample="X")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from alkseq.errors import AlkseqError, InputError, ParseError, UsageError
+from alkseq.errors import AlkseqError, InputError, ParseError, SampleNotFoundError
 from alkseq.readers import ReadOptions, _head, maf
 
 DATA = Path(__file__).parent / "data"
@@ -91,11 +91,12 @@ def test_hgvsp_fallback_and_depth_from_counts():
     assert nf2.genomic.ref == "-" and nf2.genomic.alt == "T"             # MAF insertion as written
 
 
-def test_sample_option_selects_one_and_unknown_sample_is_usage_error():
+def test_sample_option_selects_one_and_unknown_sample_is_an_input_error():
     samples = read(DATA / "maf_two_samples.maf", sample="TUMOR-B")
     assert [s.sample for s in samples] == ["TUMOR-B"]
-    with pytest.raises(UsageError, match="TUMOR-A"):
+    with pytest.raises(SampleNotFoundError, match="TUMOR-A") as caught:
         read(DATA / "maf_two_samples.maf", sample="NOPE")
+    assert caught.value.exit_code == 3
 
 
 def test_bad_row_names_file_and_line():

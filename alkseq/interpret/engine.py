@@ -248,7 +248,8 @@ def _matrix_row(drug: str, calls: dict[str, DrugCall]) -> DrugCall:
                        for name, c in calls.items())
     return DrugCall(drug, worst, pick.ic50_nm, pick.fold_vs_wt, pick.evidence,
                     tuple(dict.fromkeys(c for call in calls.values() for c in call.citations)),
-                    any(c.inferred for c in calls.values()), detail)
+                    any(c.inferred for c in calls.values()), detail,
+                    tuple(dict.fromkeys(s for call in calls.values() for s in call.conflict)))
 
 
 def _mechanism_candidates(b: _Builder, findings: list[Finding], matrix: list[DrugCall]) -> None:

@@ -1,8 +1,9 @@
 """Sensitivity calls: one matrix cell, a compound inferred from its parts, a whole patient.
 
 A cell aggregates every curated row for (mutation, drug): the best kind of evidence
-decides the class; when rows of that kind disagree the more conservative class wins
-and the disagreement is said. A compound with no compound evidence takes the worst of
+decides the working class; when rows of that kind disagree the more conservative class
+wins. Whenever the cell's sources disagree at all, the call carries every side
+(``DrugCall.conflict``) with its evidence and directness, and says "conflicting". A compound with no compound evidence takes the worst of
 its parts and is marked inferred. A patient's call for a drug covers every ALK
 mutation unit (a cis compound is one unit; trans mutations are separate units).
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 from alkseq.knowledge.kb import KnowledgeBase, SensitivityRow
 from alkseq.model import Citation, DrugCall
 
-EVIDENCE_RANK = {"guideline": 0, "clinical": 1, "case_report": 2, "preclinical": 3, "review": 4}
-DIRECTNESS_RANK = {"primary": 0, "guideline": 1, "primary_abstract": 1, "curated_summary": 2,
-                   "review": 3, "tertiary": 4}
+from alkseq.knowledge.conflicts import cell_conflict, describe_conflict
+from alkseq.knowledge.schema import DIRECTNESS_RANK, EVIDENCE_RANK
+
 # worst first: how a patient-level class combines over units
 COMBINE_ORDER = ("resistant", "unknown", "intermediate", "sensitive")
 CONSERVATIVE = {"resistant": 0, "intermediate": 1, "sensitive": 2}
@@ -43,11 +44,13 @@ def _aggregate(mutation: str, drug: str, rows: tuple[SensitivityRow, ...]) -> Dr
     if len(classes) > 1 and "unknown" in classes:
         classes.discard("unknown")
     drug_class = min(classes, key=lambda c: CONSERVATIVE.get(c, 3))
+    conflict = cell_conflict(rows)
     detail = ""
-    if len(classes) > 1:
-        detail = (f"{mutation}: sources disagree (" +
-                  ", ".join(sorted(f"{r.drug_class} [{r.citation.source}]" for r in best)) +
-                  f"); the more conservative '{drug_class}' is used")
+    if conflict:
+        how = (f"the more conservative '{drug_class}' of the best evidence kind is used"
+               if len(classes) > 1 else
+               f"'{drug_class}' follows the best evidence kind ({best[0].evidence.replace('_', ' ')})")
+        detail = f"{mutation}: conflicting — {describe_conflict(conflict)}; {how}"
     with_ic50 = sorted((r for r in rows if r.ic50_nm is not None),
                        key=lambda r: (DIRECTNESS_RANK.get(r.citation.directness, 9), r.line))
     ic50 = fold = None
@@ -57,7 +60,8 @@ def _aggregate(mutation: str, drug: str, rows: tuple[SensitivityRow, ...]) -> Dr
         fold = pick.fold_vs_wt or (pick.ic50_nm / pick.wt_ic50_nm if pick.wt_ic50_nm else None)
     citations = _unique(r.citation for r in sorted(
         rows, key=lambda r: (EVIDENCE_RANK[r.evidence], DIRECTNESS_RANK.get(r.citation.directness, 9))))
-    return DrugCall(drug, drug_class, ic50, fold, best[0].evidence, citations, False, detail)
+    return DrugCall(drug, drug_class, ic50, fold, best[0].evidence, citations, False, detail,
+                    conflict)
 
 
 def _infer_from_parts(kb: KnowledgeBase, compound: str, drug: str) -> DrugCall:
@@ -69,7 +73,8 @@ def _infer_from_parts(kb: KnowledgeBase, compound: str, drug: str) -> DrugCall:
     citations = _unique(c for p in parts for c in p.citations)
     evidence = max((p.evidence for p in parts if p.evidence),
                    key=lambda e: EVIDENCE_RANK[e], default=None)
-    return DrugCall(drug, drug_class, None, None, evidence, citations, True, detail)
+    return DrugCall(drug, drug_class, None, None, evidence, citations, True, detail,
+                    tuple(side for p in parts for side in p.conflict))
 
 
 def combine_classes(classes) -> str:
@@ -88,13 +93,15 @@ def patient_call(kb: KnowledgeBase, units: list[str], drug: str) -> DrugCall:
         return call
     drug_class = combine_classes(c.drug_class for c in calls)
     details = [f"{unit}: {c.drug_class}" + (f" (IC50 {_fmt(c.ic50_nm)} nM)" if c.ic50_nm else "")
-               + (" [inferred]" if c.inferred else "") for unit, c in zip(units, calls)]
+               + (" [inferred]" if c.inferred else "") + (" [conflicting]" if c.conflict else "")
+               for unit, c in zip(units, calls)]
     worst = next(c for c in calls if c.drug_class == drug_class)
     evidence = max((c.evidence for c in calls if c.evidence),
                    key=lambda e: EVIDENCE_RANK[e], default=None)
     return DrugCall(drug, drug_class, worst.ic50_nm, worst.fold_vs_wt, evidence,
                     _unique(ci for c in calls for ci in c.citations),
-                    any(c.inferred for c in calls), "; ".join(details))
+                    any(c.inferred for c in calls), "; ".join(details),
+                    tuple(side for c in calls for side in c.conflict))
 
 
 def _unique(citations) -> tuple[Citation, ...]:
@@ -113,6 +120,8 @@ def call_facts(call: DrugCall) -> list[str]:
         bits.append(f"{_fmt(call.fold_vs_wt)}× WT")
     if call.evidence:
         bits.append("best evidence: " + call.evidence.replace("_", " "))
+    if call.conflict:
+        bits.append("conflicting: " + describe_conflict(call.conflict))
     return bits
 
 

@@ -3,9 +3,29 @@ from __future__ import annotations
 
 from collections import Counter
 
+from alkseq.knowledge.conflicts import conflicting_cells
 from alkseq.knowledge.kb import KnowledgeBase
 
 PRIMARY = {"primary", "primary_abstract", "guideline"}
+# the issue-14 goal metric: a cell rests on a primary paper (text or abstract) or on clinical
+# evidence (a trial, cohort or guideline), not only on reviews and curated paraphrases
+PRIMARY_SOURCE = {"primary", "primary_abstract"}
+CLINICAL_EVIDENCE = {"clinical", "guideline"}
+
+
+def has_primary_source(rows) -> bool:
+    return any(r.citation.directness in PRIMARY_SOURCE for r in rows)
+
+
+def has_clinical_source(rows) -> bool:
+    return any(r.evidence in CLINICAL_EVIDENCE or r.citation.directness == "guideline"
+               for r in rows)
+
+
+def best_directness(rows) -> str:
+    from alkseq.knowledge.schema import DIRECTNESS_RANK
+
+    return min((r.citation.directness for r in rows), key=lambda d: DIRECTNESS_RANK.get(d, 9))
 
 
 def matrix_coverage(kb: KnowledgeBase) -> dict:
@@ -22,6 +42,13 @@ def matrix_coverage(kb: KnowledgeBase) -> dict:
         "cells_with_class": len(classed),
         "cells_with_ic50": sum(1 for v in cells.values() if any(r.ic50_nm for r in v)),
         "rows_with_ic50": sum(1 for r in rows if r.ic50_nm),
+        "cells_with_primary_source": sum(1 for v in cells.values() if has_primary_source(v)),
+        "cells_with_clinical_source": sum(1 for v in cells.values() if has_clinical_source(v)),
+        "cells_with_primary_or_clinical": sum(
+            1 for v in cells.values() if has_primary_source(v) or has_clinical_source(v)),
+        "cells_conflicting": len(conflicting_cells(kb)),
+        "cells_by_best_directness": dict(Counter(
+            best_directness(v) for v in cells.values()).most_common()),
         "rows_by_directness": dict(Counter(r.citation.directness for r in rows).most_common()),
         "rows_by_evidence": dict(Counter(r.evidence for r in rows).most_common()),
         "rows_primary": sum(1 for r in rows if r.citation.directness in PRIMARY),

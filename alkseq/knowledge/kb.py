@@ -61,6 +61,7 @@ class SensitivityRow(NamedTuple):
     citation: Citation
     note: str = ""
     line: int = 0
+    path: str = ""           # the table the row came from (shipped or overlay)
 
 
 class Mechanism(NamedTuple):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import functools
 import math
+import re
 from pathlib import Path
 from typing import NamedTuple
 
 from alkseq.errors import KnowledgeError, ParseError
 from alkseq.knowledge import schema as S
+from alkseq.knowledge.conflicts import acknowledges_conflict
 from alkseq.knowledge.kb import (Drug, KnowledgeBase, Mechanism, MechanismTherapy, Rule,
                                  SensitivityRow, Source, Therapy, norm_name)
 from alkseq.knowledge.paths import reference_dir
@@ -51,7 +53,11 @@ def read_tsv(path: Path, spec: S.TableSpec, out: _Collector) -> list[tuple[int, 
         return rows
     header: list[str] | None = None
     for number, line in enumerate(_lines(text), start=1):
-        if not line.strip() or line.startswith("#"):
+        if line.startswith("#"):
+            for message in comment_problems(line):
+                out.add(path, number, None, message)
+            continue
+        if not line.strip():
             continue
         cells = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
         if header is None:
@@ -107,6 +113,27 @@ def read_tsv(path: Path, spec: S.TableSpec, out: _Collector) -> list[tuple[int, 
     if header is None:
         out.add(path, None, None, "no header line")
     return rows
+
+
+# A comment that names a machine path or states a count goes stale or leaks a workstation:
+# comments speak of sources and decisions; `alkseq kb coverage` computes the counts.
+_MACHINE_PATH = re.compile(r"(?<![\w.:/])(?:/(?:work|home|Users|tmp|mnt|root|var|opt|private)/"
+                           r"|~/|\.\./shared\b|[A-Za-z]:\\)")
+_COUNT = re.compile(r"\b[A-Za-z_]+\s*=\s*\d+\b")
+
+
+def comment_problems(line: str) -> list[str]:
+    """What is wrong with one comment line of a table (a machine path, a stale-prone count)."""
+    problems = []
+    found = _MACHINE_PATH.search(line)
+    if found:
+        problems.append(f"comment names a machine path ('{found.group(0)}…'): cite the source, "
+                        "not where a file sat")
+    found = _COUNT.search(line)
+    if found:
+        problems.append(f"comment states a count ('{found.group(0)}'): counts in comments go "
+                        "stale; `alkseq kb coverage` computes them")
+    return problems
 
 
 def _read_text(path: Path, out: _Collector) -> str | None:
@@ -219,6 +246,15 @@ def validate_knowledge(path: str | None = None, overlay: str | None = None
                        ) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Every problem in the tables (empty list when they are sound)."""
     return _load(Path(path) if path else reference_dir(), Path(overlay) if overlay else None)
+
+
+def knowledge_warnings(kb: KnowledgeBase) -> list[Problem]:
+    """What a curator should look at but that does not make the tables wrong: cells whose
+    sources disagree with no row saying why (the call shows both sides either way)."""
+    from alkseq.knowledge.conflicts import unacknowledged_conflicts
+
+    return [Problem(path, line or None, "class", message)
+            for path, line, message in unacknowledged_conflicts(kb)]
 
 
 def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[Problem]]:
@@ -460,7 +496,7 @@ def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector,
                        ) -> dict[tuple[str, str], tuple[SensitivityRow, ...]]:
     drug_classes = drug_classes or {}
     cells: dict[tuple[str, str], list[SensitivityRow]] = {}
-    by_source: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+    by_source: dict[tuple[str, str, str], list[tuple]] = {}
     exact_rows: dict[tuple, int] = {}
     for path, line, r in rows:
         if not check_drug(path, line, "drug", r["drug"]):
@@ -493,21 +529,69 @@ def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector,
         exact = (mutation, r["drug"], r["class"], r["ic50_nm"], r["wt_ic50_nm"],
                  r["fold_vs_wt"], r["assay"], r["source"], r["locator"])
         if exact in exact_rows:
-            out.add(path, line, None, f"duplicate of line {exact_rows[exact]}")
-        exact_rows.setdefault(exact, line)
-        # one source, one assay → one class
-        key = (mutation, r["drug"], r["source"], r["assay"])
-        if key in by_source and by_source[key][0] != r["class"]:
-            out.add(path, line, "class",
-                    f"contradicts line {by_source[key][1]}: same source and assay say "
-                    f"'{by_source[key][0]}'")
-        by_source.setdefault(key, (r["class"], line))
+            first_path, first_line = exact_rows[exact]
+            where = f"line {first_line}" if first_path == path else f"{first_path}:{first_line}"
+            out.add(path, line, None, f"duplicate of {where}")
+        exact_rows.setdefault(exact, (path, line))
+        if "+" in mutation and _phase_unstated(mutation, r["note"]):
+            out.add(path, line, "mutation",
+                    f"'{mutation}' says the mutations are in cis ('+'), but the note says the "
+                    "phase is not stated: key the mutation the source puts in cis and name the "
+                    "others in the note")
+        for source in _split(r["source"]):
+            by_source.setdefault((mutation, r["drug"], source), []).append(
+                (path, line, r["class"], r["assay"], acknowledges_conflict(r["note"])))
         cites = _citations(r)
         cells.setdefault((mutation, r["drug"]), []).append(SensitivityRow(
             mutation, r["drug"], r["class"], ic50, wt, fold, r["assay"], r["evidence"],
             cites[0] if len(cites) == 1 else Citation(r["source"], r["locator"], r["directness"]),
-            r["note"], line))
+            r["note"], line, str(path)))
+    _one_source_one_class(by_source, out)
     return {k: tuple(v) for k, v in cells.items()}
+
+
+# a `+` compound whose own note says its phase is unknown contradicts the key's meaning (cis)
+_PHASE_UNSTATED = re.compile(r"\b(?:phase|cis/trans|cis or trans)\b[^;.]{0,40}?"
+                             r"\bnot (?:stated|given|known|reported|determined)", re.I)
+_MUTATION_NAME = re.compile(r"\b[A-Z]\d{3,4}(?:[A-Z*]|del|dup|ins[A-Z]*|fs)\b")
+
+
+def _phase_unstated(compound: str, note: str) -> bool:
+    """A note clause saying the phase is not stated, about the key's own mutations (a clause
+    naming only a co-occurring partner outside the key is fine)."""
+    parts = set(compound.split("+"))
+    for clause in re.split(r"[;.]\s", note or ""):
+        if _PHASE_UNSTATED.search(clause):
+            named = set(_MUTATION_NAME.findall(clause))
+            if not named or named & parts:
+                return True
+    return False
+
+
+def _one_source_one_class(by_source: dict[tuple[str, str, str], list[tuple]],
+                          out: _Collector) -> None:
+    """One source gives one cell one class: same assay, any two classes differ; across assays,
+    two stated classes (not 'unknown') differ. A row may differ only if it says why."""
+    for (mutation, drug, source), rows in by_source.items():
+        if len(rows) < 2:
+            continue
+        for i, (path, line, cls, assay, acknowledged) in enumerate(rows):
+            if acknowledged:
+                continue
+            for other in rows[:i] + rows[i + 1:]:
+                o_path, o_line, o_cls, o_assay, _ = other
+                same_assay = o_assay == assay
+                if o_cls == cls or (not same_assay and "unknown" in (cls, o_cls)):
+                    continue
+                if same_assay and other in rows[i + 1:]:
+                    continue  # same-assay pairs are reported once, on the later row
+                where = f"line {o_line}" if o_path == path else f"{o_path}:{o_line}"
+                what = "same source and assay" if same_assay else "same source"
+                out.add(path, line, "class",
+                        f"contradicts {where}: {what} ({source}) says '{o_cls}' for "
+                        f"{mutation} x {drug}; one source, one class, unless each row says why "
+                        "in its note ('conflict: …')")
+                break
 
 
 def _load_rules(base: Path, overlay: Path | None, therapies, check_drug, out: _Collector

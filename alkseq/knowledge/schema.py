@@ -28,6 +28,11 @@ MECHANISM_ROLES = {"bypass", "transformation", "alk_dependent", "other"}
 EVIDENCE_LEVEL = {"guideline": "A", "clinical": "B", "case_report": "C", "preclinical": "D",
                   "review": "E"}
 
+# Orders used wherever rows are compared: lower is stronger (interpret/matrix.py, conflicts.py).
+EVIDENCE_RANK = {"guideline": 0, "clinical": 1, "case_report": 2, "preclinical": 3, "review": 4}
+DIRECTNESS_RANK = {"primary": 0, "guideline": 1, "primary_abstract": 1, "curated_summary": 2,
+                   "review": 3, "tertiary": 4}
+
 CITED = ("source", "locator", "directness")
 
 

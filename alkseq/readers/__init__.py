@@ -95,9 +95,24 @@ def detect_format(path: Path) -> str:
 
 def read_input(path: str | Path, options: ReadOptions | None = None) -> list[SampleData]:
     """Read any supported input into one ``SampleData`` per sample."""
+    from alkseq.readers._source import local_input
+
     options = options or ReadOptions()
     path = Path(path)
-    if not path.exists():
-        raise InputError("no such file", path=str(path))
-    name = options.input_format or detect_format(path)
-    return reader_module(name).read(path, options)
+    with local_input(path) as local:    # checks the node; a FIFO or pipe is read once, spooled
+        name = options.input_format or detect_format(local)
+        samples = reader_module(name).read(local, options)
+    if local == path:
+        return samples
+    return [_renamed(sample, str(local), str(path)) for sample in samples]
+
+
+def _renamed(sample: SampleData, copy: str, given: str) -> SampleData:
+    """A sample read from a pipe's spooled copy, naming the pipe the user gave instead."""
+    from dataclasses import replace
+
+    alterations = tuple(replace(a, origin=replace(a.origin, path=given))
+                        if a.origin.path == copy else a for a in sample.alterations)
+    return replace(sample, path=given if sample.path == copy else sample.path,
+                   alterations=alterations,
+                   warnings=tuple(w.replace(copy, given) for w in sample.warnings))

@@ -35,7 +35,8 @@ import xml.parsers.expat as expat
 from pathlib import Path
 from xml.etree.ElementTree import Element, TreeBuilder
 
-from alkseq.errors import InputError, InputTooLargeError, ParseError, UsageError, printable, quote
+from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
+                           printable, quote)
 from alkseq.model import Alteration, Origin
 
 FORMAT = "foundation"
@@ -170,8 +171,7 @@ def read(path: str | Path, options=None) -> list:
     if options.sample is not None:
         chosen = [(name, report) for name, report in samples if name == options.sample]
         if not chosen:
-            raise UsageError(f"{path}: no sample {quote(options.sample)}",
-                             hint="samples in the file: " + ", ".join(n for n, _ in samples))
+            raise SampleNotFoundError(options.sample, [n for n, _ in samples], path=str(path))
         samples = chosen
     out = []
     for name, report in samples:

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from alkseq.errors import InputError, InputTooLargeError, ParseError, UsageError, printable, quote
+from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
+                           printable, quote)
 from alkseq.genome.protein import parse_protein_change
 from alkseq.model import Alteration, GenomicVariant, Origin
 from alkseq.readers._text import check_cells, text_lines
@@ -242,8 +243,7 @@ def _samples(path: Path, kind: str, per_sample: dict[str, list[Alteration]],
     names = list(per_sample)
     if options.sample is not None:
         if options.sample not in per_sample:
-            raise UsageError(f"{path}: no sample {quote(options.sample)}",
-                             hint="samples in the file: " + ", ".join(names[:20]))
+            raise SampleNotFoundError(options.sample, names, path=str(path))
         names = [options.sample]
     if not names:
         names = [printable(path.name.split(".")[0])]

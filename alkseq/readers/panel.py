@@ -14,7 +14,8 @@ import math
 import re
 from pathlib import Path
 
-from alkseq.errors import InputError, InputTooLargeError, ParseError, printable, quote
+from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
+                           printable, quote)
 from alkseq.model import Alteration, Origin
 from alkseq.readers._text import check_cells, text_lines
 
@@ -127,6 +128,7 @@ def read(path: Path, options) -> list:
     reader = csv.reader(feed(), delimiter=delimiter, strict=True)
     samples: dict[str, list[Alteration]] = {}
     order: list[str] = []
+    seen: list[str] = []   # samples passed over by --sample, named if it matches none
     default_sample = printable(path.name.split(".")[0]) or "sample"
     data_rows = 0
     kept = 0
@@ -162,6 +164,8 @@ def read(path: Path, options) -> list:
         check_cells(list(row.values()), path, first, list(row))
         sample = row.get("sample") or default_sample
         if options.sample and sample != options.sample:
+            if sample not in seen:
+                seen.append(sample)
             continue
         if sample not in samples:
             samples[sample] = []
@@ -174,7 +178,7 @@ def read(path: Path, options) -> list:
         samples[sample].append(parse_row(row, path, first, options))
     if not order:
         if options.sample and data_rows:
-            raise InputError(f"no rows for sample {quote(options.sample)}", path=where)
+            raise SampleNotFoundError(options.sample, seen, path=where)
         order = [options.sample or default_sample]
         samples[order[0]] = []
     return [SampleData(s, tuple(samples[s]), FORMAT, where) for s in order]

@@ -44,6 +44,9 @@ def report_to_dict(r: Report) -> dict:
             "fold_vs_wt": None if m.fold_vs_wt is None else round(m.fold_vs_wt, 3),
             "evidence": m.evidence, "sources": [citation_dict(c) for c in m.citations],
             "inferred": m.inferred, "detail": m.detail,
+            "conflict": [{"mutation": s.mutation, "class": s.drug_class, "evidence": s.evidence,
+                          "directness": s.directness, "sources": list(s.sources), "rows": s.rows}
+                         for s in m.conflict],
         } for m in r.matrix],
         "candidates": [{
             "rank": c.rank, "therapy": c.therapy, "drugs": list(c.drugs), "category": c.category,
@@ -156,10 +159,7 @@ def report_from_dict(data: dict) -> Report:
                                  else PhaseEvidence(**c["phase_evidence"]))
                         for c in data["compounds"]),
         mechanism_class=data["mechanism_class"],
-        matrix=tuple(DrugCall(m["drug"], m["class"], m.get("ic50_nm"), m.get("fold_vs_wt"),
-                              m.get("evidence"), citations(m.get("sources")),
-                              m.get("inferred", False), m.get("detail") or "")
-                     for m in data["matrix"]),
+        matrix=tuple(_drug_call(m, citations) for m in data["matrix"]),
         candidates=tuple(Candidate(c["rank"], c["therapy"], tuple(c["drugs"]), c["category"],
                                    c["evidence_level"], c["rationale"], citations(c.get("sources")),
                                    c.get("inferred", False), c.get("status", "approved"),
@@ -172,6 +172,24 @@ def report_from_dict(data: dict) -> Report:
         alkseq_version=data["alkseq_version"], input_path=data["input"]["path"],
         input_format=data["input"]["format"], build=data["input"]["build"],
         advice=tuple(data.get("advice") or ()))
+
+
+def _drug_call(m: dict, citations):
+    from dataclasses import fields
+
+    from alkseq.model import DrugCall
+
+    values = dict(drug=m["drug"], drug_class=m["class"], ic50_nm=m.get("ic50_nm"),
+                  fold_vs_wt=m.get("fold_vs_wt"), evidence=m.get("evidence"),
+                  citations=citations(m.get("sources")), inferred=m.get("inferred", False),
+                  detail=m.get("detail") or "")
+    if m.get("conflict") and "conflict" in {f.name for f in fields(DrugCall)}:
+        from alkseq.model import ConflictSide
+
+        values["conflict"] = tuple(ConflictSide(s["mutation"], s["class"], s["evidence"],
+                                                s["directness"], tuple(s.get("sources") or ()),
+                                                s.get("rows", 1)) for s in m["conflict"])
+    return DrugCall(**values)
 
 
 def _label(a: dict, change) -> str | None:

@@ -123,6 +123,9 @@ def _matrix(r: Report) -> list[str]:
         ic50 = f"IC50 {m.ic50_nm:g} nM" if m.ic50_nm is not None else ""
         line = f"    {m.drug:<12} {m.drug_class:<12} {ic50:<16}" + \
             ("inferred " if m.inferred else "") + (m.evidence or "")
+        if m.conflict:
+            from alkseq.knowledge.conflicts import describe_conflict
+            line += "  CONFLICTING: " + describe_conflict(m.conflict)
         out.append(line.rstrip())
     return out
 

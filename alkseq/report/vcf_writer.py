@@ -346,7 +346,7 @@ def output_type_from_name(name: str | None) -> str:
     """bcftools' -O letter a file name implies (v for stdout and unknown names)."""
     if not name or name == "-":
         return "v"
-    if name.endswith((".vcf.gz", ".vcf.bgz", ".vcf.bgzf")):
+    if name.endswith((".gz", ".bgz", ".bgzf")):
         return "z"
     if name.endswith(".bcf"):
         return "b"
@@ -359,32 +359,36 @@ def write(reports: list[Report], output, *, input_path, inputs=(), command: str 
 
     The input is streamed: a whole-genome VCF is never held in memory.
     """
+    from alkseq.report.output import open_output, resolve_output
+
     kind = output_type or output_type_from_name(output)
     if kind not in OUTPUT_TYPES:
         raise UsageError(f"unknown VCF output type '{kind}'", hint="choose v, z, b or u")
+    destination = resolve_output(output, (input_path, *inputs))
     lines = annotated_lines(reports, input_path=input_path, command=command, knowledge=knowledge)
-    to_stdout = not output or output == "-"
-    if to_stdout and kind == "v":
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-        return
-    if to_stdout:
-        if sys.stdout.isatty():
+    if destination.kind != "file":      # stdout, /dev/fd/N, a device or a FIFO: written through
+        if kind == "v":
+            with open_output(output, inputs=(input_path, *inputs)) as handle:
+                for chunk in _chunks(lines):
+                    handle.write(chunk)
+            return
+        if kind == "z" and destination.kind == "node":
+            _write_bgzf_through(lines, destination)
+            return
+        if destination.is_stdout and sys.stdout.isatty():
             raise UsageError(f"refusing to write {OUTPUT_TYPES[kind]} to a terminal",
                              hint="redirect to a file or pipe, or give -o")
         with tempfile.TemporaryDirectory(prefix="alkseq-") as scratch:
-            target = Path(scratch) / ("out.bcf" if kind in "bu" else "out.vcf.gz")
-            _write_kind(lines, target, kind)
-            with open(target, "rb") as handle:
-                while chunk := handle.read(1 << 20):
-                    sys.stdout.buffer.write(chunk)
-            sys.stdout.flush()
+            built = Path(scratch) / ("out.bcf" if kind in "bu" else "out.vcf.gz")
+            _write_kind(lines, built, kind)
+            with open(built, "rb") as source, \
+                    open_output(output, inputs=(input_path, *inputs), binary=True) as handle:
+                while chunk := source.read(1 << 20):
+                    handle.write(chunk)
         return
-    target = Path(output)
+    target = destination.path          # symlinks resolved: the link stays, its target is replaced
     _refuse_inputs(target, (input_path, *inputs))
     _write_kind(lines, target, kind)
-
 
 def _write_kind(lines: Iterator[str], target: Path, kind: str) -> None:
     if kind in ("v", "z"):
@@ -458,6 +462,18 @@ def _with_contigs(lines: Iterator[str], spool: Path) -> Iterator[str]:
     records.unlink()
 
 
+def _write_bgzf_through(lines: Iterator[str], destination) -> None:
+    """BGZF straight into a FIFO or device (no tabix index: there is no file to index)."""
+    from pysam.libcbgzf import BGZFile
+
+    try:
+        with BGZFile(str(destination.path), "wb") as handle:
+            for chunk in _chunks(lines):
+                handle.write(chunk.encode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path=destination.given) from None
+
+
 def _refuse_inputs(target: Path, inputs) -> None:
     for given in inputs:
         if not given:
@@ -479,7 +495,8 @@ def _write_atomic_lines(lines: Iterator[str], target: Path, *, compressed: bool)
     try:
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a VCF is shared like any file
+        # mkstemp makes 0600; a VCF is shared like any file, and a replaced one keeps its mode
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.is_file() else 0o666 & ~umask)
         if compressed:
             from pysam.libcbgzf import BGZFile
 

@@ -81,7 +81,8 @@ def read(path, options: ReadOptions) -> list[SampleData]:
             background = _Background.for_file(build, header, text_header, sample_index, options)
             calls, mode = _text_calls(path, container, body, chunks, header_count, text_header, header,
                                       sample_index, builds, numpy_min_bytes=_NUMPY_MIN_BYTES,
-                                      max_line_bytes=_MAX_HEADER_BYTES, background=background)
+                                      max_line_bytes=_MAX_HEADER_BYTES, background=background,
+                                      warnings=warnings)
         finally:
             chunks.close()
     context = _Context(path=str(path), options=options, header=header, warnings=warnings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from alkseq.errors import InputError
+from alkseq.errors import InputError, SampleNotFoundError
 from alkseq.model import PhaseTag
 from alkseq.readers import ReadOptions
 from alkseq.readers.vcf.header import _Header
@@ -16,8 +16,7 @@ def _choose_sample(samples: list[str], header: _Header, options: ReadOptions, pa
     if options.sample:
         if options.sample in samples:
             return options.sample, samples.index(options.sample)
-        raise InputError(f"sample '{options.sample}' is not in this VCF", path=str(path),
-                         hint="samples: " + (", ".join(samples) or "none"))
+        raise SampleNotFoundError(options.sample, samples, path=str(path))
     if not samples:
         return Path(path).name.split(".")[0], None
     if header.tumor_sample and header.tumor_sample in samples:

@@ -8,12 +8,13 @@ from alkseq.errors import InputError, InputTooLargeError
 from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.header import _decode, _Header, _TextHeader
 from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _Prefilter, _spans_by_chrom
-from alkseq.readers.vcf.records import _Call, _parse_record
+from alkseq.readers.vcf.records import _Call, _parse_record, _Unplaceable
 
 
 def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int, text_header: _TextHeader,
                 header: _Header, sample_index: int | None, builds: tuple[str, ...], *, numpy_min_bytes: int,
-                max_line_bytes: int, background: _Background | None = None) -> tuple[list[_Call], str]:
+                max_line_bytes: int, background: _Background | None = None,
+                warnings: list[str] | None = None) -> tuple[list[_Call], str]:
     """Records overlapping known genes from a text VCF: tabix query when indexed, else a byte prefilter
     over the stream (constant memory) that hands only candidate lines to the parser. Lines ``background``
     takes are counted there instead of parsed."""
@@ -30,6 +31,7 @@ def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int
     calls: list[_Call] = []
     record = 0
     line_number = first_line + 1       # of the first byte in ``pending``
+    unplaceable: list[str] = []        # records with no usable CHROM/POS (skipped, as htslib does)
     pending = body
 
     def handle(data: bytes, first: int):
@@ -44,7 +46,11 @@ def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int
                     continue           # outside every gene: the parsed record would be dropped too
                 if background.take(candidate):
                     continue
-            call = _parse_record(text, text_header, header, sample_index, number, record, path)
+            try:
+                call = _parse_record(text, text_header, header, sample_index, number, record, path)
+            except _Unplaceable as exc:
+                unplaceable.append(f"line {number}: {exc.message}")
+                continue
             ranges = spans.get(call.chrom)
             if ranges is not None and _overlaps(ranges, call.pos, call.end):
                 calls.append(call)
@@ -62,6 +68,10 @@ def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int
         line_number += prefilter.line_count
     if pending.strip(b"\r\n"):
         handle(pending, line_number)
+    if unplaceable and warnings is not None:
+        more = f" (+{len(unplaceable) - 1} more)" if len(unplaceable) > 1 else ""
+        warnings.append(f"{len(unplaceable)} record(s) without a usable position skipped: "
+                        f"{unplaceable[0]}{more}")
     return calls, "streamed"
 
 

@@ -106,16 +106,18 @@ def _check_header_line(line: str, number: int, path: Path) -> None:
             raise InputError("no ##fileformat=VCF line at the top", path=str(path), line=1)
         return
     if line.startswith("##"):
-        if "=<" in line and not line.rstrip().endswith(">"):
-            raise InputError(f"unterminated header line '{line[:60]}'", path=str(path), line=number,
-                             hint="a ##KEY=<...> line must end with '>'")
-        return
+        return                         # an unterminated ##KEY=<... line is a warning (_TextHeader)
     if line.startswith("#CHROM"):
         if line.split("\t")[:8] != _MANDATORY:
             raise InputError("the #CHROM line lacks the eight tab-separated VCF columns",
                              path=str(path), line=number)
         return
     raise InputError("header ends without a #CHROM line", path=str(path), line=number)
+
+
+# Only a ``##KEY=<...`` line is structured and needs its closing '>'; ``=<`` elsewhere (a quoted
+# command line such as RTG's ``##CL=... "##FORMAT=<ID=PS..."``) is plain text.
+_STRUCTURED = re.compile(r"##([A-Za-z0-9_.-]+)=<")
 
 
 class _TextHeader:
@@ -126,8 +128,14 @@ class _TextHeader:
         self.format: dict[str, tuple[str, str]] = {}
         self.problems: list[str] = []      # header lines that break the VCF 4.x spec (warned, not fatal)
         for number, line in enumerate(lines, 1):
+            structured = _STRUCTURED.match(line)
+            closed = line.rstrip().endswith(">")
+            if structured and not closed:
+                # htslib reads on ("Incomplete header line, trying to proceed anyway"); so does alkseq
+                self.problems.append(f"header line {number}: ##{structured.group(1)}=<... line lacks its "
+                                     "closing '>'")
             if line.startswith(("##INFO=<", "##FORMAT=<")):
-                body = line.rstrip()[line.index("<") + 1:-1]
+                body = line.rstrip()[line.index("<") + 1:-1 if closed else None]
                 fields = dict(re.findall(r'(\w+)=("[^"]*"|[^,]*)', body))
                 ident = fields.get("ID")
                 kind = line[2:line.index("=")]

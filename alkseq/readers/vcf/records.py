@@ -22,6 +22,11 @@ _FORMAT_KEYS = ("AD", "AF", "DP", "FA", "FREQ", "RD", "TIR", "TAR", "AU", "CU", 
                 "AO", "RO", "CN", "PS", "PGT", "PID", "ADT", "DPT", "VF")
 
 
+class _Unplaceable(InputError):
+    """A record without a usable CHROM/POS: it cannot be in a gene, so it is skipped with a warning
+    (htslib reads such a POS as 0 and carries on)."""
+
+
 class _Call(NamedTuple):
     """One VCF record reduced to plain Python values (tumour sample only)."""
 
@@ -150,9 +155,9 @@ def _parse_record(line: str, text_header: _TextHeader, header: _Header, sample_i
     try:
         pos = int(pos_text)
     except ValueError:
-        raise InputError(f"POS '{pos_text[:20]}' is not a number", **where) from None
+        raise _Unplaceable(f"POS '{pos_text[:20]}' is not a number", **where) from None
     if pos < 0 or not chrom:
-        raise InputError(f"bad CHROM/POS '{chrom[:20]}:{pos_text[:20]}'", **where)
+        raise _Unplaceable(f"bad CHROM/POS '{chrom[:20]}:{pos_text[:20]}'", **where)
     info_raw: dict[str, str | None] = {}
     if info_text not in (".", ""):
         for item in info_text.split(";"):
