@@ -26,33 +26,159 @@ def make_context(kb, prior: Iterable[str] = (), histology: str | None = None,
     return Context(tuple(prior_generic), histology, progression, specimen)
 
 
-def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | None = None,
-             progression: str | None = None, specimen: str | None = None,
-             knowledge: str | None = None, options=None) -> list[Report]:
-    """Read any supported input and interpret each sample in it."""
+class Reports(list):
+    """The reports of one input, in file order: a plain ``list`` of ``Report`` with tidy
+    frames over all of them and a short repr (a notebook shows one line per sample)."""
+
+    def candidates_frame(self):
+        """Every report's ranked candidates, one row each (see ``alkseq.frames``)."""
+        from alkseq.frames import candidates_frame
+        return candidates_frame(self)
+
+    def calls_frame(self):
+        """Every report's sensitivity matrix, one row per drug (see ``alkseq.frames``)."""
+        from alkseq.frames import calls_frame
+        return calls_frame(self)
+
+    def __repr__(self) -> str:
+        return "[" + ",\n ".join(repr(r) for r in self) + "]"
+
+    def _repr_html_(self) -> str:
+        return "".join(r._repr_html_() for r in self)
+
+
+def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | None = None,
+             build: str | None = None, sample: str | None = None,
+             sample_name: str | None = None, knowledge: str | None = None,
+             histology: str | None = None, progression: str | None = None,
+             specimen: str | None = None, fasta: str | Path | None = None,
+             input_format: str | None = None, include_filtered: bool | None = None,
+             amp_threshold: float | None = None, options=None) -> Reports:
+    """Read any supported input (a path, or a pandas DataFrame in panel-table or MAF
+    columns) and interpret each sample in it; the same options as ``alkseq annotate``.
+
+    ``sample`` picks the tumour sample inside the input (VCF column, MAF barcode, table
+    sample); ``sample_name`` renames the one sample reported (a DataFrame's sample is
+    otherwise named ``dataframe``). Returns ``Reports``, a list with tidy frames.
+
+    >>> import pandas as pd, alkseq
+    >>> panel = pd.DataFrame({"gene": ["ALK", "ALK"], "alteration": ["EML4-ALK v3", "G1202R"]})
+    >>> reports = alkseq.annotate(panel, prior=["alectinib"], sample_name="PT001")
+    >>> report = reports[0]
+    >>> report.sample, report.mechanism_class, report.candidates[0].drugs
+    ('PT001', 'alk_dependent', ('lorlatinib',))
+    >>> frame = report.candidates_frame()
+    >>> top = frame.iloc[0]
+    >>> int(top["rank"]), top["therapy"], top["evidence_level"]
+    (1, 'Lorlatinib', 'A')
+    >>> calls = report.calls_frame().set_index("drug")
+    >>> str(calls.loc["lorlatinib", "drug_class"]), str(calls.loc["alectinib", "drug_class"])
+    ('sensitive', 'resistant')
+    """
+    from dataclasses import replace
+
+    from alkseq.errors import UsageError
     from alkseq.interpret import interpret
     from alkseq.knowledge import load_knowledge
     from alkseq.readers import ReadOptions, read_input
 
+    given = {"bam": bam, "build": build, "sample": sample, "fasta": fasta,
+             "input_format": input_format, "include_filtered": include_filtered,
+             "amp_threshold": amp_threshold}
+    options = replace(options or ReadOptions(),
+                      **{k: (str(v) if isinstance(v, Path) else v)
+                         for k, v in given.items() if v is not None})
     from alkseq.readers._source import require_file
 
-    options = options or ReadOptions()
     for extra, what in ((options.bam, "BAM/CRAM file"), (options.fasta, "FASTA file")):
         if extra:
             require_file(extra, what)   # one line, exit 3, before anything is read
     kb = load_knowledge(overlay=knowledge)
     context = make_context(kb, prior, histology, progression, specimen)
-    reports = []
-    for sample in read_input(path, options):
-        compounds = list(sample.compounds)
-        phase_warnings: list[str] = []
-        if options.bam or not compounds:
-            compounds = _phase(sample, options, phase_warnings) or compounds
-        reports.append(interpret(sample.alterations, context, kb, compounds=compounds,
-                                 sample=sample.sample, input_path=str(path),
-                                 input_format=sample.input_format, build=sample.build,
-                                 reader_warnings=tuple(sample.warnings) + tuple(phase_warnings)))
+    with _as_file(path) as (local, shown):
+        reports = Reports()
+        for data in read_input(local, options):
+            compounds = list(data.compounds)
+            phase_warnings: list[str] = []
+            if options.bam or not compounds:
+                compounds = _phase(data, options, phase_warnings) or compounds
+            reports.append(interpret(data.alterations, context, kb, compounds=compounds,
+                                     sample=data.sample, input_path=shown,
+                                     input_format=data.input_format, build=data.build,
+                                     reader_warnings=tuple(data.warnings) + tuple(phase_warnings)))
+    if sample_name is not None:
+        if len(reports) != 1:
+            raise UsageError(f"sample_name needs one sample; the input holds {len(reports)}",
+                             hint="choose one with sample=")
+        reports = Reports([replace(reports[0], sample=sample_name)])
     return reports
+
+
+class _as_file:
+    """A path as given, or a DataFrame written to a scratch ``dataframe.tsv`` for the
+    readers (which sniff it like any table); yields (path to read, path to report)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.scratch = None
+
+    def __enter__(self):
+        if not hasattr(self.source, "to_csv"):
+            return self.source, str(self.source)
+        import tempfile
+
+        self.scratch = tempfile.TemporaryDirectory(prefix="alkseq-frame-")
+        local = Path(self.scratch.name) / "dataframe.tsv"
+        self.source.to_csv(local, sep="\t", index=False)
+        return local, "<DataFrame>"
+
+    def __exit__(self, *exc):
+        if self.scratch is not None:
+            self.scratch.cleanup()
+        return False
+
+
+def batch(samplesheet, workers: int | None = 1, scheduler=None, **options):
+    r"""``alkseq batch`` from Python: a samplesheet path, or a DataFrame with its columns
+    (sample, path, and optionally bam, prior, histology, progression, build, specimen,
+    input_sample; relative paths are relative to the working directory). Keyword options
+    are those of ``alkseq.batching.batch`` (output, json_dir, json_out, multiqc, summary,
+    html, html_dir, knowledge, ...). Failed samples are rows, not exceptions.
+
+    >>> import pandas as pd, alkseq, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "met.tsv"), "w") as handle:
+    ...     _ = handle.write("gene\talteration\tcopy_number\nMET\tamplification\t12\n")
+    >>> sheet = pd.DataFrame({"sample": ["A", "B"], "prior": ["alectinib;lorlatinib", ""],
+    ...                       "path": [os.path.join(folder, "met.tsv"), "missing.vcf"]})
+    >>> result = alkseq.batch(sheet, progress=False)
+    >>> result.exit_code
+    10
+    >>> frame = result.frame()
+    >>> frame["sample"].tolist(), frame["status"].tolist(), frame.loc[0, "mechanism_class"]
+    (['A', 'B'], ['ok', 'error'], 'bypass')
+    >>> frame.loc[1, "error"].endswith("missing.vcf: no such file")
+    True
+    >>> str(frame["mechanism_class"].dtype), str(frame["n_candidates"].dtype)
+    ('category', 'Int64')
+    """
+    from alkseq.batching import batch as run_batch
+
+    if not hasattr(samplesheet, "to_csv"):
+        return run_batch(samplesheet, workers, scheduler, **options)
+    import tempfile
+
+    frame = samplesheet.copy()
+    for column in ("path", "bam"):
+        if column in frame.columns:
+            frame[column] = [str(Path(v).resolve()) if isinstance(v, (str, Path)) and str(v)
+                             else "" for v in frame[column]]
+    with tempfile.TemporaryDirectory(prefix="alkseq-sheet-") as scratch:
+        sheet = Path(scratch) / "samplesheet.csv"
+        frame.fillna("").to_csv(sheet, index=False)
+        result = run_batch(sheet, workers, scheduler, **options)
+    result.samplesheet = "<DataFrame>"
+    return result
 
 
 def _phase(sample, options, warnings: list[str] | None = None):

@@ -75,6 +75,23 @@ class BatchResult:
 
         return document(self.reports, kind="batch", failures=self.failures)
 
+    def frame(self):
+        """One typed row per sample, failed ones included (``alkseq.frames.samples_frame``):
+        ordered categoricals for status, mechanism class and evidence level, nullable ints."""
+        from alkseq.frames import samples_frame
+
+        return samples_frame(self.results)
+
+    def candidates_frame(self):
+        """Every successful sample's ranked candidates, one row each."""
+        from alkseq.frames import candidates_frame
+
+        return candidates_frame(self.reports)
+
+    def __repr__(self) -> str:
+        return (f"<BatchResult {self.samplesheet}: {len(self.results)} samples, "
+                f"{len(self.failures)} failed>")
+
     def to_dataframe(self):
         """The cohort rows as a pandas DataFrame (one row per sample, the CSV's columns)."""
         import pandas as pd

@@ -317,6 +317,38 @@ class Report:
         from alkseq.report.json_writer import report_to_dict
         return report_to_dict(self)
 
+    def candidates_frame(self):
+        """The ranked candidates as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
+        from alkseq.frames import candidates_frame
+        return candidates_frame([self])
+
+    def calls_frame(self):
+        """The drug-sensitivity matrix as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
+        from alkseq.frames import calls_frame
+        return calls_frame([self])
+
+    def __repr__(self) -> str:
+        """One line: sample, mechanism class, key alterations, the first candidate."""
+        keys = list(dict.fromkeys(f.alteration.name for f in self.findings if f.role != "other"))
+        shown = ", ".join(keys[:4]) + (f" +{len(keys) - 4} more" if len(keys) > 4 else "")
+        top = self.candidates[0] if self.candidates else None
+        first = (f"1. {top.therapy[:60]}{'…' if len(top.therapy) > 60 else ''} "
+                 f"[{top.evidence_level}]") if top else "no candidate"
+        return (f"<Report {self.sample!r}: {self.mechanism_class}; {shown or 'no key alterations'}; "
+                f"{first}; {len(self.candidates)} candidates, {len(self.not_recommended)} argued "
+                f"against; knowledge {self.knowledge_version}>")
+
+    def _repr_html_(self) -> str:
+        """The HTML writer's report, isolated in an iframe so its styles stay its own."""
+        from html import escape
+
+        from alkseq.report import html as html_writer
+
+        page = html_writer.render([self])
+        return (f'<iframe srcdoc="{escape(page, quote=True)}" title="alkseq report '
+                f'{escape(self.sample, quote=True)}" style="width:100%;height:720px;border:0">'
+                "</iframe>")
+
 
 @dataclass(frozen=True)
 class Failure:
