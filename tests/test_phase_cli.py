@@ -289,9 +289,9 @@ def test_a_bad_bam_is_an_error_naming_it_and_nothing_is_written(tmp_path, kind, 
     assert not output.exists()
 
 
-def test_a_missing_bam_is_a_usage_error(tmp_path):
+def test_a_missing_bam_is_an_input_error(tmp_path):
     result = run_cli("annotate", VCF, "--bam", tmp_path / "absent.bam", cwd=ROOT)
-    assert result.returncode == 2 and "absent.bam" in result.stderr
+    assert result.returncode == 3 and "absent.bam" in result.stderr
 
 
 def test_a_bam_is_checked_even_with_one_mutation(tmp_path):
