@@ -7,6 +7,11 @@ pays for imports and the knowledge base once (``load_knowledge`` is cached per p
 A worker process that dies (a crash in a native library) costs only the sample that killed
 it: the chunks it took down are re-run one sample at a time on a single worker.
 Outputs are written after the run, each atomically.
+
+Workers die with the batch: SIGTERM, SIGHUP or Ctrl-C end the pool's processes before the
+batch exits (143, 129, 130), and each worker asks Linux to kill it when its parent dies
+(``PR_SET_PDEATHSIG``; elsewhere a thread watches the parent), so even a SIGKILL of the
+batch leaves no worker running on.
 """
 from __future__ import annotations
 
@@ -185,7 +190,7 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
 
     size = chunk_size or _chunk_size(len(rows), workers or 1)
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
-    with _Progress(len(rows), progress) as bar:
+    with _signals_end_the_batch(), _Progress(len(rows), progress) as bar:
         if scheduler is not None:
             results = _run_dask(chunks, scheduler, workers, dask_processes, knowledge, kb.version,
                                 bar.advance)
@@ -198,9 +203,10 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
                 results.extend(_run_chunk(chunk, knowledge, kb.version))
                 bar.advance(len(chunk))
     result = BatchResult(str(sheet), results)
-    _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
-    write_pipeline_outputs(result.results, kb, inputs, json_out=json_out, multiqc=multiqc,
-                           failures=result.failures)
+    with _signals_end_the_batch():
+        _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
+        write_pipeline_outputs(result.results, kb, inputs, json_out=json_out, multiqc=multiqc,
+                               failures=result.failures)
     return result
 
 
@@ -233,14 +239,115 @@ def _fork_context():
     return None
 
 
+_END_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+class _signals_end_the_batch:
+    """SIGTERM/SIGHUP raise ``SignalInterrupt`` in the main thread for the duration, so the
+    pool is ended and no output is half-written; the previous handlers come back after.
+    Does nothing off the main thread (Python delivers signals only there)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self._previous = {}
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in _END_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:
+                self._previous[number] = signal.signal(number, _raise_interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
+def _raise_interrupt(signum, _frame):
+    from alkseq.errors import SignalInterrupt
+
+    raise SignalInterrupt(signum)
+
+
+PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
+
+
+def _worker_init(parent: int) -> None:
+    """First thing in every worker: die when the batch does, whatever kills it.
+
+    Default actions for SIGTERM/SIGHUP (a forked worker inherits the batch's handlers),
+    SIGINT ignored (Ctrl-C reaches the whole process group; the batch ends the workers),
+    then ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` on Linux, or a thread watching the parent.
+    """
+    import signal
+
+    for name in _END_SIGNALS:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:      # the batch died before the request took effect
+        os._exit(1)
+    if not armed:
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context(),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _end_pool(pool) -> None:
+    """Stop a pool now: cancel what has not started, terminate (then kill) every worker."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.terminate()
+        except (OSError, ValueError):
+            pass
+    for process in processes:
+        try:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        except (OSError, ValueError, AssertionError):
+            pass
+
+
 def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str | None,
                    version: str, advance: Callable[[int], None]) -> list[SampleResult]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     done: dict[int, list[SampleResult]] = {}
     suspects: list[SampleRow] = []
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context())
+    pool = _pool(workers)
     try:
         futures = {pool.submit(_run_chunk, chunk, knowledge, version): i
                    for i, chunk in enumerate(chunks)}
@@ -252,7 +359,7 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
             except BrokenProcessPool:
                 suspects.extend(chunks[index])
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _end_pool(pool)
         raise
     pool.shutdown(wait=True)
     results = [r for i in range(len(chunks)) if i in done for r in done[i]]
@@ -266,13 +373,13 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
 def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
              advance: Callable[[int], None]) -> list[SampleResult]:
     """Re-run rows whose worker died, one at a time on one worker, to find the culprit(s)."""
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     results: list[SampleResult] = []
     queue = list(rows)
     while queue:
-        with ProcessPoolExecutor(max_workers=1, mp_context=_fork_context()) as pool:
+        pool = _pool(1)
+        try:
             futures = [pool.submit(_run_chunk, [row], knowledge, version) for row in queue]
             finished = 0
             for future in futures:  # one worker runs them in order: the first broken is the culprit
@@ -282,6 +389,10 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
                     finished += 1
                 except BrokenProcessPool:
                     break
+        except BaseException:
+            _end_pool(pool)
+            raise
+        pool.shutdown(wait=True)
         if finished < len(queue):
             culprit = queue[finished]
             results.append(SampleResult(

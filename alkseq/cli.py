@@ -12,7 +12,7 @@ import sys
 import click
 
 from alkseq import __version__
-from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError
+from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError, SignalInterrupt
 
 from alkseq.report import WRITERS  # noqa: E402  (the registry only: no writer is imported)
 
@@ -354,6 +354,28 @@ def audit(output, fmt, knowledge):
     emit(render(run_audit(load_knowledge(overlay=knowledge)), fmt), output)
 
 
+@kb.group(name="import")
+def kb_import():
+    """Import evidence from a downloaded export into an overlay directory (nothing is fetched)."""
+
+
+@kb_import.command(name="civic")
+@click.argument("export", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(),
+              help="New (or empty) overlay directory to write: sensitivity.tsv, sources/, "
+                   "civic-diff.tsv, civic-import.txt. Use it with --knowledge.")
+def import_civic(export, out_dir):
+    """Map a CIViC evidence export (the nightly ClinicalEvidenceSummaries.tsv or the JSON
+    list of evidence items) onto the sensitivity schema: ALK predictive evidence in lung
+    cancer; AND profiles become compounds only where the statement says cis. Writes a
+    validated overlay and a diff against the shipped tables (new, contradicting, changed,
+    unsupported, retired, absent, not keyed)."""
+    from alkseq.knowledge.civic_import import import_civic as run_import, summary_text
+
+    result = run_import(export, out_dir)
+    click.echo(summary_text(result, export), nl=False)
+
+
 @kb.command()
 def drugs():
     """List every drug with its class, generation and synonyms."""
@@ -387,6 +409,9 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("alkseq: interrupted", err=True)
         sys.exit(130)
+    except SignalInterrupt as exc:   # SIGTERM/SIGHUP during a batch: workers already ended
+        click.echo(f"alkseq: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # the last line of defence: never a bare traceback

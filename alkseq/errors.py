@@ -14,26 +14,14 @@ Every message should name the file, the line or record where it can, and what to
     └── BatchPartialFailure (10)  a batch finished but some samples failed
     anything else                 internal error, exit 70 (a bug: please report it)
 
-This module is on the ``alkseq --help`` path: standard library only.
+This module is on the ``alkseq --help`` path: standard library only (``alkseq.sanitise`` is too).
 """
 from __future__ import annotations
 
-import re
+from alkseq.sanitise import printable  # noqa: F401  (re-exported: the one sanitiser)
 
 MAX_MESSAGE_CHARS = 2000
 """A one-line error never floods the terminal (an input may echo a 10 MB cell)."""
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters shown as escapes (``\\x1b``), never sent raw.
-
-    Messages echo file names and cell values; an ANSI escape or a NUL in an input must
-    not reach the terminal (or a log) as a control sequence.
-    """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)
 
 
 def quote(value, limit: int = 80) -> str:
@@ -129,6 +117,21 @@ class BatchPartialFailure(AlkseqError):
     exit_code = 10
 
 
+class SignalInterrupt(BaseException):
+    """SIGTERM or SIGHUP arrived (a workflow manager's timeout, a closed terminal).
+
+    A ``BaseException`` like ``KeyboardInterrupt``: no ``except Exception`` (a batch's
+    per-sample failure rows) may swallow it.  Exit code 128 + the signal number.
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
 INTERNAL_ERROR_EXIT = 70
 
 EXIT_CODES: dict[int, str] = {
@@ -140,6 +143,8 @@ EXIT_CODES: dict[int, str] = {
     OutputError.exit_code: "output error",
     BatchPartialFailure.exit_code: "batch finished with failed samples",
     INTERNAL_ERROR_EXIT: "internal error (a bug: re-run with --debug and report it)",
-    130: "interrupted (Ctrl-C)",
+    129: "interrupted by SIGHUP (the terminal closed)",
+    130: "interrupted (Ctrl-C, SIGINT)",
+    143: "interrupted by SIGTERM (e.g. a workflow manager's timeout)",
 }
 """Every exit code the CLI uses (docs/errors.md lists the same; a test keeps them in step)."""

@@ -95,7 +95,8 @@ def test_html_audit_is_one_self_contained_page(tmp_path):
     parser = _Cells()
     parser.feed(text)
     assert parser.external == []
-    assert parser.conflict_rows == json.loads(
+    # each conflicting cell is listed twice: in the Conflicts section and in the full table
+    assert parser.conflict_rows == 2 * json.loads(
         run_cli("kb", "coverage", "--format", "json").stdout)["cells_conflicting"]
     # markup in a note or source can never break the page
     data = audit(load_knowledge())

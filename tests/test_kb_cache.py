@@ -64,3 +64,14 @@ def test_an_edit_to_the_pickled_classes_misses_the_cache(tmp_path, monkeypatch):
     # and the real modules exist where the key looks for them (an installed wheel included)
     monkeypatch.undo()
     assert all(path.is_file() for path in cache.class_sources())
+
+
+def test_the_same_tables_elsewhere_are_their_own_entry(tmp_path, monkeypatch):
+    # rows carry the path of their table (file:line in warnings and audits): a copy of the
+    # same bytes in another directory must not be served rows that point at the first copy
+    first = _fresh(write_synthetic_kb(tmp_path / "a"), monkeypatch, tmp_path / "cache")
+    second = _fresh(write_synthetic_kb(tmp_path / "b"), monkeypatch, tmp_path / "cache")
+    rows = lambda kb: [r for cell in kb.sensitivity.values() for r in cell]
+    assert all(r.path.startswith(str(tmp_path / "a")) for r in rows(first))
+    assert all(r.path.startswith(str(tmp_path / "b")) for r in rows(second))
+    assert len(list((tmp_path / "cache").glob("kb-*.pickle"))) == 2

@@ -64,6 +64,11 @@ def test_audit_no_stale_counts_in_table_headers(kb):
     assert cov["rows"] == sum(len(rows) for rows in kb.sensitivity.values())
 
 
+def test_goal_cells_with_primary_or_clinical_source(kb):
+    cov = matrix_coverage(kb)
+    assert cov["cells_with_primary_or_clinical"] >= 45, cov["cells_with_primary_or_clinical"]
+
+
 def test_audit_table_comments_name_sources_not_machines():
     for path in (ROOT / "reference").glob("*.tsv"):
         for line in path.read_text().splitlines():

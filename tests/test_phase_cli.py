@@ -289,9 +289,11 @@ def test_a_bad_bam_is_an_error_naming_it_and_nothing_is_written(tmp_path, kind, 
     assert not output.exists()
 
 
-def test_a_missing_bam_is_an_input_error(tmp_path):
+def test_a_missing_bam_is_a_one_line_input_error(tmp_path):
+    """Like every input path (issue 15 item 8): exit 3, one line, not click's usage message."""
     result = run_cli("annotate", VCF, "--bam", tmp_path / "absent.bam", cwd=ROOT)
-    assert result.returncode == 3 and "absent.bam" in result.stderr
+    assert result.returncode == 3 and "absent.bam: no such file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_bam_is_checked_even_with_one_mutation(tmp_path):

@@ -192,6 +192,18 @@ def test_maf_out_keeps_every_row_and_appends_alkseq_columns(tmp_path):
     assert again.read_text() == out.read_text()
 
 
+def test_maf_out_of_one_renamed_sample_of_several(tmp_path):
+    out = tmp_path / "one.maf"
+    assert run_cli("annotate", MAF, "--sample", "PT102", "--sample-name", "X", "-o", out).returncode == 0
+    _, rows, header = _maf_rows(out.read_text())
+    by_barcode = {}
+    for row in rows[1:]:
+        by_barcode.setdefault(row[header.index("Tumor_Sample_Barcode")], []).append(dict(zip(header, row)))
+    assert all(r["ALKSEQ_ANNOTATED"] == "False" and not r["ALKSEQ_BEST_CANDIDATE"]
+               for r in by_barcode["PT101"])
+    assert all(r["ALKSEQ_BEST_CANDIDATE"] for r in by_barcode["PT102"])
+
+
 def test_maf_out_of_a_vcf_is_refused():
     result = run_cli("annotate", VCF, "--format", "maf")
     assert result.returncode == 2 and "--format maf writes a MAF input back" in result.stderr

@@ -228,8 +228,11 @@ def test_sample_selection(tmp_path):
     assert chosen.sample == "t1" and not any("guessed" in w for w in chosen.warnings)
     with pytest.raises(InputError):
         read_input(path, ReadOptions(sample="nobody"))
-    with pytest.raises(InputError):
-        read_input(write(tmp_path, "ab.vcf", header(samples=("a", "b")) + body), ReadOptions())
+    # no designation: one report per sample, each named, with a warning (issue #15 item 6)
+    both = read_input(write(tmp_path, "ab.vcf", header(samples=("a", "b")) + body), ReadOptions())
+    assert [s.sample for s in both] == ["a", "b"]
+    assert all(any("no tumour/normal designation" in w for w in s.warnings) for s in both)
+    assert both[0].alterations == () and both[1].alterations[0].vaf == pytest.approx(0.5)
 
 
 CALLER_STYLES = {

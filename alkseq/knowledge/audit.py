@@ -210,6 +210,9 @@ vertical-align:top;text-align:left}th{background:#f3f3f3;position:sticky;top:0}
 tr.conflict td{background:#fff4e0}tr.unack td.flag{color:#b00;font-weight:bold}
 .sensitive{color:#176b2c}.resistant{color:#a01818}.intermediate{color:#8a5a00}
 .unknown{color:#666}small{color:#555}td.num{text-align:right}
+table.cells{width:100%}table.cells td{white-space:nowrap}
+table.cells td.wrap,table.cells td.src,table.cells td.flag{white-space:normal;overflow-wrap:anywhere}
+td.flag{max-width:24em}td.src{min-width:28em}
 @media print{th{position:static}body{margin:0}}
 """
 
@@ -240,9 +243,24 @@ def render_html(data: dict) -> str:
     parts.append("</table><h2>Sources by year</h2><table><tr><th>year</th><th>sources</th></tr>")
     parts += [f"<tr><td>{e(str(y['year'] or 'undated'))}</td><td class='num'>{y['sources']}</td></tr>"
               for y in summary["sources_by_year"]]
-    parts.append("</table><h2>Cells</h2><table><tr><th>mutation</th><th>drug</th><th>call</th>"
-                 "<th>conflict</th><th>best directness</th><th>evidence kinds</th><th>IC50</th>"
-                 "<th>sources (directness, evidence, class)</th></tr>")
+    conflicts = [c for c in data["cells"] if c["conflicting"]]
+    parts.append(f"</table><h2>Conflicts ({len(conflicts)})</h2>")
+    if conflicts:
+        parts.append("<table class='cells'><tr><th>mutation</th><th>drug</th><th>call</th>"
+                     "<th>acknowledged</th><th>sides (class: evidence, directness; sources)</th></tr>")
+        for cell in conflicts:
+            parts.append(
+                f"<tr class='conflict{'' if cell['acknowledged'] else ' unack'}'>"
+                f"<td>{e(cell['mutation'])}</td><td>{e(cell['drug'])}</td>"
+                f"<td class='{e(cell['call'])}'>{e(cell['call'])}</td>"
+                f"<td class='flag'>{'yes' if cell['acknowledged'] else 'NO'}</td>"
+                f"<td class='wrap'>{e(_conflict_text(cell))}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>None: every cell's sources agree.</p>")
+    parts.append("<h2>Cells</h2><table class='cells'><tr><th>mutation</th><th>drug</th>"
+                 "<th>call</th><th>conflict</th><th>best directness</th><th>evidence kinds</th>"
+                 "<th>IC50</th><th>sources (locator; directness, evidence, class, year)</th></tr>")
     for cell in data["cells"]:
         css = ("conflict" + ("" if cell["acknowledged"] else " unack")) if cell["conflicting"] else ""
         flag = ""
@@ -256,8 +274,8 @@ def render_html(data: dict) -> str:
         parts.append(
             f"<tr class='{css}'><td>{e(cell['mutation'])}</td><td>{e(cell['drug'])}</td>"
             f"<td class='{e(cell['call'])}'>{e(cell['call'])}</td><td class='flag'>{e(flag)}</td>"
-            f"<td>{e(cell['best_directness'])}</td><td>{e(', '.join(cell['evidence_kinds']))}</td>"
-            f"<td>{e(_ic50_text(cell))}</td><td>{sources}</td></tr>")
+            f"<td>{e(cell['best_directness'])}</td><td class='wrap'>{e(', '.join(cell['evidence_kinds']))}</td>"
+            f"<td class='wrap'>{e(_ic50_text(cell))}</td><td class='src'>{sources}</td></tr>")
     parts.append("</table><h2>Sources</h2><table><tr><th>source</th><th>citation</th>"
                  "<th>year</th><th>rows</th><th>cells</th><th>directness</th></tr>")
     for s in data["sources"]:

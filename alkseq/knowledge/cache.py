@@ -2,7 +2,7 @@
 sample does not re-parse and re-validate the same tables thousands of times.
 
 The key is a SHA-256 of alkseq's version, the source of the classes pickled (``kb.py``,
-``model.py``) and every knowledge file's path and bytes (shipped tables plus any
+``model.py``), where the tables sit, and every knowledge file's path and bytes (shipped tables plus any
 ``--knowledge`` overlay): any edit to a table or to those classes misses the cache and the
 tables are validated afresh. Only a knowledge base that passed validation is stored. The cache lives in
 ``$ALKSEQ_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/alkseq`` or
@@ -45,6 +45,9 @@ def cache_key(base: Path, overlay: Path | None) -> str:
     for root in (base, overlay):
         if root is None:
             continue
+        # rows remember the table they came from (for file:line messages): the same bytes at
+        # another place are another entry
+        digest.update(str(root.resolve()).encode() + b"\0")
         for path in sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
             digest.update(str(path.relative_to(root)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")

@@ -87,10 +87,29 @@ def detect_format(path: Path) -> str:
         if reader_module(name).sniff(head, path):
             return name
     if not head.strip():
-        raise InputError("file is empty", path=str(path),
-                         hint="a panel table needs at least a header line")
+        raise InputError(_empty_reason(path), path=str(path))
     raise InputError("cannot tell the input format from its content", path=str(path),
                      hint="supported: " + ", ".join(READER_MODULES) + "; or pass --input-format")
+
+
+def _empty_reason(path: Path) -> str:
+    """Why a file shows no content: empty, a compressed file holding nothing, or one cut short."""
+    from alkseq.readers.vcf.containers import _EOF_BLOCK
+
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(1 << 16)
+    except OSError:
+        return "file is empty"
+    if not raw:
+        return "file is empty"
+    if raw[:2] != b"\x1f\x8b":
+        return "file holds only blank lines"
+    if raw == _EOF_BLOCK or raw.endswith(_EOF_BLOCK) and len(raw) <= 2 * len(_EOF_BLOCK):
+        return "compressed file holds no data (a BGZF end-of-file block only)"
+    if raw[3:4] == b"\x04" and raw[12:14] == b"BC" and not raw.endswith(_EOF_BLOCK):
+        return "truncated BGZF file: cut short before any data (no end-of-file block)"
+    return "compressed file holds no data, or is cut short"
 
 
 def read_input(path: str | Path, options: ReadOptions | None = None) -> list[SampleData]:

@@ -50,6 +50,8 @@ def pipe_wait_seconds() -> float:
 def check_input(path: str | Path, what: str = "input file") -> str:
     """``"file"`` or ``"pipe"`` for a readable input; ``InputError`` (one line) otherwise."""
     given = os.fspath(path)
+    if given == "-":                     # standard input: read once, spooled like any pipe
+        return "pipe"
     try:
         info = os.stat(given)
     except FileNotFoundError:
@@ -110,8 +112,11 @@ def local_input(path: str | Path, what: str = "input file") -> Iterator[Path]:
     if check_input(path, what) == "file":
         yield Path(path)
         return
-    with _open_pipe(path) as handle:
-        copy = spool(handle, path)
+    if os.fspath(path) == "-":
+        copy = spool_stdin()
+    else:
+        with _open_pipe(path) as handle:
+            copy = spool(handle, path)
     try:
         yield copy
     except AlkseqError as error:
@@ -151,6 +156,23 @@ def _open_pipe(path: str | Path) -> Iterator[BinaryIO]:
         raise
     with handle:
         yield handle
+
+
+def spool_stdin() -> Path:
+    """Standard input (``-``) as a spooled file; a terminal is refused rather than waited on."""
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError("standard input is closed", path="-")
+    try:
+        interactive = os.isatty(stream.fileno())
+    except (OSError, ValueError):
+        interactive = False
+    if interactive:
+        raise InputError("standard input is a terminal, not data", path="-",
+                         hint="pipe the data in (… | alkseq annotate -) or give a file")
+    return spool(stream, "-")
 
 
 def spool(stream: BinaryIO, name: str | Path, *, limit: int | None = None) -> Path:

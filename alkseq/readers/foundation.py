@@ -51,8 +51,18 @@ _MAX_BYTES = 64 * 1024 * 1024
 
 def sniff(head: bytes, path: Path | None = None) -> bool:
     """XML whose root is a Foundation ResultsReport, variant-report or ClientCaseInfo."""
-    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    text = _utf8_head(head).lstrip(b"\xef\xbb\xbf").lstrip()
     return text.startswith(b"<") and _ROOT.search(text[:8192]) is not None
+
+
+def _utf8_head(head: bytes) -> bytes:
+    """A UTF-16 head (with a byte-order mark, or ``<`` + NUL as an XML declaration starts) as UTF-8,
+    so the sniffer sees the root element; expat reads UTF-16 documents itself."""
+    for marks, codec in (((b"\xff\xfe", b"<\x00"), "utf-16-le"), ((b"\xfe\xff", b"\x00<"), "utf-16-be")):
+        if head.startswith(marks):
+            body = head[2:] if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head
+            return body[:len(body) // 2 * 2].decode(codec, "replace").encode("utf-8")
+    return head
 
 
 def _local(name: str) -> str:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
+from alkseq.sanitise import printable
+
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20", '"')
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 
 
 def safe_cell(value) -> str:
@@ -25,4 +26,4 @@ def safe_cell(value) -> str:
     if text.startswith(_DANGEROUS) and not _NUMBER.fullmatch(text):
         text = "'" + text
     text = _BREAKS.sub(" ", text)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return printable(text)   # the one sanitiser (alkseq.sanitise) for what is left

@@ -19,6 +19,7 @@ from pathlib import Path
 from alkseq.interpret.engine import RESEARCH_USE
 from alkseq.model import Citation, DrugCall, Finding, Report
 from alkseq.normalise import ALK_KINASE_DOMAIN
+from alkseq.sanitise import printable
 from alkseq.report.sources import citation_short, source_url
 
 SUFFIX = ".html"
@@ -37,9 +38,21 @@ def _env():
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, finalize=_printable_value)
     env.filters["words"] = lambda text: str(text).replace("_", " ")
     return env
+
+
+def _printable_value(value):
+    """Every ``{{ value }}`` of the templates, before autoescaping: controls shown as escapes
+    (alkseq.sanitise); already-safe markup (the SVG figures) stays markup."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return Markup(printable(value))
+    if isinstance(value, str):
+        return printable(value)
+    return value
 
 
 def _kb(kb):

@@ -12,6 +12,7 @@ import json
 
 from alkseq.interpret.engine import RESEARCH_USE
 from alkseq.model import Report
+from alkseq.sanitise import json_safe
 from alkseq.report.sources import citation_dict
 
 SCHEMA_ID = "alkseq-report/2.0"
@@ -106,7 +107,7 @@ def document(reports, *, kind: str = "annotate", failures=()) -> dict:
 
 
 def dumps(data: dict) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def render(reports: list[Report], *, kind: str = "annotate", failures=(), **_options) -> str:

@@ -115,7 +115,10 @@ class _Calls:
 
 
 def _clean(value: str) -> str:
-    return " ".join(str(value).replace("\t", " ").split())
+    """One cell: no tab or line break, control characters shown as escapes."""
+    from alkseq.sanitise import printable
+
+    return " ".join(printable(str(value)).split())
 
 
 def _check_input(reports: list[Report], input_path) -> Path:
@@ -145,6 +148,7 @@ def annotated_lines(reports: list[Report], *, input_path=None, knowledge=None) -
             if f.alteration.origin.line is not None and f.alteration.origin.reader == "maf":
                 by_line.setdefault(f.alteration.origin.line, []).append((report, f))
     by_sample = {r.sample: r for r in reports}
+    by_sample.update(_barcodes(path, by_line))   # a renamed sample keeps its file barcode
     header: list[str] | None = None
     barcode = None
     for number, line in text_lines(path):
@@ -171,6 +175,27 @@ def annotated_lines(reports: list[Report], *, input_path=None, knowledge=None) -
                                              (barcode is None or name.lower() in EMPTY) else None)
         added = _row_cells(report, [f for _, f in found], drugs, calls_of)
         yield "\t".join([cells[i] for i in kept] + added)
+
+
+def _barcodes(path: Path, by_line) -> dict:
+    """File barcode → report, read from the rows alkseq interpreted (a first pass)."""
+    from alkseq.readers._text import text_lines
+
+    found: dict = {}
+    column = None
+    for number, line in text_lines(path):
+        if column is None:
+            if line.strip() and not line.startswith("#"):
+                lower = [h.strip().lower() for h in line.split("\t")]
+                if "tumor_sample_barcode" not in lower:
+                    return {}
+                column = lower.index("tumor_sample_barcode")
+            continue
+        if number in by_line:
+            cells = line.split("\t")
+            if column < len(cells):
+                found.setdefault(cells[column].strip(), by_line[number][0][0])
+    return found
 
 
 def _row_cells(report: Report | None, findings: list[Finding], drugs: list[str], calls_of) -> list[str]:

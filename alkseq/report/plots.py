@@ -296,6 +296,9 @@ def oncoprint_svg(samples: list[str], mechanisms: list[str], present: dict[tuple
 
     from matplotlib.collections import PatchCollection
 
+    from alkseq.sanitise import printable
+
+    samples = [printable(s) for s in samples]   # a control character is no glyph, nor markup
     tips: dict[str, str] = {}
     empty: list = []
     n = len(samples)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from alkseq.errors import printable
+from alkseq.sanitise import printable
 from alkseq.interpret.engine import RESEARCH_USE
 from alkseq.model import Report
 from alkseq.report.sources import citation_short

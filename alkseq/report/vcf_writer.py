@@ -36,6 +36,7 @@ from pathlib import Path
 
 from alkseq.errors import InputError, OutputError, UsageError
 from alkseq.model import Finding, Report
+from alkseq.sanitise import printable
 
 SUFFIX = ".vcf"
 _ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
@@ -232,7 +233,9 @@ def _annotations(reports: list[Report], knowledge) -> dict[tuple, list[dict[str,
 # --------------------------------------------------------------------------- header
 
 def _quote(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A quoted header value: one line, control characters escaped (alkseq.sanitise)."""
+    text = printable(str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " "))
+    return '"' + text.replace("\t", " ") + '"'
 
 
 def _header_id(text: str) -> str:

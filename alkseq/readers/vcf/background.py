@@ -71,11 +71,13 @@ class _Background:
             return None
         return cls(build, header, text_header, sample_index, options.include_filtered)
 
-    def candidate(self, line: str) -> tuple | None:
+    def candidate(self, line: str, fields: list[str] | None = None) -> tuple | None:
         """(fields, chrom, pos, end, genes) of a line this module may take, else None (parse it).
 
-        The hot loop of a genome: thousands of lines per file, so cheap tests first."""
-        fields = line.rstrip("\r").split("\t")
+        The hot loop of a genome: thousands of lines per file, so cheap tests first. ``fields``: the
+        line already split (one split per record, however many samples read it)."""
+        if fields is None:
+            fields = line.rstrip("\r").split("\t")
         if len(fields) <= self._sample_column:
             return None
         info, alt_text = fields[7], fields[4]

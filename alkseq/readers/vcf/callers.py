@@ -11,27 +11,38 @@ from alkseq.readers import ReadOptions
 from alkseq.readers.vcf.header import _Header
 from alkseq.readers.vcf.records import _as_list, _Call, _number
 
-def _choose_sample(samples: list[str], header: _Header, options: ReadOptions, path: Path,
-                   warnings: list[str]) -> tuple[str, int | None]:
+def _choose_samples(samples: list[str], header: _Header, options: ReadOptions, path: Path,
+                    warnings: list[str]) -> list[tuple[str, int | None]]:
+    """The samples to report, as (name, column index): the one named by --sample, the designated or
+    conventional tumour (##tumor_sample, Mutect2's ##normal_sample, a TUMOR column), the only one, or —
+    with no designation — every sample, each its own report (as the MAF reader does)."""
     if options.sample:
         if options.sample in samples:
-            return options.sample, samples.index(options.sample)
+            return [(options.sample, samples.index(options.sample))]
         raise SampleNotFoundError(options.sample, samples, path=str(path))
     if not samples:
-        return Path(path).name.split(".")[0], None
+        return [(Path(path).name.split(".")[0], None)]
     if header.tumor_sample and header.tumor_sample in samples:
-        return header.tumor_sample, samples.index(header.tumor_sample)
+        return [(header.tumor_sample, samples.index(header.tumor_sample))]
     if len(samples) == 1:
-        return samples[0], 0
+        return [(samples[0], 0)]
+    if header.normal_sample in samples and len(samples) == 2:
+        tumour = next(s for s in samples if s != header.normal_sample)
+        return [(tumour, samples.index(tumour))]
     tumour = [s for s in samples if re.search(r"tumou?r", s, re.I)]
     if len(tumour) > 1:
         tumour = [s for s in tumour if not re.search(r"rna", s, re.I)] or tumour
     if len(tumour) == 1:
         warnings.append(f"tumour sample guessed as '{tumour[0]}' from the column names "
                         f"(Strelka/VarScan convention); pass --sample to choose another")
-        return tumour[0], samples.index(tumour[0])
-    raise InputError(f"{len(samples)} samples and no way to tell the tumour", path=str(path),
-                     hint="pass --sample; samples: " + ", ".join(samples))
+        return [(tumour[0], samples.index(tumour[0]))]
+    if len(set(samples)) != len(samples):
+        twice = sorted({s for s in samples if samples.count(s) > 1})
+        raise InputError("duplicate sample names in the #CHROM line (" + ", ".join(twice) + "): not valid VCF",
+                         path=str(path), hint="give each sample column its own name")
+    warnings.append(f"{len(samples)} samples and no tumour/normal designation found (no ##tumor_sample, "
+                    "no TUMOR column): one report per sample; pass --sample to choose one")
+    return [(name, index) for index, name in enumerate(samples)]
 
 
 # --------------------------------------------------------------------------- allele statistics

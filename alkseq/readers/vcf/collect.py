@@ -2,59 +2,44 @@
 through the byte prefilter. Only survivors are parsed (or counted on the raw line, ``background``)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from alkseq.errors import InputError, InputTooLargeError
 from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.header import _decode, _Header, _TextHeader
-from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _Prefilter, _spans_by_chrom
-from alkseq.readers.vcf.records import _Call, _parse_record, _Unplaceable
+from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _Prefilter, _spans_by_chrom, _with
+from alkseq.readers.vcf.records import _Call, _parse_record
 
 
-def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int, text_header: _TextHeader,
-                header: _Header, sample_index: int | None, builds: tuple[str, ...], *, numpy_min_bytes: int,
-                max_line_bytes: int, background: _Background | None = None,
-                warnings: list[str] | None = None) -> tuple[list[_Call], str]:
-    """Records overlapping known genes from a text VCF: tabix query when indexed, else a byte prefilter
-    over the stream (constant memory) that hands only candidate lines to the parser. Lines ``background``
-    takes are counted there instead of parsed."""
-    spans = _spans_by_chrom(builds)
+def _text_source(path: Path, container: str, body: bytes, chunks, first_line: int, builds: tuple[str, ...], *,
+                 numpy_min_bytes: int, max_line_bytes: int, warnings: list[str],
+                 extra_spans: dict[str, list[tuple[int, int]]] | None = None) -> tuple[str, Iterator[tuple]]:
+    """(mode, records) for a text VCF: each record line that may overlap a known gene as ``(text, line number
+    or None, record number, earlier)``, by tabix query when indexed, else through the byte prefilter over the
+    stream. Nothing is held: memory is constant in the file's size. ``earlier`` (tabix) lists the gene
+    intervals already queried on that contig, so a record reaching back into one is not read twice."""
+    spans = _with(_spans_by_chrom(builds), extra_spans)
     index = _find_index(path) if container == "bgzf" else None
     if index:
-        return _tabix_calls(path, index, spans, text_header, header, sample_index, background), "indexed"
+        return "indexed", _tabix_lines(path, index, spans)
+    return "streamed", _streamed_lines(path, container, body, chunks, first_line, spans,
+                                       numpy_min_bytes=numpy_min_bytes, max_line_bytes=max_line_bytes,
+                                       warnings=warnings)
+
+
+def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line: int,
+                    spans: dict[str, list[tuple[int, int]]], *, numpy_min_bytes: int,
+                    max_line_bytes: int, warnings: list[str]) -> Iterator[tuple]:
     prefilter = _Prefilter(spans)
     try:
         size = path.stat().st_size
     except OSError:
         size = 0
     big = size * (4 if container != "plain" else 1) >= numpy_min_bytes
-    calls: list[_Call] = []
     record = 0
     line_number = first_line + 1       # of the first byte in ``pending``
-    unplaceable: list[str] = []        # records with no usable CHROM/POS (skipped, as htslib does)
     pending = body
-
-    def handle(data: bytes, first: int):
-        nonlocal record
-        for number, raw in prefilter.lines(data, first, big):
-            record += 1
-            text = _decode(raw, path, number)
-            candidate = background.candidate(text) if background is not None else None
-            if candidate is not None:
-                ranges = spans.get(candidate[1])
-                if ranges is None or not _overlaps(ranges, candidate[2], candidate[3]):
-                    continue           # outside every gene: the parsed record would be dropped too
-                if background.take(candidate):
-                    continue
-            try:
-                call = _parse_record(text, text_header, header, sample_index, number, record, path)
-            except _Unplaceable as exc:
-                unplaceable.append(f"line {number}: {exc.message}")
-                continue
-            ranges = spans.get(call.chrom)
-            if ranges is not None and _overlaps(ranges, call.pos, call.end):
-                calls.append(call)
-
     for chunk in chunks:
         pending += chunk
         cut = pending.rfind(b"\n")
@@ -64,59 +49,106 @@ def _text_calls(path: Path, container: str, body: bytes, chunks, first_line: int
                                          path=str(path), line=line_number)
             continue
         whole, pending = pending[:cut], pending[cut + 1:]
-        handle(whole, line_number)
+        for number, raw in prefilter.lines(whole, line_number, big):
+            record += 1
+            yield _decode(raw, path, number), number, record, None
         line_number += prefilter.line_count
     if pending.strip(b"\r\n"):
-        handle(pending, line_number)
-    if unplaceable and warnings is not None:
-        more = f" (+{len(unplaceable) - 1} more)" if len(unplaceable) > 1 else ""
-        warnings.append(f"{len(unplaceable)} record(s) without a usable position skipped: "
-                        f"{unplaceable[0]}{more}")
-    return calls, "streamed"
+        for number, raw in prefilter.lines(pending, line_number, big):
+            record += 1
+            yield _decode(raw, path, number), number, record, None
+    if prefilter.blank_lines > 1:      # one is a trailing newline too many; more is not VCF
+        warnings.append(f"{prefilter.blank_lines:,} blank lines among the records, skipped: not VCF "
+                        "(is the file damaged or padded?)")
 
 
-def _tabix_calls(path: Path, index: str, spans: dict[str, list[tuple[int, int]]], text_header: _TextHeader,
-                 header: _Header, sample_index: int | None, background: _Background | None = None) -> list[_Call]:
-    """Query each merged gene interval once through the tabix/CSI index (pysam, raw lines)."""
+def _tabix_lines(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]) -> Iterator[tuple]:
+    """Query each merged gene interval once through the tabix/CSI index (pysam, raw lines), contigs in name
+    order and intervals by start, as a sort by (CHROM, POS) would give them."""
     libctabix = _pysam_tabix()
     try:
         tabix = libctabix.TabixFile(str(path), index=index, encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot open with its index: {exc}", path=str(path),
                          hint="re-index with tabix -p vcf, or delete the stale index") from None
-    calls: list[_Call] = []
     record = 0
     try:
         contigs = set(tabix.contigs)
-        for chrom, ranges in _merged(spans).items():
+        for chrom, ranges in sorted(_merged(spans).items()):
             if chrom not in contigs:
                 continue
-            genes = spans[chrom]
             for number, (start, end) in enumerate(ranges):
                 earlier = ranges[:number]     # a record reaching back into these was returned already
                 try:
-                    lines = list(tabix.fetch(chrom, start - 1, end))
+                    for text in tabix.fetch(chrom, start - 1, end):
+                        record += 1
+                        yield text, None, record, earlier
                 except UnicodeDecodeError:
                     raise InputError(f"not UTF-8 text in {chrom}:{start}-{end}", path=str(path)) from None
                 except (ValueError, OSError) as exc:
                     raise InputError(f"cannot query {chrom}:{start}-{end}: {exc}", path=str(path)) from None
-                for text in lines:
-                    record += 1
-                    candidate = background.candidate(text) if background is not None else None
-                    if candidate is not None:
-                        if earlier and _overlaps(earlier, candidate[2], candidate[3]):
-                            continue
-                        if not _overlaps(genes, candidate[2], candidate[3]) or background.take(candidate):
-                            continue
-                    call = _parse_record(text, text_header, header, sample_index, None, record, path)
-                    if earlier and _overlaps(earlier, call.pos, call.end):
-                        continue
-                    if _overlaps(genes, call.pos, call.end):
-                        calls.append(call)
     finally:
         tabix.close()
-    calls.sort(key=lambda c: (c.chrom, c.pos))
-    return calls
+
+
+class _Split:
+    """The last record line split into its columns: a 3,000-sample line is split once, not per sample."""
+
+    __slots__ = ("text", "fields", "candidate_text", "candidate")
+
+    def __init__(self):
+        self.text: str | None = None
+        self.fields: list[str] = []
+        self.candidate_text: str | None = None      # the line ``candidate`` was decided for
+        self.candidate: tuple | None = None
+
+    def of(self, text: str) -> list[str]:
+        if text is not self.text:
+            self.text, self.fields = text, text.rstrip("\r").split("\t")
+        return self.fields
+
+
+class _TextSample:
+    """One sample's way from a raw record line to a ``_Call``: counted on the raw line (``background``) when
+    it cannot become a finding, else parsed; None when the record lies outside every known gene."""
+
+    def __init__(self, path: Path, builds: tuple[str, ...], text_header: _TextHeader, header: _Header,
+                 sample_index: int | None, background: _Background | None, split: "_Split | None" = None):
+        self.path, self.text_header, self.header = path, text_header, header
+        self.sample_index, self.background = sample_index, background
+        self.spans = _spans_by_chrom(builds)
+        self.split = split or _Split()  # shared by the samples of one file: each record is split once
+        self.records = 0              # parsed records in known genes
+
+    def call(self, item: tuple) -> _Call | None:
+        text, number, record, earlier = item
+        spans, background = self.spans, self.background
+        split = self.split
+        fields = split.of(text)
+        candidate = None
+        if background is not None:     # the same for every sample of the file (samples come in column order)
+            if split.candidate_text is not text:
+                split.candidate_text, split.candidate = text, background.candidate(text, fields)
+            candidate = split.candidate
+            if candidate is not None and len(fields) <= 9 + self.sample_index:
+                candidate = None       # a short line: this sample's column is missing, the parser says so
+        if candidate is not None:
+            if earlier and _overlaps(earlier, candidate[2], candidate[3]):
+                return None
+            ranges = spans.get(candidate[1])
+            if ranges is None or not _overlaps(ranges, candidate[2], candidate[3]):
+                return None            # outside every gene: the parsed record would be dropped too
+            if background.take(candidate):
+                return None
+        call = _parse_record(text, self.text_header, self.header, self.sample_index, number, record, self.path,
+                             fields)
+        if earlier and _overlaps(earlier, call.pos, call.end):
+            return None
+        ranges = spans.get(call.chrom)
+        if ranges is None or not _overlaps(ranges, call.pos, call.end):
+            return None
+        self.records += 1
+        return call
 
 
 def _pysam_tabix():

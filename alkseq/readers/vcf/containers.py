@@ -29,7 +29,7 @@ def _container(path: Path) -> str:
     return "plain"
 
 
-def _check_bgzf_eof(path: Path) -> None:
+def _check_bgzf_eof(path: Path, what: str = "BGZF file") -> None:
     """A BGZF file must end with the 28-byte EOF block; without it the file was truncated."""
     try:
         with open(path, "rb") as handle:
@@ -38,13 +38,13 @@ def _check_bgzf_eof(path: Path) -> None:
                 return  # plain gzip or not compressed: nothing to check
             handle.seek(0, 2)
             if handle.tell() < 28:
-                raise InputError("truncated BGZF file (shorter than one block)", path=str(path))
+                raise InputError(f"truncated {what} (shorter than one BGZF block)", path=str(path))
             handle.seek(-28, 2)
             tail = handle.read(28)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
     if tail != _EOF_BLOCK:
-        raise InputError("truncated BGZF file (no end-of-file block)", path=str(path),
+        raise InputError(f"truncated {what} (no BGZF end-of-file block)", path=str(path),
                          hint="the file was cut short; re-copy or re-run bgzip")
 
 

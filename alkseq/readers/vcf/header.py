@@ -18,6 +18,7 @@ class _Header:
     csq_fields: list[str] = field(default_factory=list)
     ann_fields: list[str] = field(default_factory=list)
     tumor_sample: str | None = None
+    normal_sample: str | None = None
     source: str = ""
 
     @classmethod
@@ -35,6 +36,14 @@ class _Header:
                 header.ann_fields = [f.strip() for f in match.group(1).split("|")] if match else []
             elif line.lower().startswith("##tumor_sample="):
                 header.tumor_sample = line.split("=", 1)[1].strip()
+            elif line.lower().startswith("##normal_sample="):
+                header.normal_sample = line.split("=", 1)[1].strip()
+            elif line.startswith("##GATKCommandLine") and "Mutect2" in line:
+                # GATK 4 Mutect2 names its samples on the command line: --tumor-sample/-tumor, --normal-sample/-normal
+                tumour = re.search(r"(?:--tumor-sample|--tumor_sample|\s-tumor)[ =]([^\s\",>]+)", line)
+                normal = re.search(r"(?:--normal-sample|--normal_sample|\s-normal)[ =]([^\s\",>]+)", line)
+                header.tumor_sample = header.tumor_sample or (tumour.group(1) if tumour else None)
+                header.normal_sample = header.normal_sample or (normal.group(1) if normal else None)
             elif line.startswith("##source="):
                 header.source += line.split("=", 1)[1].strip('"') + " "
         return header
@@ -44,7 +53,8 @@ class _Header:
         for line in self.lines:
             match = re.match(r"##contig=<ID=(?:chr)?([12]),.*?length=(\d+)", line)
             if match and int(match.group(2)) in _CONTIG_LENGTHS:
-                return _CONTIG_LENGTHS[int(match.group(2))], f"##contig length of chr{match.group(1)}"
+                return _CONTIG_LENGTHS[int(match.group(2))], \
+                    f"##contig length of chr{match.group(1)}: {int(match.group(2)):,}"
         for line in self.lines:
             lower = line.lower()
             if lower.startswith(("##assembly", "##reference", "##contig")) or "assembly=" in lower:
@@ -102,9 +112,11 @@ def _decode(raw: bytes, path: Path, number: int) -> str:
 
 def _check_header_line(line: str, number: int, path: Path) -> None:
     if number == 1:
-        if not line.lstrip("\ufeff").startswith("##fileformat=VCF"):
+        line = line.lstrip("\ufeff")
+        if line.startswith("##fileformat=VCF"):
+            return
+        if not line.startswith("#"):   # a header without ##fileformat is read on (warned: _TextHeader)
             raise InputError("no ##fileformat=VCF line at the top", path=str(path), line=1)
-        return
     if line.startswith("##"):
         return                         # an unterminated ##KEY=<... line is a warning (_TextHeader)
     if line.startswith("#CHROM"):
@@ -127,6 +139,8 @@ class _TextHeader:
         self.info: dict[str, tuple[str, str]] = {}
         self.format: dict[str, tuple[str, str]] = {}
         self.problems: list[str] = []      # header lines that break the VCF 4.x spec (warned, not fatal)
+        if not lines[0].lstrip("\ufeff").startswith("##fileformat=VCF"):
+            self.problems.append("a VCF without its ##fileformat header line")
         for number, line in enumerate(lines, 1):
             structured = _STRUCTURED.match(line)
             closed = line.rstrip().endswith(">")

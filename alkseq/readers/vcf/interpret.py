@@ -17,6 +17,57 @@ from alkseq.readers.vcf.records import _Call
 from alkseq.readers.vcf.structural import _breakend, _Structural
 
 FORMAT = "vcf"
+# The limit of what streams: records are read one at a time and dropped unless they become a finding,
+# so memory grows with distinct alterations in known genes, never with records (docs/errors.md).
+MAX_FINDINGS = 100_000
+_REFERENCE_ALTS = frozenset({"<NON_REF>", "<*>", "*", "."})
+
+
+def _reference_only(alts: list[str]) -> bool:
+    """A gVCF reference block or a record whose only ALTs are ``<NON_REF>``/``<*>``: no variant to read."""
+    return bool(alts) and all(alt in _REFERENCE_ALTS for alt in alts) and any(a.startswith("<") for a in alts)
+
+
+class _BuildVotes:
+    """REF alleles at known ALK bases and hotspots, counted record by record, for a file that names no build."""
+
+    def __init__(self):
+        self.votes = {"GRCh37": [0, 0], "GRCh38": [0, 0]}
+        self.in_gene = False
+
+    def add(self, call: _Call) -> None:
+        from alkseq.genome.transcript import ShippedSequence, genes_at, hotspots, plain_chrom
+        from alkseq.genome.translate import reference_matches
+
+        for build, votes in self.votes.items():
+            if genes_at(build, call.chrom, call.pos, call.end):
+                self.in_gene = True
+            if call.alts and call.alts[0].startswith("<"):
+                continue
+            verdict = reference_matches(ShippedSequence(build), call.chrom, call.pos, call.ref)
+            if verdict is not None:
+                votes[0 if verdict else 1] += 1
+            table = hotspots(build)
+            for alt in call.alts:
+                if (plain_chrom(call.chrom), call.pos, call.ref, alt) in table:
+                    votes[0] += 1
+
+    def decide(self, warnings: list[str]) -> tuple[str | None, str]:
+        """(build or None, why), with the warning that says how it was chosen."""
+        votes = self.votes
+        score = {b: v[0] - v[1] for b, v in votes.items()}
+        if score["GRCh37"] != score["GRCh38"] and max(v[0] for v in votes.values()) > 0:
+            build = max(score, key=score.get)
+            warnings.append(f"genome build not stated in the header; {build} chosen because REF alleles "
+                            f"at known ALK/hotspot positions match it ({votes[build][0]} match, "
+                            f"{votes[build][1]} mismatch); pass --build to be sure")
+            return build, "REF alleles at known positions"
+        if self.in_gene:
+            warnings.append("genome build not stated in the header and not decidable from REF alleles; "
+                            "GRCh38 assumed; pass --build GRCh37 if the file is hg19/b37")
+            return "GRCh38", "assumed"
+        warnings.append("genome build not stated in the header; no record falls in a gene alkseq knows")
+        return None, ""
 
 class _Pending(NamedTuple):
     """A small variant on its way to becoming an Alteration (kept for codon merging)."""
@@ -34,7 +85,7 @@ class _Context(_Structural):
         self.build: str | None = None
         self.build_source = ""
         self.counts: dict[str, int] = {"filtered": 0, "not_in_tumour": 0, "noncoding": 0, "untranslated": 0,
-                                       "fusion_not_detected": 0}
+                                       "fusion_not_detected": 0, "reference_blocks": 0}
         self._fasta = None
         if options.fasta:
             from alkseq.genome.transcript import FastaSequence
@@ -46,41 +97,13 @@ class _Context(_Structural):
 
         return ChainedSequence(self._fasta, ShippedSequence(build))
 
-    def decide_build(self, calls: list[_Call]) -> str | None:
+    def decide_build(self, calls) -> str | None:
         """No build in the header: let REF alleles at known ALK bases and hotspots decide."""
-        from alkseq.genome.transcript import ShippedSequence, genes_at, hotspots, plain_chrom
-        from alkseq.genome.translate import reference_matches
-
-        votes = {"GRCh37": [0, 0], "GRCh38": [0, 0]}
-        in_gene = False
+        votes = _BuildVotes()
         for call in calls:
-            for build in votes:
-                if genes_at(build, call.chrom, call.pos, call.end):
-                    in_gene = True
-                if call.alts and call.alts[0].startswith("<"):
-                    continue
-                verdict = reference_matches(ShippedSequence(build), call.chrom, call.pos, call.ref)
-                if verdict is not None:
-                    votes[build][0 if verdict else 1] += 1
-                table = hotspots(build)
-                for alt in call.alts:
-                    if (plain_chrom(call.chrom), call.pos, call.ref, alt) in table:
-                        votes[build][0] += 1
-        score = {b: v[0] - v[1] for b, v in votes.items()}
-        if score["GRCh37"] != score["GRCh38"] and max(v[0] for v in votes.values()) > 0:
-            build = max(score, key=score.get)
-            self.build_source = "REF alleles at known positions"
-            self.warnings.append(f"genome build not stated in the header; {build} chosen because REF alleles "
-                                 f"at known ALK/hotspot positions match it ({votes[build][0]} match, "
-                                 f"{votes[build][1]} mismatch); pass --build to be sure")
-            return build
-        if in_gene:
-            self.warnings.append("genome build not stated in the header and not decidable from REF alleles; "
-                                 "GRCh38 assumed; pass --build GRCh37 if the file is hg19/b37")
-            self.build_source = "assumed"
-            return "GRCh38"
-        self.warnings.append("genome build not stated in the header; no record falls in a gene alkseq knows")
-        return None
+            votes.add(call)
+        build, self.build_source = votes.decide(self.warnings)
+        return build
 
     def check_reference(self, call: _Call, pos: int, ref: str) -> None:
         """A REF that disagrees with the shipped ALK sequence (or the FASTA) is a BuildMismatchError."""
@@ -102,43 +125,92 @@ class _Context(_Structural):
             path=self.path, line=call.line, hint=hint if call.line else f"record {call.record}; {hint}")
 
     # ---- records
-    def interpret(self, calls: list[_Call], background: _Background | None = None) -> list[Alteration]:
+    def interpret(self, calls, background: _Background | None = None) -> list[Alteration]:
         """Alterations from the parsed records; ``background`` holds the counts of records taken on the raw line."""
+        self.start(background)
+        for call in calls:
+            self.add(call)
+        return self.finish()
+
+    def start(self, background: _Background | None = None) -> None:
+        """Begin streaming records into this context (``add`` each, then ``finish``)."""
+        self._pending: list[_Pending] = []
+        self._structural: list[Alteration] = []
+        self._seen: set[tuple] = set()       # (chrom, pos, ref, alt) already interpreted: repeats add nothing
+        self._skipped_bypass: dict[str, int] = {}
+        self._background = background       # its counts are added in ``finish``, once all records are in
+
+    def add(self, call: _Call) -> None:
+        """Interpret one record; only what can become a finding is kept (memory grows with findings, not records)."""
         if self.build is None:
-            return []
+            return
         from alkseq.genome.transcript import genes_at
 
-        pending: list[_Pending] = []
-        structural: list[Alteration] = []
-        skipped_bypass: dict[str, int] = dict(background.bypass) if background is not None else {}
-        for key, number in (background.counts.items() if background is not None else ()):
-            self.counts[key] += number
-        for call in calls:
-            genes = genes_at(self.build, call.chrom, call.pos, call.end)
-            if not genes:
-                continue
-            if call.filters not in (None, "PASS", ".") and not self.options.include_filtered:
-                self.counts["filtered"] += 1
-                continue
-            svtype = str(call.info.get("SVTYPE") or "").upper()
-            first_alt = call.alts[0] if call.alts else ""
-            if svtype == "FUSION":
-                structural.extend(self.ion_fusion(call))
-            elif _breakend(first_alt) or (svtype in ("INV", "BND", "TRA") and first_alt.startswith("<")):
-                structural.extend(self.breakend(call, genes))
-            elif first_alt.startswith("<") or svtype in ("CNV", "AMP", "GAIN", "LOSS") and not first_alt:
-                structural.extend(self.copy_number(call, svtype, first_alt))
-            else:
-                for index, alt in enumerate(call.alts):
-                    result = self.small_variant(call, index, alt, genes, skipped_bypass)
-                    if result is not None:
-                        pending.append(result)
-        if skipped_bypass:
-            listed = ", ".join(f"{g} ({n})" for g, n in sorted(skipped_bypass.items()))
+        genes = genes_at(self.build, call.chrom, call.pos, call.end)
+        if not genes:
+            return
+        if call.filters not in (None, "PASS", ".") and not self.options.include_filtered:
+            self.counts["filtered"] += 1
+            return
+        svtype = str(call.info.get("SVTYPE") or "").upper()
+        first_alt = call.alts[0] if call.alts else ""
+        if _reference_only(call.alts):
+            self.counts["reference_blocks"] += 1
+            return
+        if svtype == "FUSION":
+            self._keep_structural(self.ion_fusion(call))
+        elif _breakend(first_alt) or (svtype in ("INV", "BND", "TRA") and first_alt.startswith("<")):
+            self._keep_structural(self.breakend(call, genes))
+        elif first_alt.startswith("<") or svtype in ("CNV", "AMP", "GAIN", "LOSS") and not first_alt:
+            self._keep_structural(self.copy_number(call, svtype, first_alt))
+        else:
+            for index, alt in enumerate(call.alts):
+                key = (call.chrom, call.pos, call.ref, alt)
+                if key in self._seen:
+                    self.counts["repeated"] = self.counts.get("repeated", 0) + 1
+                    continue
+                result = self.small_variant(call, index, alt, genes, self._skipped_bypass)
+                if result is not None:
+                    self._seen.add(key)
+                    self._pending.append(result)
+                    self._check_size()
+
+    def _keep_structural(self, alterations) -> None:
+        self._structural.extend(alterations)
+        if len(self._structural) > 4 * MAX_FINDINGS:
+            self._structural = _dedupe(self._structural)
+        self._check_size()
+
+    def _check_size(self) -> None:
+        if len(self._pending) + len(self._structural) > 2 * MAX_FINDINGS:
+            from alkseq.errors import InputTooLargeError
+
+            raise InputTooLargeError(f"more than {MAX_FINDINGS:,} distinct alterations in the genes alkseq "
+                                     "knows", path=self.path,
+                                     hint="alkseq reads one tumour's calls, not a population call set; "
+                                          "split the file or pass --sample")
+
+    def finish(self) -> list[Alteration]:
+        """The alterations of every record added since ``start``."""
+        if self.build is None:
+            return []
+        background = self._background
+        if background is not None:
+            for key, number in background.counts.items():
+                self.counts[key] += number
+            for gene, number in background.bypass.items():
+                self._skipped_bypass[gene] = self._skipped_bypass.get(gene, 0) + number
+        if self._skipped_bypass:
+            listed = ", ".join(f"{g} ({n})" for g, n in sorted(self._skipped_bypass.items()))
             self.warnings.append(f"variants in {listed} are not shipped hotspots and carry no VEP/snpEff "
                                  "annotation, so their protein change is unknown; they are not reported")
-        merged = self.merge_codons(pending)
-        out = merged + _dedupe(structural)
+        repeated = self.counts.pop("repeated", 0)
+        if repeated:
+            self.warnings.append(f"{repeated:,} record(s) repeat an allele already read (same CHROM, POS, REF "
+                                 "and ALT); each allele is reported once")
+        merged = self.merge_codons(self._pending)
+        out = merged + _dedupe(self._structural)
+        self._pending, self._structural, self._seen = [], [], set()
         return sorted(out, key=lambda a: (a.gene, a.kind, a.genomic.pos if a.genomic else 0, a.name))
 
     def _origin(self, call: _Call) -> Origin:

@@ -26,6 +26,30 @@ def _spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]
     return table
 
 
+def _vote_spans(build: str) -> dict[str, list[tuple[int, int]]]:
+    """Where REF alleles can vote for ``build``: its shipped ALK sequence and its hotspots (± 1 base).
+    Read for the other build than an explicit one, so a wrong ``--build`` is caught (exit 4)."""
+    from alkseq.genome.transcript import ShippedSequence, hotspots
+
+    table: dict[str, list[tuple[int, int]]] = {}
+    places = [("2", start, end) for start, end, _seq in ShippedSequence(build).segments]
+    places += [(chrom, pos - 1, pos + 1) for chrom, pos, _ref, _alt in hotspots(build)]
+    for chrom, start, end in places:
+        for name in (chrom, "chr" + chrom):
+            table.setdefault(name, []).append((start, end))
+    return table
+
+
+def _with(spans: dict[str, list[tuple[int, int]]], extra: dict[str, list[tuple[int, int]]] | None):
+    """Both span tables in one (for the byte prefilter)."""
+    if not extra:
+        return spans
+    out = {chrom: list(ranges) for chrom, ranges in spans.items()}
+    for chrom, ranges in extra.items():
+        out.setdefault(chrom, []).extend(ranges)
+    return out
+
+
 def _merge(ranges) -> list[tuple[int, int]]:
     """Sorted disjoint closed intervals covering ``ranges`` (touching ones joined)."""
     merged: list[list[int]] = []
@@ -64,6 +88,7 @@ class _Prefilter:
         self.ends = {c.encode(): [e for _, e in r] for c, r in self.merged.items()}
         self._numpy = None
         self.line_count = 0       # lines in the last chunk handed to ``lines``
+        self.blank_lines = 0      # empty (or CR-only) lines seen in all chunks: not VCF, warned about
 
     def keep_line(self, line: bytes) -> bool:
         import bisect
@@ -90,8 +115,11 @@ class _Prefilter:
         lines = data.split(b"\n")
         self.line_count = len(lines)
         for offset, line in enumerate(lines):
-            if line and self.keep_line(line):
-                yield first_line + offset, line
+            if line and line != b"\r":
+                if self.keep_line(line):
+                    yield first_line + offset, line
+            else:
+                self.blank_lines += 1
 
     def _tables(self):
         if self._numpy is None:
@@ -133,6 +161,7 @@ class _Prefilter:
         begins[0] = 0
         begins[1:] = ends_nl[:-1] + 1
         lengths = ends_nl - begins
+        self.blank_lines += int((lengths == 0).sum()) + int(((lengths == 1) & (a[begins] == 13)).sum())
         tail = begins > len(a) - 24                     # too close to the end for the windows: exact check
         begins_w = np.minimum(begins, len(a) - 24)
         rows = np.arange(len(begins))

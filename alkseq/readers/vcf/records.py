@@ -143,10 +143,11 @@ def _info_value(raw: str | None, number: str, kind: str):
 
 
 def _parse_record(line: str, text_header: _TextHeader, header: _Header, sample_index: int | None,
-                  line_number: int | None, record: int, path: Path) -> _Call:
+                  line_number: int | None, record: int, path: Path, fields: list[str] | None = None) -> _Call:
     """One text VCF record → ``_Call``, with the values htslib/cyvcf2 would give (floats single precision,
     PASS → None, '.' → None, END extends the record only when it is an Integer ≥ POS)."""
-    fields = line.rstrip("\r").split("\t")
+    if fields is None:
+        fields = line.rstrip("\r").split("\t")
     where = {"path": str(path), "line": line_number}
     if len(fields) < 8:
         raise InputError(f"record has {len(fields)} tab-separated columns, a VCF record needs at least 8",

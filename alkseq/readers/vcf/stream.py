@@ -1,0 +1,104 @@
+"""Records → one interpretation per sample, one record at a time: nothing in-gene is held but findings.
+
+A file that names no build has it decided from REF alleles first; for that, up to
+``BUILD_RECORDS`` in-gene records are held (the one part that does not stream, documented in
+docs/errors.md), then the build is fixed from their votes and they are replayed. Multi-sample
+files are read once: each record is offered to every sample's interpretation in turn.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from alkseq.readers.vcf.interpret import _BuildVotes, _Context
+from alkseq.readers.vcf.records import _Call, _Unplaceable
+
+BUILD_RECORDS = 10_000       # in-gene records held to decide a build the header does not state
+
+
+class _Fanout:
+    """Feeds records to per-sample contexts; ``to_call(item, sample)`` turns a record into that sample's
+    ``_Call`` (or None), ``probe(item)`` into a sample-free one for build votes."""
+
+    def __init__(self, contexts: list[_Context], converters: list, to_call: Callable,
+                 probe: Callable[[object], _Call | None], warnings: list[str],
+                 make_converters: Callable[[str | None], list] | None = None,
+                 verify: Callable[[object], _Call | None] | None = None):
+        self.contexts, self.converters, self.to_call, self.probe = contexts, converters, to_call, probe
+        self.warnings = warnings
+        self.make_converters = make_converters
+        self.verify = verify          # an explicit build: records where the other build's REF would vote
+        self.held: list | None = None if contexts[0].build is not None else []
+        self.votes = _BuildVotes()
+        self.unplaceable: list[str] = []
+        self.build_source = ""
+        if self.held is None:
+            self._start()
+
+    def _start(self) -> None:
+        for context, converter in zip(self.contexts, self.converters):
+            context.start(getattr(converter, "background", None))
+
+    def feed(self, items: Iterable) -> None:
+        for item in items:
+            try:
+                if self.held is not None:
+                    call = self.probe(item)
+                    if call is not None:
+                        self.votes.add(call)
+                        self.held.append(item)
+                        if len(self.held) >= BUILD_RECORDS:
+                            self._decide()
+                    continue
+                first = None
+                for context, converter in zip(self.contexts, self.converters):
+                    call = self.to_call(item, converter)
+                    if call is not None:
+                        first = first or call
+                        context.add(call)
+                if self.verify is not None:
+                    first = first or self.verify(item)
+                    if first is not None:
+                        self.votes.add(first)
+            except _Unplaceable as exc:     # no usable position: htslib reads it as 0 and goes on
+                self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
+
+    def _decide(self) -> None:
+        held, self.held = self.held or [], None
+        build, self.build_source = self.votes.decide(self.warnings)
+        if len(held) >= BUILD_RECORDS:
+            self.warnings.append(f"build decided from the first {BUILD_RECORDS:,} records in known genes")
+        for context in self.contexts:
+            context.build, context.build_source = build, self.build_source
+        if self.make_converters is not None:
+            self.converters = self.make_converters(build)
+        self._start()
+        self.feed(held)
+
+    def finish(self, path: str = "") -> list[list]:
+        """Each sample's alterations, in the order of ``contexts``; a given build the REF alleles
+        contradict is a ``BuildMismatchError`` (exit 4) naming the counts."""
+        if self.held is not None:
+            self._decide()
+        elif self.verify is not None:
+            self._check_build(path)
+        if self.unplaceable:
+            more = f" (+{len(self.unplaceable) - 1} more)" if len(self.unplaceable) > 1 else ""
+            self.warnings.append(f"{len(self.unplaceable)} record(s) without a usable position skipped: "
+                                 f"{self.unplaceable[0]}{more}")
+        return [context.finish() for context in self.contexts]
+
+    def _check_build(self, path: str) -> None:
+        from alkseq.errors import BuildMismatchError
+        from alkseq.genome.transcript import other_build
+
+        given = self.contexts[0].build
+        if given is None:
+            return
+        other = other_build(given)
+        (own_match, own_miss), (other_match, other_miss) = self.votes.votes[given], self.votes.votes[other]
+        if other_match > 0 and other_match - other_miss > max(own_match - own_miss, 0) \
+                and other_match >= 2 * other_miss:
+            raise BuildMismatchError(
+                f"build {given} was given, but REF alleles at known ALK/hotspot positions match {other} "
+                f"({other_match} match, {other_miss} mismatch) and not {given} ({own_match} match, "
+                f"{own_miss} mismatch)", path=path, hint=f"pass --build {other}, or leave the build out")

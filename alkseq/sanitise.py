@@ -1,0 +1,41 @@
+"""One sanitiser for every writer and every message: control characters read from an input
+(a sample name with ESC, BEL, a CSI sequence, C1 controls) never reach a terminal, a page,
+a header line or a log raw.
+
+* ``printable`` (text, TSV/CSV cells, HTML, VCF header lines, error messages): C0 controls
+  except tab and line feed, DEL, the C1 range U+0080–U+009F (which includes the one-byte
+  CSI U+009B and NEL U+0085) and the Unicode line/paragraph separators are shown as
+  visible escapes (``\\x1b``, ``\\u2028``).  An escape shows what was there; nothing acts.
+* ``json_safe`` (JSON): ``json.dumps`` already escapes C0; DEL, C1 and U+2028/2029 are
+  escaped too (``\\u009b``), so the document is plain to a terminal and the parsed value
+  is exactly the input's (lossless, unlike ``printable``).
+
+Standard library only: ``alkseq.errors`` (on the ``--help`` path) uses it.
+"""
+from __future__ import annotations
+
+import re
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+"""What ``printable`` escapes: C0 except TAB/LF, DEL, C1, U+2028/U+2029."""
+
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), never sent raw."""
+    return CONTROL.sub(_escape, str(text))
+
+
+def json_safe(document: str) -> str:
+    """A ``json.dumps`` document with DEL, C1 and U+2028/2029 written as ``\\uXXXX`` escapes.
+
+    These characters can only occur inside JSON strings, so the replacement never touches
+    the document's structure and ``json.loads`` returns the same values.
+    """
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
