@@ -8,15 +8,18 @@ Public API (heavy libraries load lazily, on first use):
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from alkseq._version import __version__
 
 __all__ = ["__version__", "annotate", "lookup", "load_knowledge", "batch"]
 
 
 def __getattr__(name: str):
-    if name in ("annotate", "lookup", "batch"):
+    if name in ("annotate", "lookup"):
         from alkseq import api
         return getattr(api, name)
+    if name == "batch":
+        from alkseq.batching import batch
+        return batch
     if name == "load_knowledge":
         from alkseq.knowledge import load_knowledge
         return load_knowledge

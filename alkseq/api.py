@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from alkseq.model import Context, Report
@@ -9,21 +10,74 @@ from alkseq.model import Context, Report
 
 def make_context(kb, prior: Iterable[str] = (), histology: str | None = None,
                  progression: str | None = None, specimen: str | None = None) -> Context:
-    """Resolve drug names (code and brand names too) into a ``Context``."""
+    """Resolve drug names (code and brand names too) into a ``Context``.
+
+    Each item of ``prior`` is one line of therapy, oldest first; ``;`` (or ``,``) inside an
+    item separates further lines and ``+`` joins drugs given together in one line:
+    ``["alectinib", "carboplatin+pemetrexed"]`` is two lines, the second a doublet.
+    """
     from alkseq.errors import UsageError
     from alkseq.knowledge import schema
 
-    prior_generic: list[str] = []
-    for name in prior:
-        for part in str(name).replace(",", ";").split(";"):
-            if part.strip():
-                prior_generic.append(kb.resolve_drug(part.strip()))
+    lines: list[tuple[str, ...]] = []
+    for item in prior:
+        for line in str(item).replace(",", ";").split(";"):
+            drugs = tuple(kb.resolve_drug(part.strip()) for part in line.split("+")
+                          if part.strip())
+            if drugs:
+                lines.append(tuple(dict.fromkeys(drugs)))
     for value, allowed, option in ((histology, schema.PATIENT_HISTOLOGIES, "--histology"),
                                    (progression, schema.PROGRESSION_PATTERNS, "--progression"),
                                    (specimen, schema.SPECIMENS, "--specimen")):
         if value is not None and value not in allowed:
             raise UsageError(f"{option} '{value}' is not one of {', '.join(sorted(allowed))}")
-    return Context(tuple(prior_generic), histology, progression, specimen)
+    return Context(histology=histology, progression=progression, specimen=specimen,
+                   lines=tuple(lines))
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class NotebookReport(Report):
+    """A ``Report`` (equal to the plain one with the same fields) with what a notebook
+    wants: tidy frames and the HTML card. ``alkseq.annotate`` returns these; the model
+    itself stays free of pandas and the writers."""
+
+    def candidates_frame(self):
+        """The ranked candidates as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
+        from alkseq.frames import candidates_frame
+        return candidates_frame([self])
+
+    def calls_frame(self):
+        """The drug-sensitivity matrix as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
+        from alkseq.frames import calls_frame
+        return calls_frame([self])
+
+    def _repr_html_(self) -> str:
+        return report_card_html(self)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Report):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Report))
+
+    __hash__ = Report.__hash__
+
+
+def notebook_report(report: Report) -> NotebookReport:
+    return report if isinstance(report, NotebookReport) else \
+        NotebookReport(**{f.name: getattr(report, f.name) for f in fields(Report) if f.init})
+
+
+def report_card_html(report: Report) -> str:
+    """The HTML writer's report for one sample, isolated in an iframe (its styles stay its
+    own) — what Jupyter shows for a report."""
+    from html import escape
+
+    from alkseq.report import html as html_writer
+
+    page = html_writer.render([report])
+    return (f'<iframe srcdoc="{escape(page, quote=True)}" title="alkseq report '
+            f'{escape(report.sample, quote=True)}" style="width:100%;height:720px;border:0">'
+            "</iframe>")
 
 
 class Reports(list):
@@ -80,6 +134,7 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     from alkseq.errors import UsageError
     from alkseq.interpret import interpret
     from alkseq.knowledge import load_knowledge
+    from alkseq.normalise import normalise_alterations, normalise_compounds
     from alkseq.readers import ReadOptions, read_input
 
     given = {"bam": bam, "build": build, "sample": sample, "fasta": fasta,
@@ -98,14 +153,20 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     with _as_file(path) as (local, shown):
         reports = Reports()
         for data in read_input(local, options):
+            # one order: read → normalise → phase → interpret (compounds are built from canonical changes)
+            alterations, normal_warnings = normalise_alterations(list(data.alterations), kb.alk_protein)
+            data = replace(data, alterations=tuple(alterations),
+                           compounds=tuple(normalise_compounds(data.compounds, kb.alk_protein)))
             compounds = list(data.compounds)
             phase_warnings: list[str] = []
             if options.bam or not compounds:
                 compounds = _phase(data, options, phase_warnings) or compounds
-            reports.append(interpret(data.alterations, context, kb, compounds=compounds,
-                                     sample=data.sample, input_path=shown,
-                                     input_format=data.input_format, build=data.build,
-                                     reader_warnings=tuple(data.warnings) + tuple(phase_warnings)))
+            report = interpret(data.alterations, context, kb, compounds=compounds,
+                               sample=data.sample, input_path=shown,
+                               input_format=data.input_format, build=data.build,
+                               reader_warnings=tuple(data.warnings) + tuple(normal_warnings)
+                               + tuple(phase_warnings))
+            reports.append(notebook_report(replace(report, amp_threshold=options.amp_threshold)))
     if sample_name is not None:
         if len(reports) != 1:
             raise UsageError(f"sample_name needs one sample; the input holds {len(reports)}",
@@ -136,49 +197,6 @@ class _as_file:
         if self.scratch is not None:
             self.scratch.cleanup()
         return False
-
-
-def batch(samplesheet, workers: int | None = 1, scheduler=None, **options):
-    r"""``alkseq batch`` from Python: a samplesheet path, or a DataFrame with its columns
-    (sample, path, and optionally bam, prior, histology, progression, build, specimen,
-    input_sample; relative paths are relative to the working directory). Keyword options
-    are those of ``alkseq.batching.batch`` (output, json_dir, json_out, multiqc, summary,
-    html, html_dir, knowledge, ...). Failed samples are rows, not exceptions.
-
-    >>> import pandas as pd, alkseq, tempfile, os
-    >>> folder = tempfile.mkdtemp()
-    >>> with open(os.path.join(folder, "met.tsv"), "w") as handle:
-    ...     _ = handle.write("gene\talteration\tcopy_number\nMET\tamplification\t12\n")
-    >>> sheet = pd.DataFrame({"sample": ["A", "B"], "prior": ["alectinib;lorlatinib", ""],
-    ...                       "path": [os.path.join(folder, "met.tsv"), "missing.vcf"]})
-    >>> result = alkseq.batch(sheet, progress=False)
-    >>> result.exit_code
-    10
-    >>> frame = result.frame()
-    >>> frame["sample"].tolist(), frame["status"].tolist(), frame.loc[0, "mechanism_class"]
-    (['A', 'B'], ['ok', 'error'], 'bypass')
-    >>> frame.loc[1, "error"].endswith("missing.vcf: no such file")
-    True
-    >>> str(frame["mechanism_class"].dtype), str(frame["n_candidates"].dtype)
-    ('category', 'Int64')
-    """
-    from alkseq.batching import batch as run_batch
-
-    if not hasattr(samplesheet, "to_csv"):
-        return run_batch(samplesheet, workers, scheduler, **options)
-    import tempfile
-
-    frame = samplesheet.copy()
-    for column in ("path", "bam"):
-        if column in frame.columns:
-            frame[column] = [str(Path(v).resolve()) if isinstance(v, (str, Path)) and str(v)
-                             else "" for v in frame[column]]
-    with tempfile.TemporaryDirectory(prefix="alkseq-sheet-") as scratch:
-        sheet = Path(scratch) / "samplesheet.csv"
-        frame.fillna("").to_csv(sheet, index=False)
-        result = run_batch(sheet, workers, scheduler, **options)
-    result.samplesheet = "<DataFrame>"
-    return result
 
 
 def _phase(sample, options, warnings: list[str] | None = None):

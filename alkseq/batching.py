@@ -6,7 +6,8 @@ becomes a ``Failure`` and an ``error`` row. Samples travel to workers in chunks 
 pays for imports and the knowledge base once (``load_knowledge`` is cached per process).
 A worker process that dies (a crash in a native library) costs only the sample that killed
 it: the chunks it took down are re-run one sample at a time on a single worker.
-Outputs are written after the run, each atomically.
+Outputs are written after the run, each atomically; per-sample HTML pages (--html-dir) are
+rendered and written by the workers as they go.
 
 Workers die with the batch: SIGTERM, SIGHUP or Ctrl-C end the pool's processes before the
 batch exits (143, 129, 130), and each worker asks Linux to kill it when its parent dies
@@ -40,6 +41,7 @@ class SampleResult:
     report: Report | None
     failure: Failure | None
     knowledge_version: str
+    html: str | None = None      # path of the sample's HTML page, written by the worker
 
     @property
     def ok(self) -> bool:
@@ -72,7 +74,9 @@ class BatchResult:
 
     def to_dicts(self) -> list[dict]:
         """Each successful report as a ``samples`` entry of the JSON document."""
-        return [report.to_dict() for report in self.reports]
+        from alkseq.report.json_writer import report_to_dict
+
+        return [report_to_dict(report) for report in self.reports]
 
     def document(self) -> dict:
         """The whole batch as one ``alkseq-report/2.0`` document (samples and failures)."""
@@ -153,20 +157,39 @@ def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
 
 
 def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
-               knowledge_version: str) -> list[SampleResult]:
-    """What a worker runs: a chunk of rows (imports and the knowledge base load once)."""
-    return [run_sample(row, knowledge, knowledge_version) for row in rows]
+               knowledge_version: str, pages: tuple[str, str] | None = None
+               ) -> list[SampleResult]:
+    """What a worker runs: a chunk of rows (imports and the knowledge base load once).
+
+    With ``pages`` (the --html-dir and the samplesheet) the worker also renders and writes
+    each sample's HTML page (atomically), so pages are drawn in parallel, not one by one in
+    the main process, and never held in memory; ``SampleResult.html`` is the page's path."""
+    results = [run_sample(row, knowledge, knowledge_version) for row in rows]
+    if pages:
+        from alkseq.report.output import write_atomic
+
+        module = _html_module()
+        directory, sheet = pages
+        written = []
+        for r in results:
+            if r.report is not None:
+                target = output_path(Path(directory), r.sample, ".html")
+                write_atomic(target, module.render([r.report]), inputs=(sheet, r.path))
+                r = replace(r, html=str(target))
+            written.append(r)
+        results = written
+    return results
 
 
 # --------------------------------------------------------------------------- the batch
 
-def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
+def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
           knowledge: str | None = None, output: str | None = None, json_dir: str | None = None,
           summary: str | None = None, html: str | None = None, html_dir: str | None = None,
           progress: bool | None = None, dask_processes: bool = True,
           chunk_size: int | None = None, json_out: str | None = None,
           multiqc: str | None = None) -> BatchResult:
-    """Run every row of a samplesheet and (optionally) write the cohort outputs.
+    r"""Run every row of a samplesheet and (optionally) write the cohort outputs.
 
     ``workers`` > 1 uses local worker processes; ``scheduler`` ("local", "tcp://HOST:PORT",
     or a ``distributed.Client``) runs on Dask instead (``workers`` then sets the LocalCluster
@@ -175,7 +198,32 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
     The result's ``exit_code`` is 0 when every sample succeeded, 10 when some failed.
     ``json_out`` writes the whole batch as one JSON document (samples and failures);
     ``multiqc`` a folder of MultiQC custom-content files (``alkseq.report.multiqc``).
+    ``samplesheet`` may be a pandas DataFrame with the samplesheet's columns (relative
+    paths are then relative to the working directory). Failed samples are rows, not
+    exceptions:
+
+    >>> import pandas as pd, alkseq, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "met.tsv"), "w") as handle:
+    ...     _ = handle.write("gene\talteration\tcopy_number\nMET\tamplification\t12\n")
+    >>> sheet = pd.DataFrame({"sample": ["A", "B"], "prior": ["alectinib;lorlatinib", ""],
+    ...                       "path": [os.path.join(folder, "met.tsv"), "missing.vcf"]})
+    >>> result = alkseq.batch(sheet, progress=False)
+    >>> result.exit_code
+    10
+    >>> frame = result.frame()
+    >>> frame["sample"].tolist(), frame["status"].tolist(), frame.loc[0, "mechanism_class"]
+    (['A', 'B'], ['ok', 'error'], 'bypass')
+    >>> frame.loc[1, "error"].endswith("missing.vcf: no such file")
+    True
+    >>> str(frame["mechanism_class"].dtype), str(frame["n_candidates"].dtype)
+    ('category', 'Int64')
     """
+    if hasattr(samplesheet, "to_csv"):      # a DataFrame with the samplesheet's columns
+        return _batch_frame(samplesheet, workers, scheduler, knowledge=knowledge, output=output,
+                            json_dir=json_dir, summary=summary, html=html, html_dir=html_dir,
+                            progress=progress, dask_processes=dask_processes,
+                            chunk_size=chunk_size, json_out=json_out, multiqc=multiqc)
     from alkseq.knowledge import load_knowledge
 
     sheet = Path(samplesheet)
@@ -188,25 +236,47 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
     _check_outputs(output, json_dir, summary, html, html_dir, inputs)
     _check_outputs(json_out, multiqc, None, None, None, inputs)
 
+    pages = None
+    if html_dir:
+        _make_directory(html_dir)
+        pages = (str(html_dir), str(sheet))
     size = chunk_size or _chunk_size(len(rows), workers or 1)
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
     with _signals_end_the_batch(), _Progress(len(rows), progress) as bar:
         if scheduler is not None:
             results = _run_dask(chunks, scheduler, workers, dask_processes, knowledge, kb.version,
-                                bar.advance)
+                                bar.advance, pages)
         elif workers and workers > 1:
             _warm_up()
-            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance)
+            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance, pages)
         else:
             results = []
             for chunk in chunks:
-                results.extend(_run_chunk(chunk, knowledge, kb.version))
+                results.extend(_run_chunk(chunk, knowledge, kb.version, pages))
                 bar.advance(len(chunk))
     result = BatchResult(str(sheet), results)
     with _signals_end_the_batch():
         _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
         write_pipeline_outputs(result.results, kb, inputs, json_out=json_out, multiqc=multiqc,
                                failures=result.failures)
+    return result
+
+
+def _batch_frame(frame, workers, scheduler, **options) -> BatchResult:
+    """A DataFrame samplesheet: relative paths resolved against the working directory,
+    written to a scratch CSV and run like a file; the result names it ``<DataFrame>``."""
+    import tempfile
+
+    frame = frame.copy()
+    for column in ("path", "bam"):
+        if column in frame.columns:
+            frame[column] = [str(Path(v).resolve()) if isinstance(v, (str, Path)) and str(v)
+                             else "" for v in frame[column]]
+    with tempfile.TemporaryDirectory(prefix="alkseq-sheet-") as scratch:
+        sheet = Path(scratch) / "samplesheet.csv"
+        frame.fillna("").to_csv(sheet, index=False)
+        result = batch(sheet, workers, scheduler, **options)
+    result.samplesheet = "<DataFrame>"
     return result
 
 
@@ -341,7 +411,8 @@ def _end_pool(pool) -> None:
 
 
 def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str | None,
-                   version: str, advance: Callable[[int], None]) -> list[SampleResult]:
+                   version: str, advance: Callable[[int], None],
+                   pages: tuple[str, str] | None = None) -> list[SampleResult]:
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -349,7 +420,7 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
     suspects: list[SampleRow] = []
     pool = _pool(workers)
     try:
-        futures = {pool.submit(_run_chunk, chunk, knowledge, version): i
+        futures = {pool.submit(_run_chunk, chunk, knowledge, version, pages): i
                    for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]
@@ -364,14 +435,14 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
     pool.shutdown(wait=True)
     results = [r for i in range(len(chunks)) if i in done for r in done[i]]
     if suspects:
-        results.extend(_isolate(suspects, knowledge, version, advance))
+        results.extend(_isolate(suspects, knowledge, version, advance, pages))
         order = {row.sample: n for n, row in enumerate(r for chunk in chunks for r in chunk)}
         results.sort(key=lambda r: order[r.sample])
     return results
 
 
 def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
-             advance: Callable[[int], None]) -> list[SampleResult]:
+             advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
     """Re-run rows whose worker died, one at a time on one worker, to find the culprit(s)."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -380,7 +451,7 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
     while queue:
         pool = _pool(1)
         try:
-            futures = [pool.submit(_run_chunk, [row], knowledge, version) for row in queue]
+            futures = [pool.submit(_run_chunk, [row], knowledge, version, pages) for row in queue]
             finished = 0
             for future in futures:  # one worker runs them in order: the first broken is the culprit
                 try:
@@ -409,7 +480,7 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
 
 def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, processes: bool,
               knowledge: str | None, version: str,
-              advance: Callable[[int], None]) -> list[SampleResult]:
+              advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -433,7 +504,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
         client = scheduler  # an existing distributed.Client
     try:
         futures = client.map(_run_chunk, chunks, knowledge=knowledge, knowledge_version=version,
-                             pure=False)
+                             pages=pages, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         done: dict[int, list[SampleResult]] = {}
         retry: list[SampleRow] = []
@@ -446,7 +517,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
                 retry.extend(chunks[i])
         results = [r for i in range(len(chunks)) if i in done for r in done[i]]
         for row in retry:  # one at a time, so a crash costs only its own sample
-            future = client.submit(_run_chunk, [row], knowledge, version, pure=False)
+            future = client.submit(_run_chunk, [row], knowledge, version, pages, pure=False)
             try:
                 results.extend(future.result())
             except Exception as exc:
@@ -504,13 +575,8 @@ class _Progress:
 # --------------------------------------------------------------------------- outputs
 
 def _html_module():
-    try:
-        from alkseq.report import html
-    except ModuleNotFoundError as exc:
-        if exc.name == "alkseq.report.html":
-            raise UsageError("HTML output is not available in this installation "
-                             "(alkseq.report.html is missing)") from None
-        raise
+    from alkseq.report import html
+
     return html
 
 
@@ -529,8 +595,6 @@ def _check_outputs(output, json_dir, summary, html, html_dir, inputs) -> None:
             target = Path(directory)
             if target.exists() and not target.is_dir():
                 raise OutputError("exists and is not a directory", path=str(target))
-    if html or html_dir:
-        _html_module()
 
 
 def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, html,
@@ -545,13 +609,18 @@ def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, h
     pages: dict[str, Path] = {}
     if html_dir:
         module = _html_module()
-        pages = _per_sample(result, html_dir, ".html",
-                            lambda report: module.render([report], kb=kb), inputs)
+        pages = {item.sample: Path(item.html) for item in result.results if item.html}
+        missing = BatchResult(result.samplesheet, [item for item in result.results
+                                                   if item.report is not None and not item.html])
+        pages.update(_per_sample(missing, html_dir, ".html",
+                                 lambda report: module.render([report]), inputs))
     if html:
         base = Path(html).resolve().parent
         links = {sample: Path(os.path.relpath(page, base)).as_posix()
                  for sample, page in pages.items()}
-        write_atomic(html, _html_module().render_cohort(result.rows, result.reports, kb=kb,
+        alk_tkis = {d.drug: d.generation for d in kb.alk_tkis()}
+        write_atomic(html, _html_module().render_cohort(result.rows, result.reports,
+                                                        alk_tkis=alk_tkis,
                                                         sample_links=links or None),
                      inputs=inputs)
     if summary:
@@ -582,11 +651,7 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
     """One file per successful sample, named from its sanitised name; sample → path."""
     from alkseq.report.output import write_atomic
 
-    root = Path(directory)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
+    root = _make_directory(directory)
     written = {}
     for item in result.results:
         if item.report is not None:
@@ -594,6 +659,15 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
             write_atomic(target, render(item.report), inputs=(inputs[0], item.path))
             written[item.sample] = target
     return written
+
+
+def _make_directory(directory: str) -> Path:
+    root = Path(directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
+    return root
 
 
 # --------------------------------------------------------------------------- merge

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from alkseq import __version__
+from alkseq._version import __version__
 from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError, SignalInterrupt
 
 from alkseq.report import WRITERS  # noqa: E402  (the registry only: no writer is imported)
@@ -46,9 +46,10 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 
 
 def _context_options(func):
-    func = click.option("--prior", "prior", multiple=True, metavar="DRUG",
-                        help="Prior therapy, repeatable, oldest first (generic, code or brand "
-                             "name; 'a;b' also works).")(func)
+    func = click.option("--prior", "prior", multiple=True, metavar="LINE",
+                        help="One line of prior therapy, repeatable, oldest first (generic, code "
+                             "or brand names); drugs given together join with '+' "
+                             "(carboplatin+pemetrexed); 'a;b' is two lines.")(func)
     func = click.option("--histology", type=click.Choice(HISTOLOGIES),
                         help="Histology of the re-biopsy (small-cell/squamous = transformation).")(func)
     func = click.option("--progression", type=click.Choice(PROGRESSION),
@@ -152,9 +153,10 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
     reports = run_annotate(path, prior, histology=histology, progression=progression,
                            specimen=specimen, knowledge=knowledge, options=options)
     if sample_name is not None:
-        if len(reports) != 1:
-            raise UsageError(f"--sample-name needs one sample; {path} holds {len(reports)}",
-                             hint="choose one with --sample")
+        if len(reports) != 1 or not sample_name.strip():
+            raise UsageError("--sample-name names one sample" + (
+                f"; the input holds {len(reports)} (pick one with --sample)"
+                if len(reports) != 1 else ", not an empty string"))
         from dataclasses import replace
 
         reports = [replace(reports[0], sample=sample_name)]
@@ -171,10 +173,7 @@ def _write_annotated(reports, path, output, fmt, vcf_type, knowledge, inputs) ->
         from alkseq.report.text import print_rich
         return print_rich(reports)
     module = writer(fmt)
-    extra = {}
-    if fmt == "html" and knowledge:
-        from alkseq.knowledge import load_knowledge
-        extra["kb"] = load_knowledge(overlay=knowledge)
+    extra: dict = {}
     if hasattr(module, "write"):
         more = {"output_type": vcf_type} if vcf_type else {}
         module.write(reports, output, input_path=path, inputs=inputs,
@@ -214,7 +213,7 @@ def batch(samplesheet, output, json_dir, workers, summary, html, html_dir, sched
     """Interpret every sample of a samplesheet and write a cohort table.
 
     SAMPLESHEET is a CSV/TSV with columns sample, path (any input alkseq reads; relative
-    to the samplesheet) and optionally bam, prior (';'-separated, oldest first), histology,
+    to the samplesheet) and optionally bam, prior (lines ';'-separated oldest first, drugs in a line joined with '+'), histology,
     progression, build, specimen, input_sample (tumour sample inside a multi-sample file).
 
     A sample that fails does not stop the batch: its row has status=error and the reason.

@@ -50,6 +50,8 @@ class ProteinChange:
     end: int | None = None
     end_ref: str | None = None
     fs_stop: int | None = None  # frameshift: position of the new stop codon, if known
+    # the spelling as read when normalisation changed it (1151Tins → T1151dup); not part of equality
+    original: str | None = field(default=None, compare=False)
 
     @property
     def short(self) -> str:
@@ -148,7 +150,7 @@ class Alteration:
     """One finding in one gene, whatever file it came from."""
 
     gene: str
-    kind: str
+    kind: AlterationKind
     protein_change: ProteinChange | None = None
     partner: str | None = None          # fusion partner (for ALK fusions: the 5' gene)
     fusion_variant: str | None = None   # EML4-ALK variant label, e.g. "v1", "v3a/b"
@@ -172,7 +174,7 @@ class Alteration:
             base = f"{self.partner}-{self.gene}" if self.partner else f"{self.gene}"
             text = f"{base} fusion"
             return f"{text} {self.fusion_variant}" if self.fusion_variant else text
-        return f"{self.gene} {self.label or self.kind}"
+        return f"{self.gene} {self.label or self.kind}".strip()
 
 
 @dataclass(frozen=True)
@@ -192,27 +194,62 @@ class PhaseEvidence:
 class Compound:
     """Two or more ALK kinase-domain mutations and whether they sit on one allele."""
 
-    mutations: tuple[str, ...]   # short protein changes, sorted by residue
-    phase: str = "unknown"       # cis | trans | mixed | unknown
+    mutations: tuple[ProteinChange, ...]   # normalised protein changes, sorted by residue
+    phase: Phase = "unknown"       # cis | trans | mixed | unknown
     evidence: PhaseEvidence | None = None
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """The members' short forms (G1202R, T1151dup), in order."""
+        return tuple(m.short for m in self.mutations)
+
+    @property
     def key(self) -> str:
-        return "+".join(self.mutations)
+        return "+".join(self.names)
 
 
 @dataclass(frozen=True)
 class Context:
-    """What the clinic knows beyond the sequencing: prior therapies, histology, pattern."""
+    """What the clinic knows beyond the sequencing: prior therapies, histology, pattern.
+
+    ``lines`` is the treatment history as lines of therapy, oldest first; drugs given together
+    are one line (``("carboplatin", "pemetrexed")``). ``prior_therapies`` is the same history
+    flattened to drugs. Give either: the other is derived (a flat list is one drug per line).
+    """
 
     prior_therapies: tuple[str, ...] = ()   # generic names, oldest first
     histology: str | None = None            # adenocarcinoma | squamous | small-cell
     progression: str | None = None          # oligo | systemic | cns
     specimen: str | None = None             # tissue | plasma
+    lines: tuple[tuple[str, ...], ...] = ()  # lines of therapy, oldest first
+
+    def __post_init__(self) -> None:
+        if self.lines and not self.prior_therapies:
+            object.__setattr__(self, "prior_therapies",
+                               tuple(d for line in self.lines for d in line))
+        elif self.prior_therapies and not self.lines:
+            object.__setattr__(self, "lines", tuple((d,) for d in self.prior_therapies))
 
     @property
     def current_therapy(self) -> str | None:
         return self.prior_therapies[-1] if self.prior_therapies else None
+
+    @property
+    def current_line(self) -> tuple[str, ...]:
+        """The most recent line (the one the tumour is progressing on)."""
+        return self.lines[-1] if self.lines else ()
+
+
+@dataclass(frozen=True)
+class TreatmentHistory:
+    """The history as the rules see it: every ALK TKI given with its generation, chemotherapy,
+    and which line is being chosen now (len(lines) + 1)."""
+
+    lines: tuple[tuple[str, ...], ...] = ()
+    alk_tkis: tuple[tuple[str, str, int], ...] = ()   # (drug, generation, line number), oldest first
+    chemotherapy_given: bool = False
+    setting: str = "tki_naive"   # tki_naive | after_1g | after_2g | after_3g | after_next
+    next_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -232,7 +269,7 @@ class Finding:
     """An alteration after interpretation: its role and what the knowledge says of it."""
 
     alteration: Alteration
-    role: str
+    role: Role
     mechanism: str | None = None         # id from reference/mechanisms.tsv
     mechanism_label: str | None = None
     note: str = ""
@@ -249,6 +286,14 @@ class ConflictSide:
     directness: str                      # best directness on this side
     sources: tuple[str, ...] = ()
     rows: int = 1
+
+
+def describe_conflict(sides) -> str:
+    """'resistant (preclinical, curated_summary; PMID:1) vs sensitive (review, review; PMID:2)'
+    (here, beside ConflictSide, so the validator, the engine and the writers share it)."""
+    return " vs ".join(
+        f"{s.drug_class} ({s.evidence.replace('_', ' ')}, {s.directness.replace('_', ' ')}; "
+        f"{', '.join(s.sources)})" for s in sides)
 
 
 @dataclass(frozen=True)
@@ -282,6 +327,17 @@ class Candidate:
     inferred: bool = False
     status: str = "approved"  # approved | investigational | preclinical
     reading: str | None = None  # for phase-dependent answers: "cis" | "trans"
+    # how strongly a source recommends this option for this line:
+    # guideline | trial | cohort | case | preclinical | expert (expert opinion or inferred)
+    recommendation_strength: str = "expert"
+    # drugs only: best evidence that the drug(s) cover the alterations found (ALK mutations for
+    # the ALK-directed part, the mechanism for the mechanism-directed part):
+    # guideline | clinical | case_report | preclinical | review | inferred | none | "" (not applicable)
+    coverage_evidence: str = ""
+    roles: tuple[tuple[str, str], ...] = ()  # (drug, alk_directed | mechanism_directed | chemotherapy | immunotherapy | antiangiogenic)
+    therapy_class: str | None = None          # id in reference/therapy_classes.tsv for class-level options
+    agents_named: tuple[str, ...] = ()        # class-level: agents the sources name (empty: none named)
+    option: str = "standard"                  # standard | alternative | mechanism_directed | trial | local
 
 
 @dataclass(frozen=True)
@@ -291,6 +347,30 @@ class NotRecommended:
     reason: str
     citations: tuple[Citation, ...] = ()
     inferred: bool = False
+
+
+@dataclass(frozen=True)
+class UnitCall:
+    """One row of the sensitivity heatmap: a mutation, a compound unit or the whole tumour
+    under one phase reading, called against every ALK TKI (in the matrix's drug order)."""
+
+    unit: str                          # G1202R | G1202R+L1196M | "tumour"
+    kind: str                          # mutation | compound | tumour
+    reading: str | None                # None (as phased) | "cis" | "trans"
+    mutations: tuple[str, ...]         # the ALK mutations the row covers
+    calls: tuple[DrugCall, ...]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A cited work as the sources tables give it, for a report's numbered references."""
+
+    source: str                        # PMID:… | DOI:… | NCT… | URL:…
+    citation: str                      # authors, journal, year;volume:pages as curated
+    title: str = ""
+    year: str = ""
+    url: str = ""
+    directness: str = ""               # the most direct use of it in this report
 
 
 @dataclass(frozen=True)
@@ -312,20 +392,13 @@ class Report:
     input_format: str | None = None
     build: str | None = None
     advice: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        from alkseq.report.json_writer import report_to_dict
-        return report_to_dict(self)
-
-    def candidates_frame(self):
-        """The ranked candidates as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
-        from alkseq.frames import candidates_frame
-        return candidates_frame([self])
-
-    def calls_frame(self):
-        """The drug-sensitivity matrix as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
-        from alkseq.frames import calls_frame
-        return calls_frame([self])
+    # what writers draw and cite, so they never consult the knowledge base themselves
+    unit_calls: tuple[UnitCall, ...] = ()
+    references: tuple[Reference, ...] = ()
+    curated_mutations: tuple[str, ...] = ()   # the knowledge base's matrix mutations (hotspots)
+    key_warnings: tuple[str, ...] = ()        # the warnings that change the answer
+    amp_threshold: float | None = None        # copy number called amplification when read
+    history: TreatmentHistory | None = None
 
     def __repr__(self) -> str:
         """One line: sample, mechanism class, key alterations, the first candidate."""
@@ -337,17 +410,6 @@ class Report:
         return (f"<Report {self.sample!r}: {self.mechanism_class}; {shown or 'no key alterations'}; "
                 f"{first}; {len(self.candidates)} candidates, {len(self.not_recommended)} argued "
                 f"against; knowledge {self.knowledge_version}>")
-
-    def _repr_html_(self) -> str:
-        """The HTML writer's report, isolated in an iframe so its styles stay its own."""
-        from html import escape
-
-        from alkseq.report import html as html_writer
-
-        page = html_writer.render([self])
-        return (f'<iframe srcdoc="{escape(page, quote=True)}" title="alkseq report '
-                f'{escape(self.sample, quote=True)}" style="width:100%;height:720px;border:0">'
-                "</iframe>")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Gene symbols upper-cased, ALK protein changes checked against the ALK protein (a
 stated residue that is not the real one is an error, never a silent call) and put in
-canonical HGVS form (1151Tins → T1151dup), exact duplicates dropped.
+canonical HGVS form (1151Tins → T1151dup; the spelling as read stays in
+``ProteinChange.original``), exact duplicates dropped. This runs before phasing, so compounds
+are built from, and compared as, the canonical changes.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import replace
 
 from alkseq.errors import ParseError
 from alkseq.genome.protein import normalise_on_sequence
-from alkseq.model import Alteration
+from alkseq.model import Alteration, Compound, ProteinChange
 
 ALK_KINASE_DOMAIN = range(1116, 1393)  # residues 1116–1392 (brief: "roughly 1116–1392")
 
@@ -25,7 +27,7 @@ def normalise_alterations(alterations, alk_protein: str) -> tuple[list[Alteratio
         change = alt.protein_change
         if gene == "ALK" and change is not None and alk_protein:
             try:
-                change = normalise_on_sequence(change, alk_protein, "ALK")
+                change = _canonical(change, alk_protein)
             except ParseError as exc:
                 raise ParseError(exc.message, path=alt.origin.path, line=alt.origin.line,
                                  hint=exc.hint) from None
@@ -38,6 +40,20 @@ def normalise_alterations(alterations, alk_protein: str) -> tuple[list[Alteratio
         seen.add(key)
         out.append(alt)
     return out, warnings
+
+
+def normalise_compounds(compounds, alk_protein: str) -> list[Compound]:
+    """Compounds a reader built (from phase sets) with their members in canonical form too."""
+    if not alk_protein:
+        return list(compounds)
+    return [replace(c, mutations=tuple(_canonical(m, alk_protein) for m in c.mutations)) for c in compounds]
+
+
+def _canonical(change: ProteinChange, alk_protein: str) -> ProteinChange:
+    canonical = normalise_on_sequence(change, alk_protein, "ALK")
+    if canonical.short != change.short and canonical.original is None:
+        canonical = replace(canonical, original=change.original or change.short)
+    return canonical
 
 
 def is_alk_kinase_mutation(alt: Alteration) -> bool:

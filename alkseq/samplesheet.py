@@ -5,8 +5,9 @@ A samplesheet is a CSV (or TSV) with one row per sample::
     sample,path,bam,prior,histology,progression,build,specimen,input_sample
     PT001,rebiopsy/PT001.vcf.gz,,crizotinib;alectinib,,systemic,GRCh38,tissue,
 
-``sample`` and ``path`` are required; every other column is optional. ``prior`` lists prior
-therapies separated by ``;``, oldest first. ``input_sample`` names the tumour sample inside a
+``sample`` and ``path`` are required; every other column is optional. ``prior`` lists the
+lines of prior therapy separated by ``;``, oldest first; drugs given together in one line join
+with ``+`` (``alectinib;carboplatin+pemetrexed`` is two lines). ``input_sample`` names the tumour sample inside a
 file that holds several (VCF column, MAF barcode). Relative paths are read relative to the
 samplesheet. Problems with the sheet itself (no such column, a repeated sample) stop the batch;
 problems with one sample's values or file become that sample's error row.

@@ -82,6 +82,21 @@ def make_cohort(directory: Path, n: int, seed: int = 11) -> Path:
     return sheet
 
 
+def make_panel_cohort(directory: Path, n: int, panel: Path) -> Path:
+    """A samplesheet of ``n`` samples, each a 2k-record panel VCF (links to one generated panel)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = ["sample,path,prior,progression"]
+    for i in range(n):
+        sample = f"P{i:05d}"
+        link = directory / f"{sample}.vcf"
+        if not link.exists():
+            os.symlink(panel.resolve(), link)
+        rows.append(f"{sample},{link.name},{PRIORS[i % len(PRIORS)]},systemic")
+    sheet = directory / "samplesheet.csv"
+    sheet.write_text("\n".join(rows) + "\n")
+    return sheet
+
+
 RUN = r"""
 import sys, time, json
 t0 = time.perf_counter()
@@ -112,13 +127,13 @@ if mode == "dask":
 """
 
 
-def run_mode(mode: str, sheet: Path, out: Path) -> dict:
+def run_mode(mode: str, sheet: Path, out: Path, env: dict | None = None) -> dict:
     import json
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", RUN, mode, str(sheet), str(out)],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{done.stderr[-2000:]}")

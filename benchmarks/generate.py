@@ -1,11 +1,13 @@
 """Realistic synthetic VCFs for the speed and memory benchmarks (written to benchmarks/data/, git-ignored).
 
-Each size is written as plain ``.vcf`` and as bgzipped ``.vcf.gz`` with a ``.tbi`` index:
+Each size is written as plain ``.vcf``, as bgzipped ``.vcf.gz`` with a ``.tbi`` index and (when
+bcftools is installed) as BCF with a ``.csi`` index:
 
     panel_2k      2,000 records inside the genes alkseq knows (a targeted panel)
     exome_100k    100,000 records spread over the genome
     genome_1M     1,000,000 records (for the memory-is-flat check)
     genome_5M     5,000,000 records (a germline+somatic whole genome)
+    genome_20M    20,000,000 records (memory stays flat; only for the full benchmark run)
 
 Background records are random SNVs/short indels with Mutect2-like FORMAT fields on GRCh38
 contigs. They never touch the ALK exons (where alkseq ships the reference, so a made-up REF
@@ -34,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 SIZES = {"panel_2k": 2_000, "exome_100k": 100_000, "genome_500k": 500_000, "genome_1M": 1_000_000,
-         "genome_5M": 5_000_000}
+         "genome_5M": 5_000_000,
+         "genome_20M": 20_000_000}
 
 # GRCh38 primary assembly lengths (chr1 and chr2 are the ones alkseq checks for the build).
 GRCH38 = {
@@ -241,6 +244,16 @@ def compress_and_index(plain: Path) -> Path:
     return gz
 
 
+def to_bcf(gz: Path) -> Path | None:
+    """The same records as BGZF-compressed BCF with a CSI index (bcftools), for the BCF rows."""
+    if not shutil.which("bcftools"):
+        return None
+    bcf = gz.with_name(gz.name[:-len(".vcf.gz")] + ".bcf")
+    subprocess.run(["bcftools", "view", "--threads", "2", "-Ob", "-o", str(bcf), str(gz)], check=True)
+    subprocess.run(["bcftools", "index", "-f", "-c", str(bcf)], check=True)
+    return bcf
+
+
 def generate(names: list[str], out: Path = DATA, force: bool = False, quiet: bool = False) -> dict[str, Path]:
     """Make each named file (plain, .gz, .gz.tbi) unless it is there; returns name → plain path."""
     out.mkdir(parents=True, exist_ok=True)
@@ -256,6 +269,8 @@ def generate(names: list[str], out: Path = DATA, force: bool = False, quiet: boo
             (out / f"{name}.expected.txt").write_text("\n".join(expected) + "\n")
             if not quiet:
                 print(f"wrote {plain} (+ .gz, .tbi) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        if not (out / f"{name}.bcf.csi").is_file() or force:
+            to_bcf(out / f"{name}.vcf.gz")
         made[name] = plain
     return made
 

@@ -88,6 +88,11 @@ met_amplification	lorlatinib+capmatinib	combination	clinical	Dual ALK and MET in
 met_amplification	crizotinib	targeted	case_report	Crizotinib inhibits ALK and MET.	{c}	
 sclc_transformation	platinum_etoposide	chemotherapy	clinical	Small-cell histology calls for platinum-etoposide.	{c}	
 """
+THERAPY_CLASSES = """class	label	targets	agents_named	applies_when	with_alk_tki	strength	rationale	source	locator	directness	note
+next_gen_alk_tki	Next-generation ALK TKI (trial)	ALK	neladalkib	alk_compound;no_approved_alk_tki_covers		expert	Built for compound mutations.	{c}	
+mtor_inhibitor	mTOR inhibitor (no agent named)	MTOR	none named	mechanism:nf2_loss	not stated	preclinical	NF2 loss: mTOR inhibitors.	{c}	
+mechanism_directed_trial	Clinical trial directed at the mechanism	 	none named	mechanism:kras_other	not stated	expert	No option listed.	{c}	
+"""
 
 
 def write_synthetic_kb(directory: Path, sensitivity_rows=None) -> Path:
@@ -114,6 +119,8 @@ def write_synthetic_kb(directory: Path, sensitivity_rows=None) -> Path:
     (directory / "sensitivity.tsv").write_text("\n".join(lines) + "\n")
     (directory / "mechanisms.tsv").write_text(MECHANISMS.format(c=CITE))
     (directory / "mechanism_therapies.tsv").write_text(MECH_THERAPIES.format(c=CITE))
+    shutil.copy(REFERENCE / "priorities.tsv", directory / "priorities.tsv")
+    (directory / "therapy_classes.tsv").write_text(THERAPY_CLASSES.format(c=CITE))
     return directory
 
 
@@ -133,3 +140,44 @@ def run_cli(*args, cwd=None, input_text=None):
     """Run the installed CLI as a user would (a real process, real exit code)."""
     return subprocess.run([sys.executable, "-m", "alkseq", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, input=input_text, timeout=300)
+
+
+# --------------------------------------------------------------------------- missing material
+
+def in_ci() -> bool:
+    """CI always has ../shared and every tool .ci/run installs: there a missing one is a failure."""
+    return bool(os.environ.get("CI"))
+
+
+def missing(what: str):
+    """Skip on a developer's clone, fail when ``CI`` is set (never a silent skip in CI)."""
+    if in_ci():
+        pytest.fail(f"{what} is missing, and CI must have it", pytrace=False)
+    pytest.skip(f"{what} not present (a developer clone); CI fails here")
+
+
+def shared_path(*parts: str) -> Path:
+    """A file or folder under ../shared, or a skip (developer clone) / failure (CI)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        missing(f"../shared/{'/'.join(parts)}")
+    return path
+
+
+def require_tool(name: str) -> str:
+    """The path of a command-line tool .ci/run installs (bcftools, tabix, chromium …)."""
+    found = shutil.which(name)
+    if found is None:
+        missing(f"the '{name}' command")
+    return found
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "shared: needs ../shared; skips on a developer clone without it, "
+                                       "fails when CI is set (deselect with -m 'not shared')")
+
+
+@pytest.fixture(autouse=True)
+def _shared_material(request):
+    if request.node.get_closest_marker("shared") is not None and not SHARED.is_dir():
+        missing("../shared")

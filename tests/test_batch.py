@@ -396,14 +396,6 @@ def test_api_mirrors_cli_outputs(tmp_path):
     assert (tmp_path / "j" / "A.json").is_file() and (tmp_path / "s.tsv").is_file()
 
 
-def _html_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("alkseq.report.html") is not None
-
-
-@pytest.mark.skipif(not _html_available(),
-                    reason="alkseq/report/html.py (render, render_cohort) is not written yet")
 def test_html_cohort_and_per_sample_pages(tmp_path):
     (tmp_path / "a.tsv").write_text(panel_text([("ALK", "G1202R", "", "")], "\t"))
     (tmp_path / "s.csv").write_text("sample,path,prior\nA/1,a.tsv,alectinib\n")
@@ -415,13 +407,6 @@ def test_html_cohort_and_per_sample_pages(tmp_path):
     pages = list((tmp_path / "pages").glob("*.html"))
     assert len(pages) == 1 and pages[0].name.startswith("A_1-")   # sanitised, inside --html-dir
     assert f"pages/{pages[0].name}" in page                         # the cohort links to it
-
-
-@pytest.mark.skipif(_html_available(), reason="alkseq/report/html.py exists")
-def test_html_options_without_the_html_module_are_a_usage_error(tmp_path):
-    (tmp_path / "s.csv").write_text("sample,path\nA,a.tsv\n")
-    result = run_cli("batch", tmp_path / "s.csv", "--html", tmp_path / "c.html")
-    assert result.returncode == 2 and "HTML output is not available" in result.stderr
 
 
 def test_progress_bar_on_a_terminal_and_quiet_turns_it_off(tmp_path):

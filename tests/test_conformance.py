@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import SHARED, run_cli, shared_path
 
-SHARED_VCF = Path(__file__).resolve().parents[2] / "shared" / "vcf"
+SHARED_VCF = SHARED / "vcf"
 OUTSIDE = SHARED_VCF / "outside"
 # Files outside the hts-specs index that are not valid VCF on purpose (PyVCF's whitespace-separated tests).
 KNOWN_INVALID = {"example-4.1-bnd.vcf", "example-4.2.vcf", "issue_49.vcf", "metadata-whitespace.vcf"}
@@ -46,10 +46,7 @@ def corpus_files() -> list[Path]:
 
 
 def _require_shared() -> None:
-    if not SHARED_VCF.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail("../shared/vcf is missing: CI always has it")
-        pytest.skip("../shared/vcf not present")
+    shared_path("vcf")          # skip on a developer clone without ../shared, fail under CI
 
 
 @functools.lru_cache(maxsize=1)

@@ -74,3 +74,17 @@ def test_clinical_answers_of_the_examples():
     compound = _case("post_lorlatinib_compound")
     assert compound["compounds"][0]["phase"] == "unknown"
     assert any("depends on whether they are in cis" in w for w in compound["warnings"])
+
+
+def test_pathway_examples():
+    first = _case("first_line")
+    assert {tuple(c["drugs"]) for c in first["candidates"][:3]} == \
+        {("alectinib",), ("brigatinib",), ("lorlatinib",)}
+    assert all(c["recommendation_strength"] == "guideline" for c in first["candidates"][:3])
+    assert first["context"]["history"]["setting"] == "tki_naive"
+
+    nf2 = _case("post_lorlatinib_nf2_loss")
+    assert nf2["candidates"][0]["category"] == "chemotherapy"
+    assert nf2["candidates"][0]["option"] == "standard"
+    mtor = next(c for c in nf2["candidates"] if c["therapy_class"] == "mtor_inhibitor")
+    assert mtor["option"] == "trial" and mtor["agents_named"] == []

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from conftest import SHARED as SHARED_ROOT, shared_path
 from alkseq.errors import AlkseqError, InputError, ParseError, SampleNotFoundError
 from alkseq.readers import ReadOptions, _head, foundation
 
 DATA = Path(__file__).parent / "data"
-SHARED = Path("/work/shared/vendor/foundation")
+SHARED = SHARED_ROOT / "vendor" / "foundation"
 MAIN = DATA / "foundation_eml4_alk_met_nf2.xml"
 
 
@@ -214,10 +215,7 @@ def test_non_alk_rearrangements(tmp_path):
 # --------------------------------------------------------------------------- shared examples
 
 def shared(name):
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    return path
+    return shared_path("vendor", "foundation", name)
 
 
 def test_shared_synthetic_lung_with_eml4_alk():

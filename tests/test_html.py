@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alkseq.api import annotate
-from alkseq.interpret.engine import RESEARCH_USE
+from alkseq.notice import RESEARCH_USE
 from alkseq.report import html
 from conftest import ROOT, run_cli
 
@@ -42,9 +42,9 @@ def _ids(page: str) -> list[str]:
 
 def test_sections_in_order_and_research_notice():
     page = html.render(_compound_reports())
-    order = ["Sample", "Candidates, ranked", "ALK kinase domain", "Sensitivity to ALK TKIs",
-             "Findings", "Bypass and transformation", "Argued against", "Advice", "Warnings",
-             "Methods and provenance"]
+    order = ["Sample", "First candidate", "Candidates, ranked", "ALK kinase domain",
+             "Sensitivity to ALK TKIs", "Findings", "Bypass and transformation", "Argued against",
+             "Advice", "References", "Methods and provenance"]
     positions = [page.index(f">{heading}") for heading in order]
     assert positions == sorted(positions)
     assert htmlmod.escape(RESEARCH_USE, quote=False) in page
@@ -53,58 +53,143 @@ def test_sections_in_order_and_research_notice():
     assert "examples/post_lorlatinib_compound/panel.tsv" in page or str(COMPOUND) in page
 
 
+def test_top_card_says_what_the_answer_rests_on():
+    """#17 item 2: phase reading, how phase was established, evidence, key warnings — on the
+    card, before the ranked list."""
+    page = html.render(_compound_reports())
+    card = page[page.index('class="top-card"'):page.index(">Candidates, ranked")]
+    assert "Phase reading" in card and "Phase established by" in card
+    assert "L1196M + G1202R: phase unknown, not established" in card
+    assert "have unknown phase: the answer depends on" in card       # the key warning
+    assert 'class="ref"' in card                                       # numbered sources
+    resens = html.render(_resens_reports())
+    card = resens[resens.index('class="top-card"'):resens.index(">Candidates, ranked")]
+    assert "Depends on phase" in card and "if on one allele (cis): candidate" in card
+    assert "Crizotinib" in card
+
+
+def test_top_card_names_read_counts_when_phased_from_reads():
+    case = ROOT / "examples" / "phasing"
+    reports = annotate(case / "tumor.vcf", ["alectinib"], progression="systemic",
+                       options=__import__("alkseq.readers", fromlist=["ReadOptions"]).ReadOptions(
+                           bam=str(case / "cis.bam")))
+    page = html.render(reports)
+    card = page[page.index('class="top-card"'):page.index(">Candidates, ranked")]
+    assert "from sequencing reads" in card and "spanning reads: both" in card
+
+
+def test_citations_as_people_cite_them_numbered_and_primary_first():
+    reports = _resens_reports()
+    report = reports[0]
+    page = html.render(reports)
+    refs = page[page.index('<ol class="references">'):]
+    items = re.findall(r'<li id="sample-1-ref-(\d+)" value="\d+"><span class="ref-citation">([^<]*)</span>',
+                       refs)
+    assert [int(n) for n, _ in items] == list(range(1, len(items) + 1))
+    cited = {c.source for c in report.candidates for c in c.citations}
+    assert len(items) >= len(cited)
+    assert "Shaw AT et al. N Engl J Med 2016" in page            # from reference/sources
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/26698910/"' in page
+    # every [n] on the page points at a listed reference
+    listed = {n for n, _ in items}
+    assert set(re.findall(r'href="#sample-1-ref-(\d+)"', page)) <= listed
+    # tertiary sources never lead a card
+    from alkseq.interpret.matrix import DIRECTNESS_RANK
+    for c in (*report.candidates, *report.not_recommended):
+        ranks = [DIRECTNESS_RANK.get(x.directness, 9) for x in c.citations]
+        assert ranks == sorted(ranks)
+        if len(c.citations) > 1 and any(x.directness != "tertiary" for x in c.citations):
+            assert c.citations[0].directness != "tertiary"
+
+
 def test_answer_candidates_badges_and_citation_links():
     reports = _resens_reports()
     page = html.render(reports)
     report = reports[0]
-    therapies = re.findall(r'<span class="therapy">([^<]*)</span>', page)
+    listed = page[page.index(">Candidates, ranked"):]
+    therapies = re.findall(r'<span class="therapy">([^<]*)</span>', listed)
     assert therapies == [htmlmod.escape(c.therapy) for c in report.candidates]
     for c in report.candidates:
         assert f"level-{c.evidence_level}" in page
     assert 'class="badge reading"' in page and "only if cis" in page   # crizotinib needs cis
     assert 'class="badge inferred"' in page                            # ceritinib, inferred
-    # PubMed citation → a PubMed link; DOI → doi.org
-    assert 'href="https://pubmed.ncbi.nlm.nih.gov/26698910/"' in page
     page_g = html.render(annotate(G1202R_VCF, ["crizotinib", "alectinib"]))
     assert re.search(r'href="https://doi\.org/10\.[^"]+"', page_g)
 
 
-def test_two_figures_as_inline_svg_with_hover_text():
+def test_figures_as_inline_svg_with_hover_text():
     page = html.render(_compound_reports())
     assert page.count("<svg") == 2
     lollipop = page[page.index('class="lollipop"'):page.index('class="heatmap"')]
     heatmap = page[page.index('class="heatmap"'):page.index("</figure>", page.index('class="heatmap"'))]
-    # patient's mutations and their compound phase on the lollipop
     assert "G1202R" in lollipop and "L1196M" in lollipop
     assert "<title>compound L1196M+G1202R: phase unknown</title>" in lollipop
     assert "VAF 0.31" in lollipop
-    # heatmap hover: unit × drug, class, IC50, sources
     titles = re.findall(r"<title>([^<]*)</title>", heatmap)
-    g1202r_alectinib = next(t for t in titles if t.startswith("G1202R × alectinib"))
+    g1202r_alectinib = next(t for t in titles if t.startswith("G1202R (VAF 0.31) × alectinib"))
     assert "resistant" in g1202r_alectinib and "IC50 868 nM" in g1202r_alectinib
-    assert "sources:" in g1202r_alectinib
-    assert any(t.startswith("L1196M+G1202R × lorlatinib: resistant") for t in titles)
-    assert any(t.startswith("all ALK mutations found × ") for t in titles)
+    assert "sources: [" in g1202r_alectinib
+    # both readings of the unknown-phase pair, in words
+    assert any(t.startswith("L1196M + G1202R together, if on one allele (cis) × lorlatinib: "
+                            "resistant") for t in titles)
+    assert any(t.startswith("whole tumour if on one allele (cis) × lorlatinib: resistant")
+               for t in titles)
+    assert any(t.startswith("whole tumour if on separate alleles or clones (trans) × lorlatinib: "
+                            "sensitive") for t in titles)
+    assert "patient call (all units)" not in page
 
 
-def test_hotspots_come_from_the_knowledge_base(synthetic_kb):
-    spots = html.hotspots(synthetic_kb)
+def test_drug_order_is_the_reports_everywhere():
+    report = _compound_reports()[0]
+    page = html.render([report])
+    heatmap = page[page.index('class="heatmap"'):]
+    order = [m.drug for m in report.matrix]
+    columns = re.findall(r'font-weight="600">([a-z0-9-]+)</text>', heatmap[:heatmap.index("</svg>")])
+    assert columns == order
+    from alkseq.report import text
+    lines = text.render([report]).split("Sensitivity of the ALK mutations found, per ALK TKI:\n")[1]
+    assert [line.split()[0] for line in lines.split("\n\n")[0].splitlines()] == order
+
+
+def test_hotspots_come_from_the_reports_knowledge_base(synthetic_kb):
+    from alkseq.interpret import interpret
+
+    spots = html.hotspots(sorted(synthetic_kb.matrix_mutations))
     expected = {"G1202R", "L1196M", "C1156Y", "L1198F", "I1171N", "G1269A"}
     assert {n for names in spots.values() for n in names} == expected
-    page = html.render(_compound_reports(), kb=synthetic_kb)
+    real = _compound_reports()[0]
+    synthetic = interpret([f.alteration for f in real.findings], real.context, synthetic_kb,
+                          compounds=real.compounds, sample=real.sample)
+    page = html.render([synthetic])                 # no kb= : the report carries its own
     lollipop = page[page.index('class="lollipop"'):page.index('class="heatmap"')]
     assert "residue 1171: I1171N" in lollipop
     assert "T1151dup" not in lollipop        # in the shipped matrix, not the synthetic one
-    real = html.render(_compound_reports())
-    assert "T1151dup" in real[real.index('class="lollipop"'):real.index('class="heatmap"')]
+    shipped = html.render([real])
+    assert "T1151dup" in shipped[shipped.index('class="lollipop"'):shipped.index('class="heatmap"')]
 
 
-def test_no_alk_mutation_means_no_heatmap_but_the_domain_plot_stays():
+def test_writers_import_neither_interpreter_nor_knowledge():
+    """#13: writers render the report's data; they never call the engine or load knowledge."""
+    import ast
+
+    for module in ("html", "plots", "cohort", "text", "tsv", "basis", "sources", "fhir",
+                   "phenopacket"):
+        tree = ast.parse((ROOT / "alkseq" / "report" / f"{module}.py").read_text())
+        names = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        bad = [n for n in names if n.startswith(("alkseq.interpret", "alkseq.knowledge"))]
+        assert not bad, (module, bad)
+
+
+def test_bypass_only_no_lollipop_no_heatmap_but_a_copy_number_view():
     page = html.render(annotate(MET, ["alectinib", "lorlatinib"]))
-    assert page.count("<svg") == 1
-    assert "nothing to compare across ALK TKIs" in page
+    assert page.count("<svg") == 1 and 'class="lollipop"' not in page
+    view = page[page.index('class="copy-number"'):page.index("</figure>", page.index('class="copy-number"'))]
+    assert "<title>MET: copy number 14 (amplification)</title>" in view
+    assert "<title>amplification threshold: copy number 6</title>" in view
     bypass = page[page.index(">Bypass and transformation"):page.index(">Argued against")]
     assert "MET amplification" in bypass and "CN 14" in bypass
+    assert "MET amplification (MET amplification)" not in bypass
 
 
 def test_sample_name_and_input_strings_are_escaped(tmp_path):
@@ -227,24 +312,36 @@ def test_mechanisms_of_each_sample(tmp_path):
 
 def test_cohort_page(tmp_path):
     rows, reports = _cohort_inputs(tmp_path)
-    page = html.render_cohort(rows, reports)
-    assert page.count("<svg") == 2                              # oncoprint + frequencies
-    assert "<script" not in page.lower() and "<b>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;: failed — input error: &lt;b&gt;bad&lt;/b&gt; file" in page
-    assert "6 samples" in page and "1 failed" in page
-    # frequencies by last prior ALK TKI: alectinib group n=2, lorlatinib group n=3
+    alk_tkis = {"crizotinib": "1", "alectinib": "2", "lorlatinib": "3"}
+    page = html.render_cohort(rows, reports, alk_tkis=alk_tkis)
+    assert page.count("<svg") == 1                              # the aggregated oncoprint
+    assert "<script>alert" not in page.lower() and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</span>: <span class=\"failed\">failed</span>" \
+        " — input error: &lt;b&gt;bad&lt;/b&gt; file" in page
+    assert "<strong>6</strong> samples" in page and "1 failed" in page
+    # failures before the counts, and first in the table
+    assert page.index("Failed samples") < page.index("Resistance mechanisms by last prior")
+    body = page[page.index('<tbody id="cohort-body"'):]
+    assert body.index("&lt;script&gt;") < body.index(">P1<")
     table = page[page.index("<th>Last prior ALK TKI</th>"):]
     table = table[:table.index("</table>")]
     rows_html = re.findall(r"<tr><td>([a-z ]+)</td><td class=\"num\">(\d+)</td>(.*?)</tr>", table)
     groups = {name: (int(n), re.findall(r">(\d+) \((\d+)%\)<", cells)) for name, n, cells in rows_html}
     assert groups["alectinib"][0] == 2 and groups["lorlatinib"][0] == 3
-    # order of MECHANISMS: ALK KD, compound, G1202R, MET amp, other bypass, transformation, none
-    assert [int(c) for c, _ in groups["alectinib"][1]] == [2, 1, 2, 0, 0, 0, 0]
-    assert [int(c) for c, _ in groups["lorlatinib"][1]] == [0, 0, 0, 1, 1, 0, 1]
-    assert "<title>P3: MET amplification — MET amplification (CN 14)</title>" in page
+    # cohort.CATEGORIES order: KD, G1202R, compound, MET amp, other bypass, transformation,
+    # mixed, none found
+    assert [int(c) for c, _ in groups["alectinib"][1]] == [2, 2, 1, 0, 0, 0, 0, 0]
+    assert [int(c) for c, _ in groups["lorlatinib"][1]] == [0, 0, 0, 1, 1, 0, 0, 1]
+    assert "<title>last prior lorlatinib: MET amplification in 1 of 3 samples</title>" in page
     ids = _ids(page)
     assert len(ids) == len(set(ids))
-    assert html.render_cohort(rows, reports) == page             # deterministic
+    assert html.render_cohort(rows, reports, alk_tkis=alk_tkis) == page     # deterministic
+    # the only script is allowed by its hash in the CSP
+    import base64
+    import hashlib
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page
 
 
 def test_cohort_links_and_empty_cohort(tmp_path):
@@ -254,7 +351,56 @@ def test_cohort_links_and_empty_cohort(tmp_path):
     empty = html.render_cohort([], [])
     assert "No sample" in empty and "<svg" not in empty
     all_failed = html.render_cohort([{"sample": "X", "status": "error", "error": "boom"}], [])
-    assert "X: failed — boom" in all_failed and "No sample ran" in all_failed
+    assert "failed</span> — boom" in all_failed and "No sample ran" in all_failed
+
+
+def _mixed_cohort(directory: Path, n: int) -> Path:
+    """A generated cohort: every category, three prior lines, some failures."""
+    kinds = [[("ALK", "G1202R", "0.3", "")], [("ALK", "G1202R", "0.3", ""), ("ALK", "L1196M", "0.2", "")],
+             [("MET", "amplification", "", "14")], [("KRAS", "G12C", "0.2", "")],
+             [("TP53", "R273H", "0.4", "")], [("ALK", "I1171N", "0.25", ""), ("MET", "amplification", "", "9")],
+             [("ALK", "C1156Y", "0.2", ""), ("ALK", "L1198F", "0.2", "")]]
+    priors = ["crizotinib;alectinib", "alectinib;lorlatinib", "alectinib", "", "crizotinib"]
+    directory.mkdir(parents=True, exist_ok=True)
+    sheet = ["sample,path,prior,histology"]
+    for i in range(n):
+        name = f"S{i:04d}"
+        if i % 23 == 7:
+            sheet.append(f"{name},missing_{i}.tsv,alectinib,")
+            continue
+        rows = kinds[i % len(kinds)]
+        _panel(directory / f"{name}.tsv", [(name, *r) for r in rows])
+        histology = "small-cell" if i % 11 == 3 else ""
+        sheet.append(f"{name},{name}.tsv,{priors[i % len(priors)]},{histology}")
+    path = directory / "sheet.csv"
+    path.write_text("\n".join(sheet) + "\n")
+    return path
+
+
+def test_cohort_page_and_summary_agree_on_every_category(tmp_path):
+    """#13: the categories are defined once (cohort.CATEGORIES); on a generated mixed cohort
+    the HTML page's counts and `--summary` agree cell by cell."""
+    sheet = _mixed_cohort(tmp_path / "cohort", 60)
+    out = tmp_path / "out"
+    result = run_cli("batch", sheet, "-o", out.with_suffix(".csv"), "--summary",
+                     out.with_suffix(".tsv"), "--html", out.with_suffix(".html"), "--quiet")
+    assert result.returncode == 10, result.stderr             # some samples fail on purpose
+    lines = out.with_suffix(".tsv").read_text().splitlines()
+    header = lines[0].split("\t")
+    summary = {row.split("\t")[0]: dict(zip(header, row.split("\t"))) for row in lines[1:]}
+    page = out.with_suffix(".html").read_text()
+    from alkseq.report.cohort import CATEGORIES
+    table = page[page.index("<th>Last prior ALK TKI</th>"):]
+    table = table[:table.index("</table>")]
+    rows_html = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">(\d+)</td>(.*?)</tr>", table)
+    assert {name for name, _, _ in rows_html} == set(summary) - {"all samples"}
+    seen = set()
+    for name, n, cells in rows_html:
+        counts = [int(c) for c in re.findall(r">(\d+) \(\d+%\)<", cells)]
+        assert int(summary[name]["n"]) == int(n)
+        assert counts == [int(summary[name][f"{c.stem}_n"]) for c in CATEGORIES], name
+        seen |= {c.stem for c, k in zip(CATEGORIES, counts) if k}
+    assert seen == {c.stem for c in CATEGORIES}
 
 
 # ---- one page per sample ---------------------------------------------------------------------
@@ -280,3 +426,34 @@ def test_write_sample_pages_stays_inside_the_directory(tmp_path):
         assert path.resolve().parent == out.resolve()
         text = path.read_text()
         assert text.startswith("<!DOCTYPE html>") and htmlmod.escape(report.sample) in text
+
+
+def test_batch_pages_are_rendered_in_the_workers_and_match_serial(tmp_path):
+    """#18: --html-dir pages come from the workers (SampleResult.html is the page written);
+    two workers write the same bytes as one."""
+    from alkseq.batching import batch
+
+    sheet = _mixed_cohort(tmp_path / "cohort", 12)
+    serial = batch(sheet, workers=1, html_dir=str(tmp_path / "serial"), progress=False)
+    parallel = batch(sheet, workers=2, html_dir=str(tmp_path / "parallel"), progress=False,
+                     chunk_size=2)
+    written = [r for r in parallel.results if r.report is not None]
+    assert written and all(r.html and Path(r.html).is_file() for r in written)
+    for r in written:
+        page = Path(r.html)
+        assert page.parent == (tmp_path / "parallel").resolve()
+        assert page.read_bytes() == (tmp_path / "serial" / page.name).read_bytes()
+    assert not any(r.html for r in serial.results if r.report is None)
+
+
+def test_sample_name_option_names_the_report(tmp_path):
+    panel = tmp_path / "nameless.tsv"
+    panel.write_text("gene\talteration\tvaf\nALK\tG1202R\t0.3\n")
+    result = run_cli("annotate", panel, "--prior", "alectinib", "--sample-name", "PT-42",
+                     "--format", "html")
+    assert result.returncode == 0, result.stderr
+    assert "<title>alkseq report — PT-42</title>" in result.stdout
+    two = _panel(tmp_path / "two.tsv", [("A", "ALK", "G1202R", "0.3", ""),
+                                        ("B", "ALK", "L1196M", "0.3", "")])
+    refused = run_cli("annotate", two, "--sample-name", "X")
+    assert refused.returncode == 2 and "--sample-name names one sample" in refused.stderr

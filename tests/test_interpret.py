@@ -43,7 +43,8 @@ def test_g1202r_after_alectinib_lorlatinib_first(synthetic_kb):
 def test_a_drug_must_cover_every_mutation(synthetic_kb):
     # trans (separate clones): G1202R needs lorlatinib; I1171N is covered by ceritinib but
     # ceritinib has no evidence for G1202R -> only lorlatinib covers both
-    comp = Compound(("I1171N", "G1202R"), "trans", PhaseEvidence("user"))
+    comp = Compound((parse_protein_change("I1171N")[1], parse_protein_change("G1202R")[1]), "trans",
+                    PhaseEvidence("user"))
     report = run(synthetic_kb, [alk("I1171N"), alk("G1202R")], ["alectinib"], compounds=[comp])
     assert ("lorlatinib",) in drugs_of(report)
     assert ("ceritinib",) not in drugs_of(report)

@@ -75,3 +75,20 @@ def test_the_same_tables_elsewhere_are_their_own_entry(tmp_path, monkeypatch):
     assert all(r.path.startswith(str(tmp_path / "a")) for r in rows(first))
     assert all(r.path.startswith(str(tmp_path / "b")) for r in rows(second))
     assert len(list((tmp_path / "cache").glob("kb-*.pickle"))) == 2
+
+
+def test_an_edited_overlay_is_not_served_stale_in_the_same_process(tmp_path, monkeypatch):
+    """A notebook that edits its overlay and loads again gets the edited knowledge, not the first one."""
+    monkeypatch.setenv("ALKSEQ_CACHE_DIR", str(tmp_path / "cache"))
+    kb_dir = write_synthetic_kb(tmp_path / "kb")
+    load_knowledge.cache_clear()
+    first = load_knowledge(str(kb_dir))
+    assert load_knowledge(str(kb_dir)) is first                       # unchanged files: the same object
+    table = kb_dir / "sensitivity.tsv"
+    text = table.read_text()
+    edited = text.replace("resistant", "sensitive", 1)
+    assert edited != text
+    table.write_text(edited)
+    os.utime(table, ns=(table.stat().st_atime_ns, table.stat().st_mtime_ns + 1_000_000))
+    second = load_knowledge(str(kb_dir))
+    assert second is not first and second != first

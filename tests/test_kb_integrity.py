@@ -85,7 +85,7 @@ def test_mechanism_therapy_pointing_nowhere(tmp_path):
     (lambda t: t.replace("evidence: clinical\n", "evidence: [clinical]\n", 1), "evidence must be"),
     (lambda t: t + "  - {id: y, when: {always: true}, then: {advise: x, priority: high}, "
                    "evidence: review, source: PMID:1, locator: a, directness: review}\n",
-     "priority 'high' is not a whole number"),
+     "priority 'high' is not a name in priorities.tsv"),
     (lambda t: t + "  - &a {id: z1, when: {always: true}, then: {advise: x}, evidence: review, "
                    "source: PMID:1, locator: a, directness: review}\n  - *a\n",
      "aliases"),

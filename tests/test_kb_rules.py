@@ -178,7 +178,8 @@ def test_conflicting_cell_call_names_both_sides(synthetic_kb_dir):
 def test_lookup_g1269a_shows_the_alectinib_conflict_in_text_and_json():
     result = run_cli("lookup", "G1269A")
     assert result.returncode == 0, result.stderr
-    line = next(l for l in result.stdout.splitlines() if l.strip().startswith("alectinib "))
+    matrix = result.stdout.split("Sensitivity of the ALK mutations found")[1]
+    line = next(l for l in matrix.splitlines() if l.strip().startswith("alectinib "))
     assert "CONFLICTING" in line and "resistant (preclinical" in line and "sensitive (review" in line
     result = run_cli("lookup", "G1269A", "--format", "json")
     assert result.returncode == 0, result.stderr

@@ -35,7 +35,7 @@ def test_shipped_knowledge_validates():
 def test_seed_rules_are_represented():
     kb = load_knowledge()
     ids = {r.id.split(":")[0] for r in kb.rules}
-    assert {"post_lorlatinib_no_mechanism_chemo", "impower150_option", "no_pd1_monotherapy",
+    assert {"post_lorlatinib_chemo", "impower150_option", "no_pd1_monotherapy",
             "oligoprogression_local_therapy", "rebiopsy_at_progression"} <= ids
 
 
@@ -120,9 +120,9 @@ def test_missing_column_and_ragged_row(tmp_path):
 
 
 @pytest.mark.parametrize("edit,message", [
-    (lambda t: t.replace("when: {progression: [oligo]}", "when: {progresion: [oligo]}"),
+    (lambda t: t.replace("when: {progression: [oligo],", "when: {progresion: [oligo],"),
      "unknown condition"),
-    (lambda t: t.replace("when: {progression: [oligo]}", "when: {progression: [sometimes]}"),
+    (lambda t: t.replace("when: {progression: [oligo],", "when: {progression: [sometimes],"),
      "is not a value of progression"),
     (lambda t: t.replace("recommend: local_therapy", "recommend: moonbeam"), "unknown drug"),
     (lambda t: t.replace("evidence: clinical\n", "evidence: anecdote\n", 1), "evidence must be"),

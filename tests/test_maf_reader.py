@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from conftest import SHARED as SHARED_ROOT, shared_path
 from alkseq.errors import AlkseqError, InputError, ParseError, SampleNotFoundError
 from alkseq.readers import ReadOptions, _head, maf
 
 DATA = Path(__file__).parent / "data"
-SHARED = Path("/work/shared/vendor/cats_ccat/samples/cBioPortal2cats/input")
+SHARED = SHARED_ROOT / "vendor" / "cats_ccat" / "samples" / "cBioPortal2cats" / "input"
 
 
 def read(path, **options):
@@ -207,10 +208,7 @@ def test_discrete_cna_long_and_bad_value(tmp_path):
 # --------------------------------------------------------------------------- shared examples
 
 def shared(name):
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    return path
+    return shared_path("vendor", "cats_ccat", "samples", "cBioPortal2cats", "input", name)
 
 
 def test_shared_cbioportal_maf():
@@ -237,9 +235,7 @@ def test_shared_cbioportal_discrete_cna():
 
 
 def test_shared_malformed_fusion_file_is_not_claimed():
-    path = Path("/work/shared/vendor/cats_ccat/samples/cats2cBioPortal/output/data_fusion.txt")
-    if not path.exists():
-        pytest.skip("not present")
+    path = shared_path("vendor", "cats_ccat", "samples", "cats2cBioPortal", "output", "data_fusion.txt")
     assert not maf.sniff(_head(path), path)
     with pytest.raises(InputError, match="legacy fusion file"):
         read(path)

@@ -9,6 +9,7 @@ import pysam
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import SHARED
 from alkseq.errors import BuildMismatchError, InputError
 from alkseq.genome.phase import (
     phase_from_reads, phase_from_tags, phase_hint_from_vaf, phase_pairs,
@@ -16,7 +17,7 @@ from alkseq.genome.phase import (
 from alkseq.genome.protein import parse_protein_change
 from alkseq.model import Alteration, GenomicVariant, PhaseTag
 
-SHARED_EXONS = Path("/work/shared/genome/ALK_exons20-28_with_flanks_plus_strand.fa")
+SHARED_EXONS = SHARED / "genome" / "ALK_exons20-28_with_flanks_plus_strand.fa"
 COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A"}
 
 
@@ -415,7 +416,7 @@ def test_wrong_build_and_bad_files_raise_alkseq_errors(tmp_path, builder):
         phase_from_reads(bam, GenomicVariant(None, "chr2", POS_A, va.ref, "<DEL>"), vb)
 
 
-@pytest.mark.skipif(not SHARED_EXONS.exists(), reason="/work/shared genome facts not present")
+@pytest.mark.shared
 def test_real_alk_exon23_g1202r_l1196m_in_cis(tmp_path):
     """Real GRCh38 plus-strand sequence of ALK exon 23: G1202R c.3604G>A is chr2:29220747 C>T,
     L1196M c.3586C>A is chr2:29220765 G>T (codon table in /work/shared/genome)."""
@@ -515,7 +516,7 @@ def test_phase_pairs_groups_three_mutations_in_cis(tmp_path, builder):
 def test_phase_pairs_without_evidence_and_with_one_mutation():
     assert phase_pairs([alk("G1202R")]) == []
     (compound,) = phase_pairs([alk("G1202R", vaf=0.2), alk("L1196M", vaf=0.1)])
-    assert compound.mutations == ("L1196M", "G1202R")
+    assert compound.names == ("L1196M", "G1202R")
     assert compound.phase == "unknown" and compound.evidence.source == "none"
     (compound,) = phase_pairs([alk("G1202R"), alk("L1196M")])
     assert compound.phase == "unknown"
@@ -567,19 +568,21 @@ def g1202r_l1196m_vcf(path: Path, genotype: str, phase_set: str) -> Path:
 
 @pytest.mark.parametrize("genotypes, expected", [(("0|1", "0|1"), "cis"), (("0|1", "1|0"), "trans")])
 def test_phased_vcf_through_the_reader(tmp_path, genotypes, expected):
-    readers = pytest.importorskip("alkseq.readers")
+    from alkseq import readers
+
     vcf = tmp_path / "phased.vcf"
     rows = [f"chr2\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t.\tGT:PS:AF\t{gt}:29220747:0.3"
             for (pos, ref, alt), gt in zip(((29220747, "C", "T"), (29220765, "G", "T")), genotypes)]
     vcf.write_text(VCF_HEADER + "\n".join(rows) + "\n")
     (sample,) = readers.read_input(vcf)
     (compound,) = phase_pairs(sample.alterations)
-    assert compound.mutations == ("L1196M", "G1202R")
+    assert compound.names == ("L1196M", "G1202R")
     assert compound.phase == expected and compound.evidence.source == "vcf"
 
 
 def test_unphased_vcf_with_reads_through_the_reader(tmp_path):
-    readers = pytest.importorskip("alkseq.readers")
+    from alkseq import readers
+
     vcf = g1202r_l1196m_vcf(tmp_path / "unphased.vcf", "0/1", ".")
     offset = 29220600                                   # synthetic bases around exon 23, real coordinates
     seq = list(synthetic_reference(400, seed=3))
@@ -591,7 +594,7 @@ def test_unphased_vcf_with_reads_through_the_reader(tmp_path):
     bam = builder.write(tmp_path / "unphased.bam")
     (sample,) = readers.read_input(vcf)
     (compound,) = phase_pairs(sample.alterations, bam=bam)
-    assert compound.mutations == ("L1196M", "G1202R")
+    assert compound.names == ("L1196M", "G1202R")
     assert compound.phase == "trans" and compound.evidence.source == "reads"
     # first = lower residue = L1196M (chr2:29220765), second = G1202R
     assert counts(compound.evidence) == (0, 12, 15, 20, 47)

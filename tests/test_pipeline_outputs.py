@@ -136,7 +136,7 @@ def test_several_outputs_in_one_run_each_by_its_name(tmp_path):
 
 def test_sample_name_needs_one_sample():
     result = run_cli("annotate", MAF, "--sample-name", "X", "--format", "json")
-    assert result.returncode == 2 and "--sample-name needs one sample" in result.stderr
+    assert result.returncode == 2 and "--sample-name names one sample" in result.stderr
     one = run_cli("annotate", MAF, "--sample", "PT102", "--sample-name", "X", "--format", "json")
     assert one.returncode == 0 and json.loads(one.stdout)["samples"][0]["sample"] == "X"
 

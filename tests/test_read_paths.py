@@ -1,8 +1,9 @@
 """One generated genome VCF read every way alkseq can read it must give the same findings.
 
 Paths: tabix-indexed .vcf.gz, streamed BGZF .vcf.gz (no index), plain .vcf (Python line
-prefilter), plain .vcf through the numpy prefilter, plain gzip, and BCF (cyvcf2/htslib) when
-bcftools is installed. The file comes from ``benchmarks/generate.py`` (planted ALK, MET and
+prefilter), plain .vcf through the numpy prefilter, plain gzip, and BCF (htslib decodes, the text
+parser reads): CSI-indexed, streamed through the record-header loop and through the numpy record chain,
+BGZF and uncompressed (bcftools makes them; CI has it, a developer clone without it skips). The file comes from ``benchmarks/generate.py`` (planted ALK, MET and
 EML4-ALK records among random background records).
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import require_tool
 
 from alkseq.readers import ReadOptions, read_input
 from alkseq.readers import vcf as vcf_reader
@@ -134,3 +136,98 @@ def test_partial_pysam_import_leaves_a_whole_pysam_behind():
             "assert _pysam_tabix() is tabix\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    bcf = ("import sys\n"
+           "from alkseq.readers.vcf.collect import _pysam_extension\n"
+           "libcbcf = _pysam_extension('libcbcf')\n"
+           "assert 'pysam.libcalignmentfile' not in sys.modules, 'loaded more than the BCF extension'\n"
+           "import pysam\n"
+           "assert pysam.libcbcf is libcbcf and pysam.VariantFile is libcbcf.VariantFile\n"
+           "assert pysam.utils.SamtoolsError and pysam.AlignmentFile and pysam.TabixFile\n")
+    result = subprocess.run([sys.executable, "-c", bcf], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- BCF fast paths
+
+def _report_json(path, **options) -> str:
+    """The whole JSON report, with the input's path and format taken out (they differ by design)."""
+    from alkseq.api import annotate
+    from alkseq.report import json_writer
+
+    reports = annotate(path, **options)
+    text = json_writer.render(reports)
+    return text.replace(str(path), "INPUT").replace('"format": "bcf"', '"format": "vcf"')
+
+
+@pytest.fixture(scope="module")
+def genome_bcf(genome, tmp_path_factory):
+    """The same genome as BGZF BCF with a CSI index, BGZF BCF without one, and uncompressed BCF (bcftools)."""
+    _plain, gz, _ = genome
+    bcftools = require_tool("bcftools")
+    directory = tmp_path_factory.mktemp("bcf")
+    made = {name: directory / name for name in ("indexed.bcf", "streamed.bcf", "uncompressed.bcf")}
+    for name in ("indexed.bcf", "streamed.bcf"):
+        subprocess.run([bcftools, "view", "-Ob", "-o", str(made[name]), str(gz)], check=True)
+    made["uncompressed.bcf"].write_bytes(gzip.decompress(made["streamed.bcf"].read_bytes()))   # raw BCF, no BGZF
+    subprocess.run([bcftools, "index", "-c", str(made["indexed.bcf"])], check=True)
+    assert (directory / "indexed.bcf.csi").is_file() and made["uncompressed.bcf"].read_bytes()[:3] == b"BCF"
+    return made
+
+
+def test_bcf_every_path_gives_the_text_report(genome, genome_bcf, monkeypatch):
+    """Text VCF and BCF, indexed and streamed, loop and numpy chain: one report, byte for byte."""
+    _plain, gz, _ = genome
+    reference = _report_json(gz, prior=["alectinib"])
+    for name, path in genome_bcf.items():
+        (sample,) = read_input(path, ReadOptions())
+        assert sample.metadata["mode"] == ("indexed" if name == "indexed.bcf" else "streamed"), name
+        assert _report_json(path, prior=["alectinib"]) == reference, name
+    monkeypatch.setattr(vcf_reader, "_NUMPY_MIN_BYTES", 0)          # the numpy record chain
+    for name in ("streamed.bcf", "uncompressed.bcf"):
+        assert _report_json(genome_bcf[name], prior=["alectinib"]) == reference, name
+
+
+def _inflated_body(path):
+    import struct
+
+    data = path.read_bytes()
+    return data, 9 + struct.unpack_from("<I", data, 5)[0]
+
+
+def test_bcf_record_chain_matches_the_loop_and_falls_back(genome_bcf):
+    """The numpy chain finds exactly the records the loop walks; a record it cannot see makes it give up
+    (None), and ``survivors`` then answers with the loop."""
+    import pysam
+
+    from alkseq.readers.vcf.bcf import _Table
+
+    path = genome_bcf["uncompressed.bcf"]
+    with pysam.VariantFile(str(path)) as handle:
+        names = {contig.id: name for name, contig in handle.header.contigs.items()}
+    table = _Table(names, vcf_reader._spans_by_chrom(("GRCh38",)))
+    data, start = _inflated_body(path)
+    looped = table._loop(data, start, path)
+    chained = table._chain(data, start)
+    assert chained is not None and chained == looped and looped[0]
+    assert looped[1] == len(data)
+    # hide one record from the candidate test (its sample count no longer matches the first record's)
+    hidden = bytearray(data)
+    middle = start
+    for _ in range(1000):
+        middle += 8 + int.from_bytes(hidden[middle:middle + 4], "little") + \
+            int.from_bytes(hidden[middle + 4:middle + 8], "little")
+    hidden[middle + 28] ^= 0x7F
+    hidden = bytes(hidden)
+    assert table._chain(hidden, start) is None
+    assert table.survivors(hidden, start, True, path) == looped
+
+
+def test_bcf_truncated_and_corrupt_records_are_one_line_errors(genome_bcf, tmp_path):
+    from alkseq.errors import InputError
+
+    source = genome_bcf["uncompressed.bcf"].read_bytes()
+    cut = tmp_path / "cut.bcf"
+    cut.write_bytes(source[:len(source) - 7])
+    with pytest.raises(InputError, match="cut short") as caught:
+        read_input(cut, ReadOptions())
+    assert "cut.bcf" in str(caught.value)

@@ -42,6 +42,9 @@ def test_every_writer_escapes_a_hostile_sample_name(tmp_path, fmt):
         extra = ["--sample-name", HOSTILE]
     done = run_cli("annotate", vcf, "--format", fmt, "-o", out, *extra)
     assert done.returncode == 0, done.stderr
+    if fmt == "pdf":   # binary: rendered from the HTML page, which is checked as "html"
+        assert out.read_bytes()[:5] == b"%PDF-"
+        return
     text = out.read_text(encoding="utf-8")
     if fmt == "vcf":
         # the input's own #CHROM line is copied byte for byte; every line alkseq adds is clean
@@ -57,6 +60,14 @@ def test_every_writer_escapes_a_hostile_sample_name(tmp_path, fmt):
         data = json.loads(out.read_text(encoding="utf-8"))
         report = data[0] if isinstance(data, list) else data.get("samples", [data])[0]
         assert report["sample"] == HOSTILE                      # lossless
+    elif fmt in ("fhir", "phenopacket"):                        # JSON too: escaped, lossless
+        def strings(node):
+            if isinstance(node, dict):
+                node = list(node.values())
+            if isinstance(node, list):
+                return [s for item in node for s in strings(item)]
+            return [node] if isinstance(node, str) else []
+        assert any(HOSTILE in value for value in strings(json.loads(text)))
     else:
         assert "\\x1b[31mMOR\\x07\\x9b" in text                  # visible, inert
 

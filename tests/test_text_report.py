@@ -56,8 +56,8 @@ def test_colour_rendering_has_tables_and_the_whole_report():
     for f in report.findings:
         assert f.alteration.name in shown
     # then the rest of the report, as in the plain text
-    for heading in ("Argued against:", "Sensitivity of the ALK mutations found",
-                    "Advice:", "Warnings:"):
+    for heading in ("Answer:", "Argued against:", "Sensitivity of the ALK mutations found",
+                    "Advice:", "References:"):
         assert heading in shown
     assert text.RESEARCH_USE.split(":")[0] in shown
     # lines fit the width asked for
@@ -91,13 +91,12 @@ def test_print_rich_on_a_real_terminal():
 
 
 def test_cli_on_a_terminal_prints_the_rich_report():
-    """Once cli.py calls print_rich for a TTY (see the HTML/rich issue), this checks it."""
+    """On a terminal ``alkseq annotate`` prints the rich report (cli.py calls print_rich for a TTY)."""
     pty = pytest.importorskip("pty")
     out = _run_in_pty(pty, [sys.executable, "-m", "alkseq", "annotate", str(RESENS),
                             "--prior", "crizotinib", "--prior", "ceritinib",
                             "--prior", "lorlatinib"])
-    if not ANSI.search(out):
-        pytest.skip("alkseq annotate does not call text.print_rich on a terminal yet")
+    assert ANSI.search(out), out
     shown = ANSI.sub("", out)
     assert "Candidates (ranked)" in shown and "Why (candidates in detail)" in shown
 
@@ -132,3 +131,25 @@ def test_control_characters_from_inputs_are_escaped():
     for rendered in (text.render(reports), ANSI.sub("", text.render(reports, color=True))):
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", rendered)
         assert "S\\x1b[31mRED\\x07\\x0d" in rendered
+
+
+def test_answer_first_with_what_it_rests_on_and_every_source_numbered():
+    """#17: the first candidate with its phase reading, phase basis, evidence and the warnings
+    that change it, before the findings; sources cited in full, never '+N more'."""
+    report = _resens()[0]
+    plain = text.render([report])
+    answer = plain[plain.index("Answer:"):plain.index("Findings:")]
+    assert "Phase reading:" in answer and "Phase established by:" in answer
+    assert "C1156Y + L1198F: phase unknown, not established" in answer
+    assert "Depends on phase, if on one allele (cis): candidate" in answer
+    assert "have unknown phase: the answer depends on" in answer
+    assert "more (see --format json)" not in plain
+    refs = plain[plain.index("References:"):]
+    numbers = [int(n) for n in re.findall(r"^    \[(\d+)\] ", refs, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    cited = {c.source for group in (*(c.citations for c in report.candidates),
+                                    *(n.citations for n in report.not_recommended))
+             for c in group}
+    assert len(numbers) == len(cited)
+    assert "Shaw AT et al. N Engl J Med 2016" in refs and "PMID 26698910" in refs
+    assert "[tertiary]" in plain                         # a tertiary source says so

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import shared_path
 from alkseq.genome.transcript import (BUILDS, ShippedSequence, alk_protein, gene_spans, hotspots,
                                       load_transcript, normalise_build)
 from alkseq.genome.translate import (left_align, merge_substitutions, revcomp, translate_dna,
@@ -47,9 +48,9 @@ def test_small_truth(build, row):
 
 @pytest.mark.parametrize("build", BUILDS)
 def test_shared_truth_every_variant(build):
+    shared_path("genome", "alk_resistance_truth_grch37_grch38.tsv")
     rows = truth_rows()
-    if not rows:
-        pytest.skip("../shared/genome/alk_resistance_truth_grch37_grch38.tsv not present")
+    assert rows
     for row in rows:
         pos = int(row["grch37_pos" if build == "GRCh37" else "grch38_pos"])
         result = _translate(build, pos, row["ref"], row["alt"])

@@ -61,9 +61,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import cast
 
 from alkseq.errors import BuildMismatchError, InputError
-from alkseq.model import Alteration, Compound, GenomicVariant, PhaseEvidence
+from alkseq.model import Alteration, Compound, GenomicVariant, Phase, PhaseEvidence, ProteinChange
 
 KINASE_DOMAIN = range(1116, 1393)   # ALK residues 1116–1392 (task definition, issue 4)
 
@@ -530,7 +531,19 @@ def kinase_domain_mutations(alterations) -> list[Alteration]:
         if not any(residue in KINASE_DOMAIN for residue in change.residues):
             continue
         chosen.setdefault(change.short, alteration)
-    return sorted(chosen.values(), key=lambda item: (item.protein_change.start, item.protein_change.short))
+    return sorted(chosen.values(), key=_residue_order)
+
+
+def _residue_order(alteration: Alteration) -> tuple[int, str]:
+    change = alteration.protein_change
+    assert change is not None    # kinase_domain_mutations keeps only alterations with a protein change
+    return change.start, change.short
+
+
+def _change(alteration: Alteration) -> ProteinChange:
+    """The protein change of an alteration ``kinase_domain_mutations`` chose (never None there)."""
+    assert alteration.protein_change is not None
+    return alteration.protein_change
 
 
 def phase_pair(a: Alteration, b: Alteration, *, bam: str | Path | None = None,
@@ -542,7 +555,7 @@ def phase_pair(a: Alteration, b: Alteration, *, bam: str | Path | None = None,
     from_reads = None
     if bam is not None and a.genomic is not None and b.genomic is not None:
         from_reads = phase_from_reads(bam, a.genomic, b.genomic, fasta=fasta,
-                                      names=(a.protein_change.short, b.protein_change.short),
+                                      names=(_change(a).short, _change(b).short),
                                       **read_options)
         if from_reads[0] != "unknown":
             return from_reads
@@ -575,8 +588,8 @@ def phase_pairs(alterations, bam: str | Path | None = None,
     cis_edges: dict[tuple[str, str], PhaseEvidence] = {}
     for a, b in combinations(mutations, 2):
         phase, evidence = phase_pair(a, b, bam=bam, fasta=fasta, **read_options)
-        names = (a.protein_change.short, b.protein_change.short)
-        compounds.append(Compound(mutations=names, phase=phase, evidence=evidence))
+        names = (_change(a).short, _change(b).short)
+        compounds.append(Compound(mutations=(_change(a), _change(b)), phase=cast(Phase, phase), evidence=evidence))
         if phase == "cis":
             cis_edges[names] = evidence
     compounds.extend(_cis_groups(mutations, cis_edges))
@@ -592,7 +605,8 @@ def _cis_groups(mutations: list[Alteration], cis_edges: dict) -> list[Compound]:
     Largest first, then in residue order (what enumerating subsets by size gave, at a
     cost doubling per mutation: a 40-mutation sample never finished; issue 15).
     """
-    names = [m.protein_change.short for m in mutations]
+    names = [_change(m).short for m in mutations]
+    changes = {_change(m).short: _change(m) for m in mutations}
     groups = maximal_cliques(len(names), {(names.index(a), names.index(b))
                                           for a, b in cis_edges if a in names and b in names})
     ordered = sorted((g for g in groups if len(g) >= 3), key=lambda g: (-len(g), g))
@@ -602,7 +616,7 @@ def _cis_groups(mutations: list[Alteration], cis_edges: dict) -> list[Compound]:
         pair_evidence = [cis_edges[pair] for pair in combinations(group, 2)]
         weakest = min(pair_evidence, key=lambda e: _SOURCE_STRENGTH.get(e.source, 0))
         detail = f"all {len(pair_evidence)} pairs cis; weakest evidence: {weakest.detail}"
-        out.append(Compound(mutations=group, phase="cis",
+        out.append(Compound(mutations=tuple(changes[name] for name in group), phase="cis",
                             evidence=PhaseEvidence(source=weakest.source, detail=detail)))
     return out
 

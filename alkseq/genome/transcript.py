@@ -144,7 +144,7 @@ class Transcript:
     def c_of(self, pos: int) -> int | None:
         """c. position of a genomic base inside the CDS, else None."""
         for exon in self.exons:
-            if exon.cds_start is not None and exon.cds_start <= pos <= exon.cds_end:
+            if exon.cds_start is not None and exon.cds_end is not None and exon.cds_start <= pos <= exon.cds_end:
                 if self.strand == "+":
                     return exon.c_start + (pos - exon.cds_start)
                 return exon.c_start + (exon.cds_end - pos)
@@ -153,7 +153,7 @@ class Transcript:
     def genomic_of(self, c: int) -> int | None:
         """Genomic position of CDS base c (1-based), else None."""
         for exon in self.exons:
-            if exon.c_start <= c <= exon.c_end and exon.cds_start is not None:
+            if exon.c_start <= c <= exon.c_end and exon.cds_start is not None and exon.cds_end is not None:
                 if self.strand == "+":
                     return exon.cds_start + (c - exon.c_start)
                 return exon.cds_end - (c - exon.c_start)
@@ -177,7 +177,8 @@ class Transcript:
         return ("upstream", 0) if before else ("downstream", ordered[-1].number)
 
     def overlaps_cds(self, start: int, end: int) -> bool:
-        return any(e.cds_start is not None and e.cds_start <= end and start <= e.cds_end for e in self.exons)
+        return any(e.cds_start is not None and e.cds_end is not None and e.cds_start <= end and start <= e.cds_end
+                   for e in self.exons)
 
 
 @lru_cache(maxsize=8)

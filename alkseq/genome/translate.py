@@ -126,6 +126,8 @@ def _cds_bases(tx: Transcript, sequence: SequenceSource | None, c_from: int, c_t
             return None
         run_end = min(c_to, exon.c_end)
         g1, g2 = tx.genomic_of(c), tx.genomic_of(run_end)
+        if g1 is None or g2 is None:
+            return None
         low, high = min(g1, g2), max(g1, g2)
         bases = sequence.fetch(tx.chrom, low, high)
         if not bases or len(bases) != high - low + 1:
@@ -218,7 +220,7 @@ def translate_variant(tx: Transcript, sequence: SequenceSource | None, protein: 
         return Translation("cds", reason="REF equals ALT")
     if ref:
         first_g, last_g = pos, pos + len(ref) - 1
-        c_values = [tx.c_of(g) for g in (first_g, last_g)]
+        c_values = [c for c in (tx.c_of(first_g), tx.c_of(last_g)) if c is not None]
         inside = [tx.c_of(g) is not None for g in range(first_g, last_g + 1)] if len(ref) < 400 else []
         if not any(inside) and not tx.overlaps_cds(first_g, last_g):
             return Translation("intron" if tx.locate(first_g)[0] == "intron" else "utr_or_outside")

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from alkseq.knowledge.kb import KnowledgeBase, Mechanism
-from alkseq.model import Alteration, Context, Finding
+from alkseq.model import Alteration, Context, Finding, Role
 from alkseq.normalise import is_alk_kinase_mutation
 
 ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
@@ -31,9 +32,25 @@ def _kind_matches(mech: Mechanism, alt: Alteration) -> bool:
         return alt.kind == "transformation" and bool(mech.histology) and \
             mech.histology in (alt.label or "").lower()
     if mech.alteration_kind == "phenotype":
-        return alt.kind in ("phenotype", "other", "expression") and bool(mech.protein_match) and \
-            bool(re.search(mech.protein_match, alt.label or "", re.I))
+        if alt.kind not in ("phenotype", "other", "expression"):
+            return False
+        if mech.protein_match:
+            return bool(re.search(mech.protein_match, alt.label or "", re.I))
+        # no pattern: the panel's word names the mechanism ('EMT', 'SRC activation')
+        return _phenotype_word(alt.label or "") in _phenotype_names(mech)
     return False
+
+
+def _phenotype_word(text: str) -> str:
+    return " ".join(re.sub(r"[\s_\-]+", " ", text).lower().split())
+
+
+def _phenotype_names(mech: Mechanism) -> set[str]:
+    """Words a panel may use for a phenotype mechanism: its id, label and id without the gene."""
+    names = {mech.mechanism, mech.label, mech.mechanism.split("_", 1)[-1]}
+    if mech.gene:
+        names |= {f"{mech.gene} {mech.mechanism.split('_', 1)[-1]}"}
+    return {_phenotype_word(n) for n in names if n}
 
 
 def _gene_matches(mech: Mechanism, alt: Alteration) -> bool:
@@ -66,11 +83,11 @@ def classify(kb: KnowledgeBase, alterations: list[Alteration], context: Context
             continue
         mech = match_mechanism(kb, alt)
         if mech is not None:
-            findings.append(Finding(alt, mech.role if mech.role != "alk_dependent" else "alk_other",
+            role = cast(Role, mech.role if mech.role != "alk_dependent" else "alk_other")   # roles: knowledge/schema.py
+            findings.append(Finding(alt, role,
                                     mech.mechanism, mech.label))
             continue
-        role = "alk_other" if alt.gene == "ALK" else "other"
-        findings.append(Finding(alt, role))
+        findings.append(Finding(alt, "alk_other" if alt.gene == "ALK" else "other"))
     # histology reported by the clinic counts as a transformation finding
     if context.histology in ("small-cell", "squamous") and not any(
             f.role == "transformation" for f in findings):

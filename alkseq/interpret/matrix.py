@@ -57,7 +57,7 @@ def _aggregate(mutation: str, drug: str, rows: tuple[SensitivityRow, ...]) -> Dr
     if with_ic50:
         pick = with_ic50[0]
         ic50 = pick.ic50_nm
-        fold = pick.fold_vs_wt or (pick.ic50_nm / pick.wt_ic50_nm if pick.wt_ic50_nm else None)
+        fold = pick.fold_vs_wt or (ic50 / pick.wt_ic50_nm if ic50 is not None and pick.wt_ic50_nm else None)
     citations = _unique(r.citation for r in sorted(
         rows, key=lambda r: (EVIDENCE_RANK[r.evidence], DIRECTNESS_RANK.get(r.citation.directness, 9))))
     return DrugCall(drug, drug_class, ic50, fold, best[0].evidence, citations, False, detail,
@@ -111,24 +111,5 @@ def _unique(citations) -> tuple[Citation, ...]:
     return tuple(seen.values())
 
 
-def call_facts(call: DrugCall) -> list[str]:
-    """The numbers behind a call, shared by rationales and the HTML heatmap's hover text."""
-    bits = []
-    if call.ic50_nm is not None:
-        bits.append(f"IC50 {_fmt(call.ic50_nm)} nM")
-    if call.fold_vs_wt is not None:
-        bits.append(f"{_fmt(call.fold_vs_wt)}× WT")
-    if call.evidence:
-        bits.append("best evidence: " + call.evidence.replace("_", " "))
-    if call.conflict:
-        bits.append("conflicting: " + describe_conflict(call.conflict))
-    return bits
-
-
-def describe_call(call: DrugCall, units: list[str]) -> str:
-    """One clause for a rationale: 'sensitive for G1202R (IC50 49 nM; 2.1× WT; best evidence …)'."""
-    what = "+".join(units) if len(units) == 1 else ", ".join(units)
-    bits = call_facts(call)
-    if call.inferred:
-        bits.append("inferred from single-mutation data")
-    return f"{call.drug_class} for {what}" + (f" ({'; '.join(bits)})" if bits else "")
+# Wording of calls lives in alkseq.interpret.wording; kept importable from here for callers.
+from alkseq.interpret.wording import call_facts, describe_call  # noqa: E402,F401

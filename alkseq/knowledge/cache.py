@@ -37,7 +37,7 @@ def class_sources() -> tuple[Path, ...]:
 
 
 def cache_key(base: Path, overlay: Path | None) -> str:
-    from alkseq import __version__
+    from alkseq._version import __version__
 
     digest = hashlib.sha256(f"alkseq {__version__}\n".encode())
     for module in class_sources():

@@ -19,6 +19,7 @@ import csv
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from alkseq.errors import AlkseqError, ParseError
@@ -260,7 +261,7 @@ def map_item(item: CivicItem, resolve_drug, canonical) -> Mapped:
     alk = any(p.startswith("ALK ") or "ALK" in p.split("::") or "::ALK" in p for p in parts)
     lung = is_lung(item.disease, item.profile, item.statement)
     in_scope = alk and item.evidence_type == "PREDICTIVE" and lung and item.status == "ACCEPTED"
-    base = dict(item=item, in_scope=in_scope, mutations=tuple(mutations))
+    base: dict[str, Any] = dict(item=item, in_scope=in_scope, mutations=tuple(mutations))
     if not alk:
         return Mapped(**base, reason="not ALK")
     if item.status != "ACCEPTED":

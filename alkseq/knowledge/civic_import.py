@@ -97,69 +97,69 @@ def plan_import(items: list[CivicItem], kb: KnowledgeBase) -> ImportResult:
                 entry("not_keyed", "+".join(m.mutations), ", ".join(m.item.therapies), "", "",
                       eid, f"PMID:{m.item.citation_id}", "", m.reason)
             continue
-        for row in m.rows:
-            cell = kb.sensitivity_rows(row["mutation"], row["drug"])
+        for given in m.rows:
+            cell = kb.sensitivity_rows(given["mutation"], given["drug"])
             same_eid = [r for r in cell if eid in cited_eids(r.citation.locator)]
             lines = ",".join(str(r.line) for r in same_eid)
             if same_eid:
-                if not any(r.drug_class == row["class"] for r in same_eid):
-                    entry("changed", row["mutation"], row["drug"],
-                          "/".join(sorted({r.drug_class for r in same_eid})), row["class"], eid,
-                          row["source"], lines, "the shipped row reads this item differently: "
+                if not any(r.drug_class == given["class"] for r in same_eid):
+                    entry("changed", given["mutation"], given["drug"],
+                          "/".join(sorted({r.drug_class for r in same_eid})), given["class"], eid,
+                          given["source"], lines, "the shipped row reads this item differently: "
                           "edit the shipped row")
                 continue
             stated = {r.drug_class for r in cell if r.drug_class != "unknown"}
-            other = stated - {row["class"]}
-            if other and row["class"] != "unknown":
-                same_paper = [r for r in cell if r.citation.source == row["source"]
+            other = stated - {given["class"]}
+            if other and given["class"] != "unknown":
+                same_paper = [r for r in cell if r.citation.source == given["source"]
                               and r.drug_class in other]
                 cell_lines = ",".join(str(r.line) for r in cell if r.drug_class in other)
                 if same_paper:
-                    entry("contradicting", row["mutation"], row["drug"], "/".join(sorted(other)),
-                          row["class"], eid, row["source"], cell_lines,
+                    entry("contradicting", given["mutation"], given["drug"], "/".join(sorted(other)),
+                          given["class"], eid, given["source"], cell_lines,
                           "the same paper already gives this cell another class in the shipped "
                           "table: not written (one source, one class; review both)")
                     continue
                 sources = sorted({r.citation.source for r in cell if r.drug_class in other})
-                row = dict(row, note=f"conflict: shipped rows say {'/'.join(sorted(other))} "
-                           f"({', '.join(sources)}); this CIViC item says {row['class']}. "
-                           + row["note"])
-                entry("contradicting", row["mutation"], row["drug"], "/".join(sorted(other)),
-                      row["class"], eid, row["source"], cell_lines,
+                given = dict(given, note=f"conflict: shipped rows say {'/'.join(sorted(other))} "
+                           f"({', '.join(sources)}); this CIViC item says {given['class']}. "
+                           + given["note"])
+                entry("contradicting", given["mutation"], given["drug"], "/".join(sorted(other)),
+                      given["class"], eid, given["source"], cell_lines,
                       "written with a 'conflict:' note: sources disagree")
             else:
-                entry("new", row["mutation"], row["drug"], "/".join(sorted(stated)),
-                      row["class"], eid, row["source"], "", "")
-            written.append(row)
+                entry("new", given["mutation"], given["drug"], "/".join(sorted(stated)),
+                      given["class"], eid, given["source"], "", "")
+            written.append(given)
 
-    for eid, rows in sorted(shipped.items()):
-        m = by_eid.get(eid)
-        for row in rows:
-            if m is None:
+    for eid, cited_rows in sorted(shipped.items()):
+        found = by_eid.get(eid)
+        for row in cited_rows:
+            if found is None:
                 entry("absent", row.mutation, row.drug, row.drug_class, "", eid,
                       row.citation.source, str(row.line), f"CIViC EID {eid} is not in this "
                       "export: retired if the export is CIViC's full nightly file")
                 continue
-            if m.item.status != "ACCEPTED":
+            if found.item.status != "ACCEPTED":
                 entry("retired", row.mutation, row.drug, row.drug_class, "", eid,
                       row.citation.source, str(row.line),
-                      f"CIViC EID {eid} is {m.item.status.lower() or 'without status'} in the export")
+                      f"CIViC EID {eid} is {found.item.status.lower() or 'without status'} in the export")
                 continue
-            if any((r["mutation"], r["drug"]) == (row.mutation, row.drug) for r in m.rows):
+            if any((r["mutation"], r["drug"]) == (row.mutation, row.drug) for r in found.rows):
                 continue
             if row.mutation == "WT" or row.drug_class == "unknown":
                 continue  # a baseline or an 'unknown' row claims nothing the item must support
-            why = m.reason or ("the item gives " + ", ".join(
-                f"{r['mutation']} x {r['drug']}" for r in m.rows))
+            why = found.reason or ("the item gives " + ", ".join(
+                f"{r['mutation']} x {r['drug']}" for r in found.rows))
             entry("unsupported", row.mutation, row.drug, row.drug_class,
                   "", eid, row.citation.source, str(row.line), why)
 
     new_sources = {}
-    for row in written:
-        if row["source"] not in kb.sources and row["source"] not in new_sources:
-            item = next(m.item for m in mapped if f"PMID:{m.item.citation_id}" == row["source"])
-            new_sources[row["source"]] = {
-                "source": row["source"],
+    for written_row in written:
+        if written_row["source"] not in kb.sources and written_row["source"] not in new_sources:
+            item = next(m.item for m in mapped if f"PMID:{m.item.citation_id}" == written_row["source"])
+            new_sources[written_row["source"]] = {
+                "source": written_row["source"],
                 "citation": item.citation or item.title or f"PubMed {item.citation_id}",
                 "title": item.title, "year": item.year,
                 "url": f"https://pubmed.ncbi.nlm.nih.gov/{item.citation_id}/",

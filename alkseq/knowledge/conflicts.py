@@ -12,7 +12,7 @@ import re
 
 from alkseq.knowledge.kb import KnowledgeBase, SensitivityRow
 from alkseq.knowledge.schema import DIRECTNESS_RANK, EVIDENCE_RANK
-from alkseq.model import ConflictSide
+from alkseq.model import ConflictSide, describe_conflict  # noqa: F401 (re-exported)
 
 # the order sides are listed in: the conservative reading first
 SIDE_ORDER = {"resistant": 0, "intermediate": 1, "sensitive": 2}
@@ -47,13 +47,6 @@ def cell_conflict(rows: tuple[SensitivityRow, ...] | list[SensitivityRow]
             sources=tuple(dict.fromkeys(r.citation.source for r in side)),
             rows=len(side)))
     return tuple(sides)
-
-
-def describe_conflict(sides) -> str:
-    """'resistant (preclinical, curated_summary; PMID:1) vs sensitive (review, review; PMID:2)'."""
-    return " vs ".join(
-        f"{s.drug_class} ({s.evidence.replace('_', ' ')}, {s.directness.replace('_', ' ')}; "
-        f"{', '.join(s.sources)})" for s in sides)
 
 
 def conflicting_cells(kb: KnowledgeBase) -> dict[tuple[str, str], tuple[ConflictSide, ...]]:

@@ -105,6 +105,22 @@ class Rule(NamedTuple):
     text: str               # rationale / reason / advice shown to the reader
     evidence: str
     citations: tuple[Citation, ...]
+    strength: str = ""      # recommendation strength for the line (schema.STRENGTHS); "" = from evidence
+
+
+class TherapyClass(NamedTuple):
+    """One row of therapy_classes.tsv: a class of therapy a source names, and the agents it names."""
+
+    therapy_class: str
+    label: str
+    targets: tuple[str, ...]
+    agents_named: tuple[str, ...]      # drugs.tsv names; empty when the sources name none
+    applies_when: tuple[str, ...]      # triggers, e.g. mechanism:nf2_loss, alk_compound_with:I1171N
+    with_alk_tki: str                  # yes | no | not stated
+    strength: str
+    rationale: str
+    citations: tuple[Citation, ...]
+    note: str = ""
 
 
 class Source(NamedTuple):
@@ -134,6 +150,12 @@ class KnowledgeBase:
     sources: dict[str, Source]
     alk_protein: str = ""
     synonym_index: dict[str, str] = field(default_factory=dict)
+    priorities: dict[str, int] = field(default_factory=dict)
+    therapy_classes: dict[str, TherapyClass] = field(default_factory=dict)
+
+    def priority(self, name: str) -> int:
+        """A ranking priority by name (reference/priorities.tsv); lower ranks first."""
+        return self.priorities[name]
 
     # ---- drugs -------------------------------------------------------------------
     def resolve_drug(self, name: str) -> str:

@@ -7,7 +7,6 @@ is raised, so a curator fixes a table in one pass.
 from __future__ import annotations
 
 import csv
-import functools
 import math
 import re
 from pathlib import Path
@@ -206,18 +205,64 @@ def _merge(spec: S.TableSpec, tables: list[list[tuple[int, Row]]], paths: list[P
     return list(merged.values()) + plain
 
 
-@functools.lru_cache(maxsize=8)
+_MEMO: dict[tuple, KnowledgeBase] = {}   # per process: the files' signature → their knowledge base
+_MEMO_SIZE = 8
+
+
+def _signature(base: Path, overlay: Path | None) -> tuple | None:
+    """Name, size, mtime and inode of every knowledge file: an edited table (a notebook changing an
+    overlay) changes it, so the per-process memo never hands back a stale knowledge base; hashing
+    the bytes (the disk cache's key) then decides. None when a directory is missing."""
+    from alkseq.knowledge.cache import SUFFIXES
+
+    import os
+
+    parts: list = []
+    for root in (base, overlay):
+        if root is None:
+            continue
+        folders = [str(root)]
+        try:
+            while folders:                   # os.scandir: a tenth of what pathlib's rglob costs per call
+                with os.scandir(folders.pop()) as entries:
+                    for entry in entries:
+                        if entry.is_dir():
+                            folders.append(entry.path)
+                        elif os.path.splitext(entry.name)[1] in SUFFIXES:
+                            info = entry.stat()
+                            parts.append((entry.path, info.st_size, info.st_mtime_ns, info.st_ino))
+        except OSError:
+            return None
+    return (str(base), str(overlay), tuple(sorted(parts)))
+
+
 def load_knowledge(path: str | None = None, overlay: str | None = None) -> KnowledgeBase:
     """Load and validate the shipped tables (or ``path``), plus an optional overlay dir.
 
-    Cached per process (a batch worker pays for it once) and, once validated, per user on
-    disk keyed on the tables' bytes (``knowledge/cache.py``), so one-sample-per-process
-    pipelines skip re-validation.
+    Kept per process keyed on the files' signature (a batch worker pays once, an edited overlay
+    is read again) and, once validated, per user on disk keyed on the tables' bytes
+    (``knowledge/cache.py``), so one-sample-per-process pipelines skip re-validation.
     """
-    from alkseq.knowledge import cache
-
     base = Path(path) if path else reference_dir()
     overlay_dir = Path(overlay) if overlay else None
+    signature = _signature(base, overlay_dir) if base.is_dir() and (overlay_dir is None or overlay_dir.is_dir()) \
+        else None
+    if signature is not None and signature in _MEMO:
+        return _MEMO[signature]
+    kb = _load_validated(base, overlay_dir)
+    if signature is not None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[signature] = kb
+    return kb
+
+
+load_knowledge.cache_clear = _MEMO.clear   # type: ignore[attr-defined]
+
+
+def _load_validated(base: Path, overlay_dir: Path | None) -> KnowledgeBase:
+    from alkseq.knowledge import cache
+
     key = None
     if base.is_dir() and (overlay_dir is None or overlay_dir.is_dir()):
         try:
@@ -320,6 +365,15 @@ def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[
             MechanismTherapy(r["mechanism"], r["therapy"], r["category"], r["evidence"],
                              r["rationale"], _citations(r), r["note"]))
 
+    priorities: dict[str, int] = {}
+    for path, line, r in loaded["priorities.tsv"]:
+        try:
+            priorities[r["name"]] = int(r["priority"])
+        except ValueError:
+            out.add(path, line, "priority", f"'{r['priority']}' is not a whole number")
+    therapy_classes = _build_therapy_classes(loaded["therapy_classes.tsv"], check_drug, mech_ids, out)
+    check_drug.priorities = priorities  # type: ignore[attr-defined]
+    check_drug.classes = therapy_classes  # type: ignore[attr-defined]
     rules = _load_rules(base, overlay, therapies, check_drug, out)
 
     # the EML4-ALK variant table (reference/genome/) is knowledge too: checked and cited
@@ -351,8 +405,36 @@ def _load(base: Path, overlay: Path | None) -> tuple[KnowledgeBase | None, list[
         drugs=drugs, therapies=therapies, sensitivity=sensitivity, mechanisms=mechanisms,
         mechanism_therapies={k: tuple(v) for k, v in mech_therapies.items()},
         rules=rules, sources=sources, alk_protein=alk_protein, synonym_index=synonyms,
+        priorities=priorities, therapy_classes=therapy_classes,
     )
     return kb, []
+
+
+def _build_therapy_classes(rows, check_drug, mech_ids, out: _Collector) -> dict:
+    """therapy_classes.tsv rows; agents must be in drugs.tsv, triggers must name known things."""
+    from alkseq.knowledge.kb import TherapyClass
+
+    classes = {}
+    for path, line, r in rows:
+        agents = tuple(a for a in _split(r["agents_named"]) if a.lower() != "none named")
+        for agent in agents:
+            check_drug(path, line, "agents_named", agent)
+        triggers = _split(r["applies_when"])
+        for trigger in triggers:
+            kind, _, value = trigger.partition(":")
+            if kind not in S.CLASS_TRIGGERS:
+                out.add(path, line, "applies_when", f"unknown trigger '{trigger}' "
+                        f"(one of {', '.join(S.CLASS_TRIGGERS)}, with ':value' where needed)")
+            elif kind == "mechanism" and value not in mech_ids:
+                out.add(path, line, "applies_when", f"unknown mechanism '{value}'")
+            elif kind == "alk_tki_setting" and value not in S.ALK_TKI_SETTINGS:
+                out.add(path, line, "applies_when", f"'{value}' is not one of "
+                        f"{sorted(S.ALK_TKI_SETTINGS)}")
+        classes[r["class"]] = TherapyClass(
+            r["class"], r["label"], _split(r["targets"]), agents, triggers,
+            r["with_alk_tki"] or "not stated", r["strength"], r["rationale"], _citations(r),
+            r["note"])
+    return classes
 
 
 _YAML_FAILED = object()
@@ -376,7 +458,7 @@ def _load_yaml(path: Path, out: _Collector):
             if isinstance(event, yaml.AliasEvent):
                 raise yaml.composer.ComposerError(
                     None, None, "YAML aliases (*name) are not allowed in knowledge files",
-                    event.start_mark)
+                    event.start_mark)  # type: ignore[arg-type]  # the C and Python loaders' Mark types
         return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -497,7 +579,7 @@ def _build_sensitivity(rows, check_drug, alk_protein: str, out: _Collector,
     drug_classes = drug_classes or {}
     cells: dict[tuple[str, str], list[SensitivityRow]] = {}
     by_source: dict[tuple[str, str, str], list[tuple]] = {}
-    exact_rows: dict[tuple, int] = {}
+    exact_rows: dict[tuple, tuple[str, int]] = {}
     for path, line, r in rows:
         if not check_drug(path, line, "drug", r["drug"]):
             continue
@@ -650,7 +732,11 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
             continue
         vocab = {"mechanism_class": S.MECHANISM_CLASSES, "progression": S.PROGRESSION_PATTERNS,
                  "histology": S.PATIENT_HISTOLOGIES, "specimen": S.SPECIMENS,
-                 "last_alk_tki_generation": {"1", "2", "3", "next"}}.get(cond)
+                 "last_alk_tki_generation": {"1", "2", "3", "next"},
+                 "alk_tki_generation_given": {"1", "2", "3", "next"},
+                 "alk_tki_setting": S.ALK_TKI_SETTINGS,
+                 "findings_include": S.MECHANISM_CLASSES, "findings_exclude": S.MECHANISM_CLASSES,
+                 }.get(cond)
         values = value if isinstance(value, list) else [value]
         if vocab:
             for v in values:
@@ -668,9 +754,15 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     targets: list[str | None] = [None]
     drugs: tuple[str, ...] = ()
     if action == "recommend":
-        targets = [str(t) for t in (target if isinstance(target, list) else [target])]
-        for t in targets:
+        named = [str(t) for t in (target if isinstance(target, list) else [target])]
+        for t in named:
+            if t.startswith("class:"):  # a class-level option from therapy_classes.tsv
+                if t[6:] not in getattr(check_drug, "classes", {}):
+                    out.add(path, None, where, f"unknown therapy class '{t[6:]}' "
+                            "(add it to therapy_classes.tsv)")
+                continue
             _check_therapy_ref(t, therapies, check_drug, path, None, where)
+        targets = list(named)
     elif action == "not_recommend":
         if isinstance(target, list):
             drugs = tuple(str(t) for t in target)
@@ -706,8 +798,17 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     if category and not _one_of(category, S.THERAPY_CATEGORIES):
         out.add(path, None, where, f"category must be one of {sorted(S.THERAPY_CATEGORIES)}")
     priority = then.get("priority", 50)
-    if isinstance(priority, bool) or not isinstance(priority, int):
+    named = getattr(check_drug, "priorities", {})
+    if isinstance(priority, str) and priority in named:
+        priority = named[priority]  # a name from reference/priorities.tsv
+    elif isinstance(priority, str):
+        out.add(path, None, where, f"priority '{priority}' is not a name in priorities.tsv "
+                f"({', '.join(sorted(named))})")
+    elif isinstance(priority, bool) or not isinstance(priority, int):
         out.add(path, None, where, f"priority {priority!r} is not a whole number")
+    strength = item.get("strength", "")
+    if strength and not _one_of(strength, S.STRENGTHS):
+        out.add(path, None, where, f"strength must be one of {list(S.STRENGTHS)}")
     if len(out.problems) > problems_before:
         return []
     locators = item.get("locator") or ""
@@ -720,7 +821,8 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     citations = tuple(Citation(str(s), str(loc), str(d)) for s, loc, d in zip(sources, locators, directness))
     return [Rule(id=str(rid) if len(targets) == 1 else f"{rid}:{t}", when=dict(when),
                  action=action, therapy=t, name=then.get("name"), drugs=drugs,
-                 priority=int(then.get("priority", 50)), category=category,
+                 priority=int(priority), category=category,
                  text=" ".join(str(text).split()), evidence=str(item["evidence"]),
-                 citations=citations)
+                 citations=citations,
+                 strength=str(strength or S.EVIDENCE_STRENGTH[str(item["evidence"])]))
             for t in targets]

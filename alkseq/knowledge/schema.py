@@ -107,9 +107,49 @@ RULE_CONDITIONS = {
     "histology",              # list of histologies
     "specimen",               # list of: tissue, plasma
     "no_approved_alk_tki_covers",  # true: ALK mutations found and no approved ALK TKI covers all
+    # treatment history as lines (Context.lines), see reference/README.md
+    "alk_tki_setting",        # list of: tki_naive, after_1g, after_2g, after_3g, after_next (highest generation given)
+    "alk_tki_generation_given",  # list of generations: any ALK TKI of one of them given, at any line
+    "chemotherapy_given",     # true/false: a chemotherapy drug was given in some line
+    "findings_include",       # list of mechanism classes: at least one such finding
+    "findings_exclude",       # list of mechanism classes: no such finding
+    "alk_mutation_found",     # true/false: an ALK kinase-domain mutation was found
+    "alk_mutation_uncurated",  # true: an ALK kinase-domain mutation has no curated row for any drug
+    "mechanism_any",          # list of mechanism ids (mechanisms.tsv) found
+    "matched_drug",           # true/false: an ALK-independent finding has a curated matched therapy
+    "approved_alk_tki_covers_directly",  # true: an approved, not-yet-given ALK TKI covers every ALK mutation (not inferred)
 }
+# How strongly a source recommends an option for this line (Candidate.recommendation_strength).
+STRENGTHS = ("guideline", "trial", "cohort", "case", "preclinical", "expert")
+STRENGTH_LEVEL = {"guideline": "A", "trial": "B", "cohort": "B", "case": "C", "preclinical": "D",
+                  "expert": "E"}
+# A rule/row's evidence kind → the default recommendation strength when it does not say.
+EVIDENCE_STRENGTH = {"guideline": "guideline", "clinical": "cohort", "case_report": "case",
+                     "preclinical": "preclinical", "review": "expert"}
+ALK_TKI_SETTINGS = {"tki_naive", "after_1g", "after_2g", "after_3g", "after_next"}
+CLASS_TRIGGERS = ("mechanism", "alk_compound", "alk_compound_with", "no_approved_alk_tki_covers",
+                  "alk_tki_setting")
 RULE_ACTIONS = {"recommend", "not_recommend", "advise"}
 MECHANISM_CLASSES = {"alk_dependent", "bypass", "transformation", "mixed", "none_found"}
 PROGRESSION_PATTERNS = {"oligo", "systemic", "cns"}
 PATIENT_HISTOLOGIES = {"adenocarcinoma", "squamous", "small-cell"}
 SPECIMENS = {"tissue", "plasma"}
+
+
+# Ranking priorities shared by rules.yaml (``priority: <name>``) and the engine's generators.
+PRIORITIES_SPEC = TableSpec(
+    "priorities.tsv", ("name", "priority", "meaning", "note"), ("name", "priority", "meaning"),
+    key=("name",),
+)
+# Therapy classes and investigational agents named at class or target level by a source.
+THERAPY_CLASSES_SPEC = TableSpec(
+    "therapy_classes.tsv",
+    ("class", "label", "targets", "agents_named", "applies_when", "with_alk_tki", "strength",
+     "rationale") + CITED + ("note",),
+    ("class", "label", "applies_when", "strength", "rationale") + CITED,
+    key=("class",),
+    vocab={"strength": set(STRENGTHS), "with_alk_tki": {"", "yes", "no", "not stated"},
+           "directness": DIRECTNESS},
+)
+
+TABLES = TABLES + (PRIORITIES_SPEC, THERAPY_CLASSES_SPEC)

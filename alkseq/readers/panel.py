@@ -43,7 +43,7 @@ _WORDS = [  # (pattern, kind, label)
     (r"^(fusion|rearrangement|rearranged|translocation|sv)$", "fusion", "fusion"),
     (r"^(small[- ]cell|sclc)( lung cancer)?( transformation)?$", "transformation", "small-cell"),
     (r"^(squamous|squamous cell)( carcinoma)?( transformation)?$", "transformation", "squamous"),
-    (r"^(emt|epithelial[- ]mesenchymal transition)$", "phenotype", "EMT"),
+    (r"^(emt|epithelial[- ]mesenchymal transition)$", "other", "EMT"),   # a phenotype: kind 'other' (model.AlterationKind)
     (r"^(exon ?14 skipping|exon14 skipping|ex14 skipping|metex14)$", "mutation", "exon 14 skipping"),
     (r"^(overexpression|expression|ihc positive|positive)$", "expression", "expression"),
 ]

@@ -18,6 +18,9 @@ WRITERS = {
     "vcf": "alkseq.report.vcf_writer",
     "html": "alkseq.report.html",
     "maf": "alkseq.report.maf_writer",
+    "fhir": "alkseq.report.fhir",
+    "phenopacket": "alkseq.report.phenopacket",
+    "pdf": "alkseq.report.pdf",
 }
 
 # bcftools-style ``-O`` letters for the VCF writer; the other formats go by their names
@@ -25,7 +28,7 @@ VCF_OUTPUT_TYPES = ("v", "z", "b", "u")
 # file-name endings → format, longest first (a name says what it is when -O/--format do not)
 SUFFIX_FORMATS = ((".vcf.gz", "vcf"), (".vcf.bgz", "vcf"), (".vcf", "vcf"), (".bcf", "vcf"),
                   (".json", "json"), (".tsv", "tsv"), (".txt", "text"), (".html", "html"),
-                  (".htm", "html"), (".maf", "maf"))
+                  (".htm", "html"), (".maf", "maf"), (".pdf", "pdf"))
 
 
 def output_types() -> tuple[str, ...]:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from alkseq.report.basis import kd_mutations
 from alkseq.report.cells import safe_cell
 
 SUFFIX = ".csv"
@@ -84,38 +87,62 @@ def render_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-# --------------------------------------------------------------------------- summary
+# --------------------------------------------------------------------------- categories
 
 def _kd_mutations(report) -> set[str]:
-    return {f.alteration.protein_change.short for f in report.findings
-            if f.role == "alk_kinase_domain" and f.alteration.protein_change is not None}
+    return {name for name, _, _ in kd_mutations(report)}
 
 
-def _has_mechanism(report, mechanism: str) -> bool:
-    return any(f.mechanism == mechanism for f in report.findings)
+def _not_trans_compounds(report) -> list:
+    return [c for c in report.compounds if len(c.mutations) > 1 and c.phase != "trans"]
+
+
+def _is_met_amp(f) -> bool:
+    return f.role == "bypass" and (f.mechanism == "met_amplification" or (
+        f.alteration.gene == "MET" and f.alteration.kind == "amplification"))
 
 
 def _other_bypass(report) -> bool:
-    return any(f.role == "bypass" and f.mechanism != "met_amplification" for f in report.findings)
+    return any(f.role == "bypass" and not _is_met_amp(f) for f in report.findings)
 
 
-# (column stem, what it counts, test on a report) — the summary's categories, declared once
+@dataclass(frozen=True)
+class Category:
+    """A cohort mechanism category: the summary's columns and the cohort page's rows."""
+
+    stem: str          # summary column stem
+    label: str         # cohort page row label
+    description: str
+    test: Callable
+
+
+# the cohort's categories, declared once: `--summary` and the HTML cohort page both use them
 CATEGORIES = (
-    ("alk_kd_mutation", "any ALK kinase-domain mutation", lambda rep: bool(_kd_mutations(rep))),
-    ("g1202r", "ALK G1202R (alone or with other ALK mutations)",
-     lambda rep: "G1202R" in _kd_mutations(rep)),
-    ("alk_compound", "two or more ALK kinase-domain mutations (compound; any phase)",
-     lambda rep: len(_kd_mutations(rep)) >= 2),
-    ("met_amplification", "MET amplification", lambda rep: _has_mechanism(rep, "met_amplification")),
-    ("other_bypass", "a bypass mechanism other than MET amplification", _other_bypass),
-    ("transformation", "histologic transformation",
-     lambda rep: any(f.role == "transformation" for f in rep.findings)),
-    ("mixed", "ALK-dependent and ALK-independent mechanisms together",
-     lambda rep: rep.mechanism_class == "mixed"),
-    ("none_found", "no resistance mechanism found", lambda rep: rep.mechanism_class == "none_found"),
+    Category("alk_kd_mutation", "ALK KD mutation", "any ALK kinase-domain mutation",
+             lambda rep: bool(_kd_mutations(rep))),
+    Category("g1202r", "G1202R", "ALK G1202R (alone or with other ALK mutations)",
+             lambda rep: "G1202R" in _kd_mutations(rep)),
+    Category("alk_compound", "compound",
+             "two or more ALK kinase-domain mutations not shown to be in trans "
+             "(cis, mixed or unknown phase)", lambda rep: bool(_not_trans_compounds(rep))),
+    Category("met_amplification", "MET amplification", "MET amplification",
+             lambda rep: any(_is_met_amp(f) for f in rep.findings)),
+    Category("other_bypass", "other bypass", "a bypass mechanism other than MET amplification",
+             _other_bypass),
+    Category("transformation", "transformation", "histologic transformation",
+             lambda rep: any(f.role == "transformation" for f in rep.findings)),
+    Category("mixed", "mixed", "ALK-dependent and ALK-independent mechanisms together",
+             lambda rep: rep.mechanism_class == "mixed"),
+    Category("none_found", "none found", "no resistance mechanism found",
+             lambda rep: rep.mechanism_class == "none_found"),
 )
 SUMMARY_COLUMNS = ("last_prior_alk_tki", "n",
-                   *(f"{stem}_{part}" for stem, _, _ in CATEGORIES for part in ("n", "pct")))
+                   *(f"{c.stem}_{part}" for c in CATEGORIES for part in ("n", "pct")))
+
+
+def categories_of(report) -> list[str]:
+    """The labels of every category a report falls in, in ``CATEGORIES`` order."""
+    return [c.label for c in CATEGORIES if c.test(report)]
 
 
 def last_alk_tki(report, alk_tkis) -> str:
@@ -126,13 +153,8 @@ def last_alk_tki(report, alk_tkis) -> str:
     return NO_PRIOR_TKI
 
 
-def summary_rows(results, alk_tkis: dict[str, str]) -> list[dict]:
-    """Counts and percentages per last prior ALK TKI, then one row for all samples.
-
-    ``alk_tkis`` maps each ALK TKI's generic name to its generation ('1', '2', '3', 'next'),
-    which orders the groups.
-    """
-    reports = [r.report for r in results if r.report is not None]
+def group_reports(reports, alk_tkis: dict[str, str]) -> dict[str, list]:
+    """Reports by last prior ALK TKI, groups ordered by generation (no prior TKI first)."""
     groups: dict[str, list] = {}
     for report in reports:
         groups.setdefault(last_alk_tki(report, alk_tkis), []).append(report)
@@ -141,11 +163,19 @@ def summary_rows(results, alk_tkis: dict[str, str]) -> list[dict]:
     def order(name: str):
         if name == NO_PRIOR_TKI:
             return (0, 0, name)
-        return (1, generation_order.get(alk_tkis.get(name, ""), 9), name)
+        return (1, generation_order.get(str(alk_tkis.get(name, "")), 9), name)
 
-    out = []
-    for name in sorted(groups, key=order):
-        out.append(_summary_row(name, groups[name]))
+    return {name: groups[name] for name in sorted(groups, key=order)}
+
+
+def summary_rows(results, alk_tkis: dict[str, str]) -> list[dict]:
+    """Counts and percentages per last prior ALK TKI, then one row for all samples.
+
+    ``alk_tkis`` maps each ALK TKI's generic name to its generation ('1', '2', '3', 'next'),
+    which orders the groups.
+    """
+    reports = [r.report for r in results if r.report is not None]
+    out = [_summary_row(name, group) for name, group in group_reports(reports, alk_tkis).items()]
     out.append(_summary_row(ALL_SAMPLES, reports))
     return out
 
@@ -153,10 +183,10 @@ def summary_rows(results, alk_tkis: dict[str, str]) -> list[dict]:
 def _summary_row(name: str, reports: list) -> dict:
     n = len(reports)
     values: dict = {"last_prior_alk_tki": name, "n": n}
-    for stem, _, test in CATEGORIES:
-        count = sum(1 for report in reports if test(report))
-        values[f"{stem}_n"] = count
-        values[f"{stem}_pct"] = f"{100.0 * count / n:.1f}" if n else ""
+    for category in CATEGORIES:
+        count = sum(1 for report in reports if category.test(report))
+        values[f"{category.stem}_n"] = count
+        values[f"{category.stem}_pct"] = f"{100.0 * count / n:.1f}" if n else ""
     return values
 
 

@@ -1,35 +1,37 @@
 """HTML reports: one self-contained page per input (a section per sample), a cohort page.
 
-The page opens offline: styles are inline, figures are inline SVG drawn by matplotlib
-(``alkseq.report.plots``), there are no scripts, fonts or remote resources, and a
-Content-Security-Policy forbids loading any. Jinja2 autoescapes every value, so sample
-names and every string read from an input file show as text. No date is written, so the
-same input gives the same bytes.
-
-The heatmap and the hotspot list are read from the knowledge base: pass the one the
-reports were made with (``kb=``); by default the shipped knowledge base is used.
+Writers only render: every value on the page comes from the ``Report`` (its calls per unit
+and reading, its bibliography, the curated mutations it was interpreted against), never
+from the interpreter or the knowledge base, so a page always shows the knowledge its calls
+were made with. Figures are SVG written from templates (``alkseq.report.plots``). Styles
+are inline; the only script is the cohort table's, allowed by its hash in the page's
+Content-Security-Policy; nothing is fetched. Jinja2 autoescapes every value. No date is
+written, so the same input gives the same bytes.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from alkseq.interpret.engine import RESEARCH_USE
 from alkseq.model import Citation, DrugCall, Finding, Report
-from alkseq.normalise import ALK_KINASE_DOMAIN
 from alkseq.sanitise import printable
-from alkseq.report.sources import citation_short, source_url
+from alkseq.notice import RESEARCH_USE
+from alkseq.report.basis import (PHASE_BASIS, READING_WORDS, alternative, evidence_fields,
+                                 kd_mutations, phase_basis, reading_needed)
+from alkseq.report.sources import reference_view, source_url
 
 SUFFIX = ".html"
 TEMPLATES = Path(__file__).parent / "templates"
-MAX_TIP_SOURCES = 6
-MECHANISMS = ("ALK KD mutation", "compound", "G1202R", "MET amplification", "other bypass",
-              "transformation", "none found")
+KINASE_DOMAIN = range(1116, 1393)   # as in alkseq.normalise (not imported: the writer is light)
 ROLE_LABELS = {"alk_kinase_domain": "ALK kinase domain", "alk_other": "ALK, other",
                "fusion": "ALK fusion", "bypass": "bypass", "transformation": "transformation",
                "other": "other"}
+COHORT_PAGE_ROWS = 50
 
 
 @lru_cache(maxsize=1)
@@ -55,37 +57,51 @@ def _printable_value(value):
     return value
 
 
-def _kb(kb):
-    if kb is not None:
-        return kb
-    from alkseq.knowledge import load_knowledge
-
-    return load_knowledge()
-
-
 def _markup(svg: str):
-    """SVG made by ``plots`` (matplotlib escapes its text; tooltips are escaped there)."""
+    """SVG written by ``plots`` (which escapes every string it puts in)."""
     from markupsafe import Markup
 
     return Markup(svg)
 
 
-# ---- one sample ----------------------------------------------------------------------
-def safe_url(source: str, kb=None) -> str | None:
+def safe_url(source: str, url: str | None = None) -> str | None:
     """A link for a citation, only ever http(s) (an overlay could hold 'javascript:')."""
-    url = source_url(source)
-    if url is None and kb is not None and source in kb.sources:
-        url = kb.sources[source].url or None
+    url = source_url(source) or url
     return url if url and re.match(r"https?://[^\s]+$", url, re.I) else None
 
 
-def _cite(c: Citation, kb) -> dict:
-    short = citation_short(Citation(c.source))
-    return {"source": short, "locator": c.locator, "url": safe_url(c.source, kb),
-            "title": kb.citation_text(c.source) if kb is not None else c.source,
-            "directness": c.directness.replace("_", " ")}
+# ---- citations: numbered in order of first appearance on the page -------------------
+class _Refs:
+    def __init__(self, r: Report):
+        self.known = {ref.source: ref for ref in r.references}
+        self.numbers: dict[str, int] = {}
+
+    def number(self, source: str) -> int:
+        return self.numbers.setdefault(source, len(self.numbers) + 1)
+
+    def cite(self, c: Citation) -> dict:
+        ref = self.known.get(c.source)
+        return {"n": self.number(c.source), "locator": c.locator,
+                "text": (ref.citation if ref and ref.citation else c.source),
+                "url": safe_url(c.source, ref.url if ref else None),
+                "tertiary": c.directness == "tertiary",
+                "directness": c.directness.replace("_", " ")}
+
+    def cites(self, citations) -> dict:
+        items = [self.cite(c) for c in citations]
+        return {"items": items, "tertiary_only": bool(items) and all(i["tertiary"] for i in items)}
+
+    def listing(self) -> list[dict]:
+        out = []
+        for source, n in self.numbers.items():
+            ref = self.known.get(source)
+            view = reference_view(source, ref)
+            view["url"] = safe_url(source, ref.url if ref else None)
+            out.append({"n": n, **view})
+        return out
 
 
+# ---- one sample ----------------------------------------------------------------------
 def _finding(f: Finding) -> dict:
     a = f.alteration
     facts = []
@@ -102,142 +118,179 @@ def _finding(f: Finding) -> dict:
     origin = ""
     if a.origin.path:
         origin = a.origin.path + (f":{a.origin.line}" if a.origin.line else "")
+    mechanism = f.mechanism_label or ""
     return {"name": a.name, "role": ROLE_LABELS.get(f.role, f.role.replace("_", " ")),
-            "mechanism": f.mechanism_label or "", "facts": " · ".join(facts),
+            "mechanism": "" if mechanism == a.name else mechanism,
+            "facts": " · ".join(facts),
             "note": "; ".join(x for x in (f.note, *a.notes) if x), "origin": origin}
 
 
-def _kd_mutations(r: Report) -> list[tuple[str, int, float | None]]:
-    seen: dict[str, tuple[str, int, float | None]] = {}
-    for f in r.findings:
-        change = f.alteration.protein_change
-        if f.role == "alk_kinase_domain" and change is not None:
-            seen.setdefault(change.short, (change.short, change.start, f.alteration.vaf))
-    return sorted(seen.values(), key=lambda m: (m[1], m[0]))
-
-
-def hotspots(kb) -> dict[int, list[str]]:
-    """Residue → curated mutations there, from the sensitivity matrix (singles and parts of
-    compounds); the plot's hotspot list is the knowledge base's, never a literal."""
-    from alkseq.errors import AlkseqError
-    from alkseq.genome.protein import parse_protein_change
-
+def hotspots(mutations) -> dict[int, list[str]]:
+    """Residue → curated mutations there (singles and parts of compounds), from the
+    report's ``curated_mutations``: the knowledge base it was interpreted against."""
     by_residue: dict[int, set[str]] = {}
-    for key in kb.matrix_mutations:
+    for key in mutations:
         for part in key.split("+"):
-            try:
-                _, change = parse_protein_change(part)
-            except (AlkseqError, ValueError):
-                continue
-            by_residue.setdefault(change.start, set()).add(change.short)
+            match = re.match(r"[A-Z]?(\d+)", part)
+            if match:
+                by_residue.setdefault(int(match.group(1)), set()).add(part)
     return {r: sorted(names) for r, names in sorted(by_residue.items())}
 
 
-def _tip(unit: str, call: DrugCall) -> str:
-    from alkseq.interpret.matrix import call_facts
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
-    bits = [f"{unit} × {call.drug}: {call.drug_class}", *call_facts(call)]
+
+def call_facts(call: DrugCall) -> list[str]:
+    bits = []
+    if call.ic50_nm is not None:
+        bits.append(f"IC50 {_fmt(call.ic50_nm)} nM")
+    if call.fold_vs_wt is not None:
+        bits.append(f"{_fmt(call.fold_vs_wt)}× WT")
+    if call.evidence:
+        bits.append("best evidence: " + call.evidence.replace("_", " "))
+    return bits
+
+
+def _tip(label: str, call: DrugCall, refs: _Refs) -> str:
+    bits = [f"{label} × {call.drug}: {call.drug_class}", *call_facts(call)]
     if call.inferred:
         bits.append("inferred (no direct evidence for this combination)")
     if call.detail:
         bits.append(call.detail)
     if call.citations:
-        shown = [citation_short(c) for c in call.citations[:MAX_TIP_SOURCES]]
-        more = len(call.citations) - MAX_TIP_SOURCES
-        bits.append("sources: " + "; ".join(shown) + (f"; +{more} more" if more > 0 else ""))
+        bits.append("sources: " + "; ".join(
+            f"[{refs.number(c.source)}] {c.locator}".strip() for c in call.citations))
     else:
         bits.append("no curated source")
     return "\n".join(bits)
 
 
-def _cell(unit: str, call: DrugCall):
+def _cell(label: str, call: DrugCall, refs: _Refs):
     from alkseq.report.plots import CLASS_LETTERS, Cell
 
-    label = CLASS_LETTERS.get(call.drug_class, "?") + ("*" if call.inferred else "")
+    text = CLASS_LETTERS.get(call.drug_class, "?") + ("*" if call.inferred else "")
     if call.ic50_nm is not None:
-        label += f"\n{call.ic50_nm:.3g} nM" if call.ic50_nm < 1000 else f"\n{call.ic50_nm:.0f} nM"
-    return Cell(label, call.drug_class, _tip(unit, call))
+        text += f"\n{call.ic50_nm:.3g} nM" if call.ic50_nm < 1000 else f"\n{call.ic50_nm:.0f} nM"
+    return Cell(text, call.drug_class, _tip(label, call, refs))
 
 
-def _heatmap(r: Report, kb, prefix: str) -> str | None:
-    from alkseq.interpret.matrix import cell_call
+def unit_label(unit, vafs: dict[str, float | None], phase: str | None = None) -> str:
+    """A heatmap row in a clinician's words."""
+    if unit.kind == "mutation":
+        vaf = vafs.get(unit.unit)
+        return unit.unit + (f" (VAF {vaf:.2f})" if vaf is not None else "")
+    if unit.kind == "compound":
+        together = " + ".join(unit.mutations)
+        if unit.reading == "cis":
+            return f"{together} together, {READING_WORDS['cis']}"
+        return f"{together} on one allele ({phase or 'cis'})"
+    if unit.reading in READING_WORDS:
+        return f"whole tumour {READING_WORDS[unit.reading]}"
+    return "whole tumour (every ALK mutation)"
+
+
+def _heatmap(r: Report, refs: _Refs, prefix: str) -> str | None:
     from alkseq.report.plots import heatmap_svg
 
-    singles = _kd_mutations(r)
-    units: list[tuple[str, str]] = []   # (row label, knowledge key)
-    for name, _, vaf in singles:
-        units.append((name + (f" (VAF {vaf:.2f})" if vaf is not None else ""), name))
-    for comp in r.compounds:
-        if comp.phase == "trans" or len(comp.mutations) < 2:
-            continue   # in trans each mutation is its own unit: the singles above
-        label = {"unknown": "if cis", "mixed": "mixed"}.get(comp.phase, comp.phase)
-        units.append((f"{comp.key} ({label})", comp.key))
-    if not units:
+    if not r.unit_calls or not r.matrix:
         return None
-    columns = [d.drug for d in kb.alk_tkis()]
-    columns += [m.drug for m in r.matrix if m.drug not in columns]
-    cells = {}
-    for label, key in units:
-        for drug in columns:
-            cells[(label, drug)] = _cell(key, cell_call(kb, key, drug))
-    patient_row = "patient call (all units)"
-    rows = [label for label, _ in units]
-    if r.matrix:
-        rows.append(patient_row)
-        for call in r.matrix:
-            cells[(patient_row, call.drug)] = _cell("all ALK mutations found", call)
+    vafs = {name: vaf for name, _, vaf in kd_mutations(r)}
+    phases = {c.key: c.phase for c in r.compounds}
+    units = list(r.unit_calls)
+    singles = [u for u in units if u.kind == "mutation"]
+    if len(singles) == 1 and all(u.kind != "compound" for u in units):
+        units = singles              # one mutation: the tumour row would repeat it
+    columns = [m.drug for m in r.matrix]
+    rows, cells, first_tumour = [], {}, None
+    for unit in units:
+        label = unit_label(unit, vafs, phases.get(unit.unit))
+        if unit.kind == "tumour" and first_tumour is None:
+            first_tumour = label
+        rows.append(label)
+        for call in unit.calls:
+            cells[(label, call.drug)] = _cell(label, call, refs)
     prior = r.context.prior_therapies
     notes = {d: ("current" if d == r.context.current_therapy else "prior") for d in prior}
     return heatmap_svg(rows, columns, cells, column_notes=notes, prefix=prefix,
-                       separator_before=patient_row if r.matrix else None)
+                       separator_before=first_tumour)
 
 
-def _lollipop(r: Report, kb, prefix: str) -> str:
+def _lollipop(r: Report, prefix: str) -> str | None:
     from alkseq.report.plots import Link, Lollipop, lollipop_svg
 
-    mutations = [Lollipop(name, residue, vaf) for name, residue, vaf in _kd_mutations(r)
-                 if residue in ALK_KINASE_DOMAIN]
+    mutations = [Lollipop(name, residue, vaf) for name, residue, vaf in kd_mutations(r)
+                 if residue in KINASE_DOMAIN]
+    if not mutations:
+        return None        # a bypass-only sample gets no empty domain plot
     links = [Link(names, phase) for names, phase in _merged_links(r)]
-    return lollipop_svg(mutations, links, hotspots(kb), domain=ALK_KINASE_DOMAIN, prefix=prefix)
+    return lollipop_svg(mutations, links, hotspots(r.curated_mutations), domain=KINASE_DOMAIN,
+                        prefix=prefix)
+
+
+def _copy_number(r: Report, prefix: str) -> str | None:
+    from alkseq.report.plots import copy_number_svg
+
+    bars = [(f.alteration.gene, f.alteration.copy_number, f.alteration.kind) for f in r.findings
+            if f.alteration.copy_number is not None]
+    if not bars:
+        return None
+    return copy_number_svg(bars, getattr(r, "amp_threshold", None), prefix=prefix)
 
 
 def _merged_links(r: Report) -> list[tuple[tuple[str, ...], str]]:
     """Compounds of one phase that share a mutation drawn as one bracket (five mutations of
     unknown phase are ten pairs: one bracket says it, ten would hide the plot)."""
     out = []
+    residue = {name: res for name, res, _ in kd_mutations(r)}
     for phase in ("cis", "mixed", "trans", "unknown"):
         groups: list[set[str]] = []
         for comp in r.compounds:
             if comp.phase != phase or len(comp.mutations) < 2:
                 continue
-            members = set(comp.mutations)
+            members = set(comp.names)
             touching = [g for g in groups if g & members]
             for g in touching:
                 members |= g
                 groups.remove(g)
             groups.append(members)
-        residue = {name: res for name, res, _ in _kd_mutations(r)}
         for g in groups:
             out.append((tuple(sorted(g, key=lambda n: (residue.get(n, 0), n))), phase))
     return out
 
 
-def sample_view(r: Report, kb, index: int) -> dict:
-    """Everything the template shows for one sample, as plain values."""
+def _candidate(c, refs: _Refs) -> dict:
+    return {"rank": c.rank, "therapy": c.therapy, "drugs": list(c.drugs),
+            "category": c.category.replace("_", " "), "level": c.evidence_level,
+            "rationale": c.rationale, "inferred": c.inferred, "status": c.status,
+            "reading": c.reading if c.reading in ("cis", "trans") else None,
+            "fields": evidence_fields(c)[1:], "cites": refs.cites(c.citations)}
+
+
+def sample_view(r: Report, index: int) -> dict:
+    """Everything the template shows for one sample, as plain values (in page order, so
+    citation numbers follow the page)."""
     ctx = r.context
-    findings = [(_finding(f), f.role) for f in r.findings]
-    compounds = []
-    for c in r.compounds:
-        ev = c.evidence
-        reads = ""
-        if ev is not None and ev.spanning:
-            reads = (f"{ev.spanning} spanning reads: both {ev.both or 0}, "
-                     f"first only {ev.first_only or 0}, second only {ev.second_only or 0}")
-        compounds.append({"key": c.key, "phase": c.phase,
-                          "source": ev.source if ev else "", "detail": ev.detail if ev else "",
-                          "reads": reads})
+    refs = _Refs(r)
     prefix = f"s{index + 1}"
-    heatmap = _heatmap(r, kb, prefix + "h")
+    top = r.candidates[0] if r.candidates else None
+    other = alternative(r, top)
+    candidates = [_candidate(c, refs) for c in r.candidates]
+    findings = [(_finding(f), f.role) for f in r.findings]
+    compounds = [{"key": c.key, "phase": c.phase,
+                  "source": PHASE_BASIS.get(c.evidence.source, c.evidence.source)
+                  if c.evidence else "", "detail": c.evidence.detail if c.evidence else ""}
+                 for c in r.compounds]
+    heatmap = _heatmap(r, refs, prefix + "h")
+    matrix = [{"drug": m.drug, "class": m.drug_class,
+               "ic50": f"{m.ic50_nm:g} nM" if m.ic50_nm is not None else "",
+               "fold": f"{m.fold_vs_wt:.3g}×" if m.fold_vs_wt is not None else "",
+               "evidence": (m.evidence or "").replace("_", " "), "inferred": m.inferred,
+               "detail": m.detail, "cites": refs.cites(m.citations)} for m in r.matrix]
+    against = [{"therapy": n.therapy, "reason": n.reason, "inferred": n.inferred,
+                "cites": refs.cites(n.citations)} for n in r.not_recommended]
+    key = list(r.key_warnings)
+    lollipop, copy_number = _lollipop(r, prefix + "l"), _copy_number(r, prefix + "cn")
     return {
         "anchor": f"sample-{index + 1}",
         "sample": r.sample,
@@ -249,99 +302,80 @@ def sample_view(r: Report, kb, index: int) -> dict:
         "mechanism_class": r.mechanism_class.replace("_", " "),
         "knowledge_version": r.knowledge_version,
         "alkseq_version": r.alkseq_version,
-        "candidates": [{
-            "rank": c.rank, "therapy": c.therapy, "drugs": list(c.drugs),
-            "category": c.category.replace("_", " "), "level": c.evidence_level,
-            "rationale": c.rationale, "inferred": c.inferred, "status": c.status,
-            "reading": c.reading if c.reading in ("cis", "trans") else None,
-            "citations": [_cite(s, kb) for s in c.citations]} for c in r.candidates],
-        "not_recommended": [{
-            "therapy": n.therapy, "reason": n.reason, "inferred": n.inferred,
-            "citations": [_cite(s, kb) for s in n.citations]} for n in r.not_recommended],
+        "top": candidates[0] if candidates else None,
+        "top_reading": reading_needed(r, top) if top else "",
+        "alternatives": [{"therapy": c.therapy, "level": c.evidence_level, "rank": c.rank,
+                          "reading": words} for words, c in other],
+        "phase_basis": phase_basis(r),
+        "key_warnings": key,
+        "candidates": candidates,
+        "not_recommended": against,
         "alk": [f for f, role in findings if role in ("alk_kinase_domain", "fusion", "alk_other")],
         "compounds": compounds,
         "bypass": [f for f, role in findings if role in ("bypass", "transformation")],
         "other": [f for f, role in findings
                   if role not in ("alk_kinase_domain", "fusion", "alk_other", "bypass",
                                   "transformation")],
-        "matrix": [{"drug": m.drug, "class": m.drug_class,
-                    "ic50": f"{m.ic50_nm:g} nM" if m.ic50_nm is not None else "",
-                    "fold": f"{m.fold_vs_wt:.3g}×" if m.fold_vs_wt is not None else "",
-                    "evidence": (m.evidence or "").replace("_", " "), "inferred": m.inferred,
-                    "detail": m.detail,
-                    "citations": [_cite(s, kb) for s in m.citations]} for m in r.matrix],
+        "matrix": matrix,
         "advice": list(r.advice),
-        "warnings": list(r.warnings),
-        "lollipop": _markup(_lollipop(r, kb, prefix + "l")),
+        "warnings": [w for w in r.warnings if w not in key],
+        "lollipop": _markup(lollipop) if lollipop else None,
         "heatmap": _markup(heatmap) if heatmap else None,
+        "copy_number": _markup(copy_number) if copy_number else None,
+        "amp_threshold": getattr(r, "amp_threshold", None),
+        "references": refs.listing(),
         "input_path": r.input_path or "not recorded",
         "input_format": r.input_format or "not recorded",
-        "plot_kb_version": kb.version,
     }
 
 
-def render(reports: list[Report], *, kb=None, title: str | None = None, **_options) -> str:
+def render(reports: list[Report], *, title: str | None = None, **_options) -> str:
     """One self-contained page: a section per sample, a switcher when there are several."""
-    kb = _kb(kb)
-    samples = [sample_view(r, kb, i) for i, r in enumerate(reports)]
+    samples = [sample_view(r, i) for i, r in enumerate(reports)]
     if title is None:
         title = (f"alkseq report — {reports[0].sample}" if len(reports) == 1
                  else f"alkseq report — {len(reports)} samples")
     return _env().get_template("report.html.j2").render(
-        title=title, samples=samples, research_use=RESEARCH_USE,
+        title=title, samples=samples, research_use=RESEARCH_USE, script_hash=None,
         alkseq_version=reports[0].alkseq_version if reports else "",
-        knowledge_version=reports[0].knowledge_version if reports else kb.version)
+        knowledge_version=reports[0].knowledge_version if reports else "")
 
 
 # ---- cohort --------------------------------------------------------------------------
 def mechanisms_of(r: Report) -> dict[str, str]:
-    """Which of the cohort's mechanism rows a sample fills, with the words for hover text."""
-    out: dict[str, str] = {}
-    kd = _kd_mutations(r)
-    if kd:
-        out["ALK KD mutation"] = ", ".join(
-            n + (f" (VAF {v:.2f})" if v is not None else "") for n, _, v in kd)
-    compounds = [f"{c.key} ({c.phase})" for c in r.compounds
-                 if len(c.mutations) > 1 and c.phase != "trans"]
-    if compounds:
-        out["compound"] = ", ".join(compounds)
-    if any(n == "G1202R" for n, _, _ in kd):
-        out["G1202R"] = "ALK G1202R"
-    met, bypass, transformation = [], [], []
+    """The cohort categories a sample falls in (``cohort.CATEGORIES``), with hover words."""
+    from alkseq.report.cohort import categories_of
+
+    words = {"ALK KD mutation": ", ".join(
+        n + (f" (VAF {v:.2f})" if v is not None else "") for n, _, v in kd_mutations(r))}
+    words["compound"] = ", ".join(f"{c.key} ({c.phase})" for c in r.compounds
+                                  if len(c.mutations) > 1 and c.phase != "trans")
     for f in r.findings:
-        a = f.alteration
-        words = f.mechanism_label or a.name
-        if a.copy_number is not None:
-            words += f" (CN {a.copy_number:g})"
-        if f.role == "bypass" and (f.mechanism == "met_amplification" or (
-                a.gene == "MET" and a.kind == "amplification")):
-            met.append(words)
-        elif f.role == "bypass":
-            bypass.append(words)
-        elif f.role == "transformation":
-            transformation.append(words)
-    if met:
-        out["MET amplification"] = ", ".join(met)
-    if bypass:
-        out["other bypass"] = ", ".join(bypass)
-    if transformation:
-        out["transformation"] = ", ".join(transformation)
-    if r.mechanism_class == "none_found" and not out:
-        out["none found"] = "no resistance mechanism found"
-    return out
-
-
-def _last_prior_tki(r: Report, kb) -> str:
-    tkis = [d for d in r.context.prior_therapies if kb.is_alk_tki(d)]
-    return tkis[-1] if tkis else "none given"
+        if f.role in ("bypass", "transformation"):
+            text = f.alteration.name + (f" (CN {f.alteration.copy_number:g})"
+                                        if f.alteration.copy_number is not None else "")
+            key = ("MET amplification" if f.alteration.gene == "MET"
+                   and f.alteration.kind == "amplification" else
+                   "other bypass" if f.role == "bypass" else "transformation")
+            words[key] = ", ".join(x for x in (words.get(key), text) if x)
+    return {label: words.get(label) or label for label in categories_of(r)}
 
 
 def _is_ok(row: dict) -> bool:
     return str(row.get("status") or "").strip().lower() == "ok"
 
 
-def cohort_view(rows: list[dict], reports: list[Report], kb,
+def _alk_tkis_of(reports) -> dict[str, str]:
+    """Without a drug table from the caller: the ALK TKIs the reports' matrices name."""
+    return {m.drug: "" for r in reports for m in r.matrix}
+
+
+def cohort_view(rows: list[dict], reports: list[Report], alk_tkis: dict[str, str] | None = None,
                 sample_links: dict[str, str] | None = None) -> dict:
+    """Entries (failed first, then by mechanism and top candidate), grouped counts, table data."""
+    from alkseq.report.cohort import CATEGORIES, categories_of, group_reports
+
+    alk_tkis = alk_tkis if alk_tkis is not None else _alk_tkis_of(reports)
     queues: dict[str, list[Report]] = {}
     for r in reports:
         queues.setdefault(r.sample, []).append(r)
@@ -351,80 +385,84 @@ def cohort_view(rows: list[dict], reports: list[Report], kb,
         ok = _is_ok(row)
         report = queues[sample].pop(0) if ok and queues.get(sample) else None
         entries.append((sample, row, ok, report))
-    # reports not named by any row still count (a caller that passes reports only)
-    for sample, left in queues.items():
+    for sample, left in queues.items():     # reports not named by any row still count
         for r in left:
             entries.append((sample, {"sample": sample, "status": "ok"}, True, r))
-
-    present: dict[tuple[int, str], str] = {}
-    failed: dict[int, str] = {}
+    labels = [c.label for c in CATEGORIES]
     table = []
-    groups: dict[str, list[dict[str, str]]] = {}
-    for i, (sample, row, ok, report) in enumerate(entries):
-        found: dict[str, str] = {}
-        if not ok:
-            failed[i] = str(row.get("error") or row.get("status") or "failed")
-        elif report is not None:
-            found = mechanisms_of(report)
-            groups.setdefault(_last_prior_tki(report, kb), []).append(found)
-        elif str(row.get("mechanism_class") or "") == "none_found":
-            found = {"none found": "no resistance mechanism found (batch table)"}
-        for mech, words in found.items():
-            present[(i, mech)] = words
+    for sample, row, ok, report in entries:
+        cats = categories_of(report) if report is not None else []
         top = report.candidates[0] if report is not None and report.candidates else None
         table.append({
             "sample": sample, "ok": ok, "status": str(row.get("status") or ""),
             "error": str(row.get("error") or ""),
             "mechanism_class": (report.mechanism_class if report is not None
                                 else str(row.get("mechanism_class") or "")).replace("_", " "),
-            "mechanisms": ", ".join(found),
+            "mechanisms": ", ".join(cats),
             "prior": " → ".join(report.context.prior_therapies) if report is not None else "",
             "top": f"{top.therapy} (level {top.evidence_level})" if top else "",
-            "link": (sample_links or {}).get(sample)})
+            "link": (sample_links or {}).get(sample) or "",
+            "_order": (1 if ok else 0, min((labels.index(c) for c in cats), default=99),
+                       top.therapy if top else "~", sample)})
+    table.sort(key=lambda t: t["_order"])
+    ran = [e[3] for e in entries if e[3] is not None]
+    grouped = group_reports(ran, alk_tkis)
+    totals = {g: len(rs) for g, rs in grouped.items()}
+    counts = {(g, c.label): sum(1 for rep in rs if c.test(rep))
+              for g, rs in grouped.items() for c in CATEGORIES}
+    return {"table": table, "groups": list(grouped), "totals": totals, "counts": counts,
+            "labels": labels, "descriptions": [c.description for c in CATEGORIES]}
 
-    order = {d.drug: k for k, d in enumerate(kb.alk_tkis())}
-    group_names = sorted(groups, key=lambda g: (order.get(g, len(order)), g))
-    totals = {g: len(groups[g]) for g in group_names}
-    counts = {(g, m): sum(1 for found in groups[g] if m in found)
-              for g in group_names for m in MECHANISMS}
-    return {"entries": entries, "present": present, "failed": failed, "table": table,
-            "groups": group_names, "totals": totals, "counts": counts}
+
+def _table_data(table: list[dict]) -> str:
+    """The per-sample table as compact JSON: repeated strings once, rows as indices."""
+    strings: dict[str, int] = {}
+
+    def s(text: str) -> int:
+        return strings.setdefault(text, len(strings))
+    data = [[t["sample"], s(t["link"]), 1 if t["ok"] else 0, s(t["error"]), s(t["prior"]),
+             s(t["mechanism_class"]), s(t["mechanisms"]), s(t["top"])] for t in table]
+    text = json.dumps({"s": list(strings), "r": data}, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_cohort(rows: list[dict], reports: list[Report], *, kb=None,
-                  sample_links: dict[str, str] | None = None, title: str = "alkseq cohort"
-                  ) -> str:
-    """Cohort page for ``alkseq batch --html``: an oncoprint-style sample × mechanism matrix
-    (failed samples shown as failed), mechanism frequencies by last prior ALK TKI, a table.
+def _script_hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
 
-    ``rows`` are the batch CSV rows as dicts (``sample``, ``status``, ``error``,
-    ``mechanism_class``); ``reports`` the ``Report`` objects of the samples that ran.
-    ``sample_links`` maps a sample to its page (relative URL), e.g. from
-    ``write_sample_pages``.
+
+def render_cohort(rows: list[dict], reports: list[Report], *,
+                  alk_tkis: dict[str, str] | None = None,
+                  sample_links: dict[str, str] | None = None, title: str = "alkseq cohort",
+                  **_options) -> str:
+    """Cohort page for ``alkseq batch --html``: failures first, an aggregated oncoprint
+    (counts per mechanism × last prior ALK TKI, the categories of ``--summary``), and a
+    per-sample table that pages, sorts and filters in the page (inline script, no fetch).
+
+    ``rows`` are the batch CSV rows (``sample``, ``status``, ``error``, ``mechanism_class``);
+    ``reports`` the samples that ran; ``alk_tkis`` maps each ALK TKI to its generation
+    (the batch passes its knowledge base's); ``sample_links`` maps a sample to its page.
     """
-    from alkseq.report.plots import frequency_svg, oncoprint_svg
+    from alkseq.report.plots import cohort_grid_svg
 
-    kb = _kb(kb)
-    view = cohort_view(rows, reports, kb, sample_links)
-    samples = [e[0] for e in view["entries"]]
-    oncoprint = oncoprint_svg(samples, list(MECHANISMS), view["present"], view["failed"],
-                              prefix="onc") if samples else None
-    frequency = frequency_svg(view["groups"], list(MECHANISMS), view["counts"],
-                              view["totals"], prefix="freq") if view["groups"] else None
+    view = cohort_view(rows, reports, alk_tkis, sample_links)
+    grid = cohort_grid_svg(view["labels"], view["groups"], view["counts"], view["totals"],
+                           prefix="onc") if view["groups"] else None
+    failed = [t for t in view["table"] if not t["ok"]]
+    script = (TEMPLATES / "cohort.js").read_text()
+    versions = sorted({r.knowledge_version for r in reports})
+    alkseq_versions = sorted({r.alkseq_version for r in reports})
     freq_table = [{"group": g, "n": view["totals"][g],
                    "cells": [(view["counts"][(g, m)],
                               f"{100 * view['counts'][(g, m)] / view['totals'][g]:.0f}%")
-                             for m in MECHANISMS]} for g in view["groups"]]
-    n_failed = sum(1 for t in view["table"] if not t["ok"])
-    versions = sorted({r.knowledge_version for r in reports}) or [kb.version]
-    alkseq_versions = sorted({r.alkseq_version for r in reports})
+                             for m in view["labels"]]} for g in view["groups"]]
     return _env().get_template("cohort.html.j2").render(
-        title=title, research_use=RESEARCH_USE, table=view["table"],
-        oncoprint=_markup(oncoprint) if oncoprint else None,
-        frequency=_markup(frequency) if frequency else None,
-        mechanisms=MECHANISMS, freq_table=freq_table, n_samples=len(view["table"]),
-        n_failed=n_failed, knowledge_version=", ".join(versions),
-        alkseq_version=", ".join(alkseq_versions) or "")
+        title=title, research_use=RESEARCH_USE, first_page=view["table"][:COHORT_PAGE_ROWS],
+        page_rows=COHORT_PAGE_ROWS, table_json=_table_data(view["table"]),
+        oncoprint=_markup(grid) if grid else None, failed=failed[:20], more_failed=len(failed) - 20,
+        mechanisms=view["labels"], descriptions=view["descriptions"], freq_table=freq_table,
+        n_samples=len(view["table"]), n_failed=len(failed), n_ran=len(view["table"]) - len(failed),
+        script=script, script_hash=_script_hash(script),
+        knowledge_version=", ".join(versions), alkseq_version=", ".join(alkseq_versions))
 
 
 # ---- one page per sample -------------------------------------------------------------
@@ -443,7 +481,7 @@ def safe_filename(sample: str, max_length: int = 100) -> str:
     return stem
 
 
-def write_sample_pages(reports: list[Report], directory, *, kb=None) -> list[Path]:
+def write_sample_pages(reports: list[Report], directory, **_options) -> list[Path]:
     """One HTML page per report in ``directory`` (made if missing), written atomically.
 
     File names come from sanitised sample names (``safe_filename``), made unique
@@ -453,7 +491,6 @@ def write_sample_pages(reports: list[Report], directory, *, kb=None) -> list[Pat
     from alkseq.errors import OutputError
     from alkseq.report.output import write_atomic
 
-    kb = _kb(kb)
     target = Path(directory)
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -473,6 +510,6 @@ def write_sample_pages(reports: list[Report], directory, *, kb=None) -> list[Pat
         path = target / f"{name}{SUFFIX}"
         if path.resolve().parent != root:
             raise OutputError("refusing to write outside the output directory", path=str(path))
-        write_atomic(path, render([r], kb=kb))
+        write_atomic(path, render([r]))
         paths.append(path)
     return paths

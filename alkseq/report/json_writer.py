@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from alkseq.interpret.engine import RESEARCH_USE
+from alkseq.notice import RESEARCH_USE
 from alkseq.model import Report
 from alkseq.sanitise import json_safe
 from alkseq.report.sources import citation_dict
@@ -29,11 +29,13 @@ def report_to_dict(r: Report) -> dict:
         "input": {"path": r.input_path, "format": r.input_format, "build": r.build},
         "context": {"prior_therapies": list(r.context.prior_therapies),
                     "histology": r.context.histology, "progression": r.context.progression,
-                    "specimen": r.context.specimen},
+                    "specimen": r.context.specimen,
+                    "lines": [list(line) for line in r.context.lines],
+                    "history": _history(r.history)},
         "mechanism_class": r.mechanism_class,
         "alterations": [_finding(f) for f in r.findings],
         "compounds": [{
-            "mutations": list(c.mutations), "phase": c.phase,
+            "mutations": list(c.names), "phase": c.phase,
             "phase_evidence": None if c.evidence is None else {
                 "source": c.evidence.source, "both": c.evidence.both,
                 "first_only": c.evidence.first_only, "second_only": c.evidence.second_only,
@@ -54,6 +56,11 @@ def report_to_dict(r: Report) -> dict:
             "evidence_level": c.evidence_level, "rationale": c.rationale,
             "sources": [citation_dict(s) for s in c.citations], "inferred": c.inferred,
             "status": c.status, "reading": c.reading,
+            "recommendation_strength": c.recommendation_strength,
+            "coverage_evidence": c.coverage_evidence or None,
+            "roles": [{"drug": d, "role": role} for d, role in c.roles],
+            "therapy_class": c.therapy_class, "agents_named": list(c.agents_named),
+            "option": c.option,
         } for c in r.candidates],
         "not_recommended": [{
             "therapy": n.therapy, "drugs": list(n.drugs), "reason": n.reason,
@@ -62,6 +69,14 @@ def report_to_dict(r: Report) -> dict:
         "advice": list(r.advice),
         "warnings": list(r.warnings),
     }
+
+
+def _history(h) -> dict | None:
+    if h is None:
+        return None
+    return {"setting": h.setting, "next_line": h.next_line,
+            "chemotherapy_given": h.chemotherapy_given,
+            "alk_tkis": [{"drug": d, "generation": g, "line": n} for d, g, n in h.alk_tkis]}
 
 
 def _finding(f) -> dict:
@@ -89,7 +104,7 @@ def failure_to_dict(failure) -> dict:
 
 def document(reports, *, kind: str = "annotate", failures=()) -> dict:
     """The one JSON document: versions, ``samples`` (always a list) and ``failures``."""
-    from alkseq import __version__
+    from alkseq._version import __version__
 
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
@@ -153,19 +168,18 @@ def report_from_dict(data: dict) -> Report:
     return Report(
         sample=data["sample"],
         context=Context(tuple(context["prior_therapies"]), context.get("histology"),
-                        context.get("progression"), context.get("specimen")),
+                        context.get("progression"), context.get("specimen"),
+                        **({"lines": tuple(tuple(line) for line in context["lines"])}
+                           if "lines" in context else {})),
         findings=tuple(finding(a) for a in data["alterations"]),
-        compounds=tuple(Compound(tuple(c["mutations"]), c["phase"],
+        compounds=tuple(Compound(tuple(parse_protein_change(m)[1] for m in c["mutations"]),
+                                 c["phase"],
                                  None if c.get("phase_evidence") is None
                                  else PhaseEvidence(**c["phase_evidence"]))
                         for c in data["compounds"]),
         mechanism_class=data["mechanism_class"],
         matrix=tuple(_drug_call(m, citations) for m in data["matrix"]),
-        candidates=tuple(Candidate(c["rank"], c["therapy"], tuple(c["drugs"]), c["category"],
-                                   c["evidence_level"], c["rationale"], citations(c.get("sources")),
-                                   c.get("inferred", False), c.get("status", "approved"),
-                                   c.get("reading"))
-                         for c in data["candidates"]),
+        candidates=tuple(_candidate(c, citations) for c in data["candidates"]),
         not_recommended=tuple(NotRecommended(n["therapy"], tuple(n["drugs"]), n["reason"],
                                              citations(n.get("sources")), n.get("inferred", False))
                               for n in data["not_recommended"]),
@@ -173,6 +187,25 @@ def report_from_dict(data: dict) -> Report:
         alkseq_version=data["alkseq_version"], input_path=data["input"]["path"],
         input_format=data["input"]["format"], build=data["input"]["build"],
         advice=tuple(data.get("advice") or ()))
+
+
+def _candidate(c: dict, citations):
+    """A candidate from its JSON, for every field the ``Candidate`` of this version has."""
+    from dataclasses import fields
+
+    from alkseq.model import Candidate
+
+    names = {f.name for f in fields(Candidate)}
+    values = {k: v for k, v in c.items() if k in names}
+    values["drugs"] = tuple(c["drugs"])
+    values["citations"] = citations(c.get("sources"))
+    if "roles" in names:
+        values["roles"] = tuple((r["drug"], r["role"]) for r in c.get("roles") or ())
+    if "agents_named" in names:
+        values["agents_named"] = tuple(c.get("agents_named") or ())
+    if "coverage_evidence" in names:
+        values["coverage_evidence"] = c.get("coverage_evidence") or ""
+    return Candidate(**values)
 
 
 def _drug_call(m: dict, citations):
@@ -197,9 +230,10 @@ def _label(a: dict, change) -> str | None:
     """The label that gives back the finding's ``name`` when nothing else does."""
     if change is not None or a["kind"] == "fusion":
         return None
-    prefix = f"{a['gene']} "
+    prefix = f"{a['gene']} ".lstrip()
     name = a.get("name") or ""
-    return name[len(prefix):] if name.startswith(prefix) and name[len(prefix):] != a["kind"] else None
+    rest = name[len(prefix):] if name.startswith(prefix) else None
+    return rest if rest and rest != a["kind"] else None
 
 
 def read_document(path) -> dict:

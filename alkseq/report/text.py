@@ -11,9 +11,10 @@ import re
 import textwrap
 
 from alkseq.sanitise import printable
-from alkseq.interpret.engine import RESEARCH_USE
-from alkseq.model import Report
-from alkseq.report.sources import citation_short
+from alkseq.model import Report, describe_conflict
+from alkseq.notice import RESEARCH_USE
+from alkseq.report.basis import alternative, evidence_fields, phase_basis, reading_needed
+from alkseq.report.sources import reference_line, reference_view
 
 SUFFIX = ".txt"
 WIDTH = 100
@@ -23,13 +24,25 @@ def _wrap(text: str, indent: str = "    ", first: str | None = None, width: int 
     return textwrap.fill(text, width, initial_indent=first or indent, subsequent_indent=indent)
 
 
-MAX_SOURCES = 4
+class Numbers:
+    """Reference numbers in order of first citation; the references section lists them."""
 
+    def __init__(self, r: Report):
+        self.known = {ref.source: ref for ref in r.references}
+        self.numbers: dict[str, int] = {}
 
-def _sources(citations) -> str:
-    shown = "; ".join(citation_short(s) for s in citations[:MAX_SOURCES])
-    more = len(citations) - MAX_SOURCES
-    return "Sources: " + shown + (f"; +{more} more (see --format json)" if more > 0 else "")
+    def sources(self, citations, locators: bool = True) -> str:
+        """'Sources: [1] Lin JJ … 2017 (Table 2); [2] …' — every source, none cut."""
+        parts = []
+        for c in citations:
+            n = self.numbers.setdefault(c.source, len(self.numbers) + 1)
+            ref = self.known.get(c.source)
+            text = ref.citation if ref is not None and ref.citation else c.source
+            tag = " [tertiary]" if c.directness == "tertiary" else ""
+            parts.append(f"[{n}] {text}" + (f" ({c.locator})" if c.locator and locators else "") + tag)
+        only = citations and all(c.directness == "tertiary" for c in citations)
+        return "Sources: " + "; ".join(parts) + (
+            " — only a tertiary source: check the primary literature" if only else "")
 
 
 # ---- sections (each a list of lines; plain and rich output share them) --------------------
@@ -45,7 +58,10 @@ def _header(r: Report) -> list[str]:
 
 def _context(r: Report) -> list[str]:
     ctx = r.context
-    return ["Context: prior " + (" → ".join(ctx.prior_therapies) or "not given")
+    lines = " → ".join("+".join(line) for line in ctx.lines)
+    setting = f" ({r.history.setting.replace('_', ' ')}, choosing line {r.history.next_line})" \
+        if r.history is not None else ""
+    return ["Context: prior " + ((lines + setting) if lines else "not given")
             + f"; histology {ctx.histology or 'not given'}"
             + f"; progression {ctx.progression or 'not given'}"
             + (f"; build {r.build}" if r.build else ""),
@@ -55,7 +71,7 @@ def _context(r: Report) -> list[str]:
 def _finding_bits(f) -> list[str]:
     a = f.alteration
     bits = [_one_line(a.name), f.role.replace("_", " ")]
-    if f.mechanism_label:
+    if f.mechanism_label and f.mechanism_label != a.name:
         bits.append(f.mechanism_label)
     if a.vaf is not None:
         bits.append(f"VAF {a.vaf:.3g}")
@@ -76,12 +92,17 @@ def _findings(r: Report) -> list[str]:
     for f in r.findings:
         out.append("    - " + " · ".join(_finding_bits(f)))
     for c in r.compounds:
-        out.append(f"    - compound {'+'.join(c.mutations)}: phase {c.phase}{_phase_detail(c)}")
+        out.append(f"    - compound {c.key}: phase {c.phase}{_phase_detail(c)}")
     return out
 
 
 def _candidate_tags(c) -> list[str]:
-    tags = [f"level {c.evidence_level}", c.category.replace("_", " ")]
+    tags = [f"recommendation: {c.recommendation_strength} ({c.evidence_level})",
+            c.category.replace("_", " "), c.option.replace("_", " ") + " option"]
+    if c.drugs and c.coverage_evidence:
+        tags.append("coverage evidence: " + c.coverage_evidence.replace("_", " "))
+    if c.therapy_class:
+        tags.append("agents named: " + (", ".join(c.agents_named) or "none"))
     if c.inferred:
         tags.append("INFERRED")
     if c.status != "approved":
@@ -91,19 +112,43 @@ def _candidate_tags(c) -> list[str]:
     return tags
 
 
-def _candidates(r: Report, width: int = WIDTH) -> list[str]:
+def _answer(r: Report, numbers: Numbers, width: int = WIDTH) -> list[str]:
+    """The first candidate and what it rests on: phase, evidence, the warnings that matter."""
+    top = r.candidates[0] if r.candidates else None
+    out = ["Answer: " + (f"{top.therapy}  [{', '.join(_candidate_tags(top))}]" if top
+                         else "no candidate")]
+    if top is not None:
+        out.append(_wrap("Phase reading: " + reading_needed(r, top), width=width))
+    basis = phase_basis(r)
+    out.append(_wrap("Phase established by: " + "; ".join(basis), width=width))
+    if top is not None:
+        out.append(_wrap("Evidence: " + "; ".join(f"{k} {v}" for k, v in evidence_fields(top)),
+                         width=width))
+        lead = "Otherwise" if top.reading else "Depends on phase"
+        for words, pick in alternative(r, top):
+            out.append(_wrap(f"{lead}, {words}: candidate {pick.rank}, {pick.therapy} "
+                             f"(level {pick.evidence_level})", width=width))
+        if top.citations:
+            out.append(_wrap("Rests on " + numbers.sources(top.citations, locators=False)[len("Sources: "):],
+                             width=width))
+    out += [_wrap(w, "      ", first="    ! ", width=width) for w in r.key_warnings]
+    return out
+
+
+def _candidates(r: Report, numbers: Numbers, width: int = WIDTH) -> list[str]:
     out = ["Candidates (ranked):"]
     if not r.candidates:
         out.append("    none")
     for c in r.candidates:
-        out.append(f"  {c.rank}. {c.therapy}  [{', '.join(_candidate_tags(c))}]")
+        out.append(f"  {c.rank}. {c.therapy}")
+        out.append(_wrap("[" + ", ".join(_candidate_tags(c)) + "]", width=width))
         out.append(_wrap(c.rationale, width=width))
         if c.citations:
-            out.append(_wrap(_sources(c.citations), width=width))
+            out.append(_wrap(numbers.sources(c.citations), width=width))
     return out
 
 
-def _against(r: Report, width: int = WIDTH) -> list[str]:
+def _against(r: Report, numbers: Numbers, width: int = WIDTH) -> list[str]:
     if not r.not_recommended:
         return []
     out = ["Argued against:"]
@@ -111,8 +156,17 @@ def _against(r: Report, width: int = WIDTH) -> list[str]:
         out.append(f"  - {n.therapy}" + (" [inferred]" if n.inferred else ""))
         out.append(_wrap(n.reason, width=width))
         if n.citations:
-            out.append(_wrap(_sources(n.citations), width=width))
+            out.append(_wrap(numbers.sources(n.citations), width=width))
     return out
+
+
+def _references(r: Report, numbers: Numbers, width: int = WIDTH) -> list[str]:
+    if not numbers.numbers:
+        return []
+    known = {ref.source: ref for ref in r.references}
+    return ["References:", *(_wrap(reference_line(n, reference_view(source, known.get(source))),
+                                   "        ", first="    ", width=width)
+                             for source, n in numbers.numbers.items())]
 
 
 def _matrix(r: Report) -> list[str]:
@@ -124,7 +178,6 @@ def _matrix(r: Report) -> list[str]:
         line = f"    {m.drug:<12} {m.drug_class:<12} {ic50:<16}" + \
             ("inferred " if m.inferred else "") + (m.evidence or "")
         if m.conflict:
-            from alkseq.knowledge.conflicts import describe_conflict
             line += "  CONFLICTING: " + describe_conflict(m.conflict)
         out.append(line.rstrip())
     return out
@@ -137,14 +190,18 @@ def _advice(r: Report, width: int = WIDTH) -> list[str]:
 
 
 def _warnings(r: Report, width: int = WIDTH) -> list[str]:
-    if not r.warnings:
+    rest = [w for w in r.warnings if w not in r.key_warnings]
+    if not rest:
         return []
-    return ["Warnings:", *(_wrap(w, "    ", first="  ! ", width=width) for w in r.warnings)]
+    return ["Other warnings:", *(_wrap(w, "    ", first="  ! ", width=width) for w in rest)]
 
 
 def render_one(r: Report) -> str:
-    out = [*_header(r), "", *_context(r), "", *_findings(r), "", *_candidates(r)]
-    for section in (_against(r), _matrix(r), _advice(r), _warnings(r)):
+    numbers = Numbers(r)
+    out = [*_header(r), "", *_context(r), "", *_answer(r, numbers), "", *_findings(r), "",
+           *_candidates(r, numbers)]
+    for section in (_against(r, numbers), _matrix(r), _advice(r), _warnings(r),
+                    _references(r, numbers)):
         if section:
             out += ["", *section]
     return "\n".join(out) + "\n"
@@ -234,7 +291,7 @@ def _rich_one(r: Report, console) -> None:
                          _text(f"{a.vaf:.3g}" if a.vaf is not None else ""),
                          _text(f"{a.copy_number:g}" if a.copy_number is not None else ""))
     for c in r.compounds:
-        findings.add_row(_text("compound " + "+".join(c.mutations), style="magenta"),
+        findings.add_row(_text("compound " + c.key, style="magenta"),
                          _text(f"phase {c.phase}", style="bold" if c.phase != "unknown" else "yellow"),
                          _text(_phase_detail(c).strip(" ()")), _text(""), _text(""))
     console.print()
@@ -249,6 +306,8 @@ def _rich_one(r: Report, console) -> None:
     candidates.add_column("#", justify="right")
     candidates.add_column("therapy", ratio=1)
     candidates.add_column("level", justify="center")
+    candidates.add_column("recommendation")
+    candidates.add_column("coverage evidence")
     candidates.add_column("category")
     candidates.add_column("notes")
     for c in r.candidates:
@@ -260,6 +319,8 @@ def _rich_one(r: Report, console) -> None:
                 notes.append(("  " if notes else "") + tag, style=style)
         candidates.add_row(_text(str(c.rank)), _text(c.therapy, style="bold" if c.rank == 1 else ""),
                            _text(f" {c.evidence_level} ", style=LEVEL_STYLES.get(c.evidence_level, "")),
+                           _text(c.recommendation_strength),
+                           _text((c.coverage_evidence or "").replace("_", " ")),
                            _text(c.category.replace("_", " ")), notes)
     console.print()
     if r.candidates:
@@ -270,9 +331,12 @@ def _rich_one(r: Report, console) -> None:
 
     # the rest, as in the plain report: why each candidate, what is argued against, ...
     width = max(40, min(console.width, WIDTH))
-    why = _candidates(r, width)
+    numbers = Numbers(r)
+    answer = _answer(r, numbers, width)
+    _plain(console, answer, heading_style="bold green")
+    why = _candidates(r, numbers, width)
     _plain(console, ["Why (candidates in detail):", *why[1:]] if r.candidates else [])
-    _plain(console, _against(r, width))
+    _plain(console, _against(r, numbers, width))
     matrix = _matrix(r)
     if matrix:
         console.print()
@@ -283,3 +347,4 @@ def _rich_one(r: Report, console) -> None:
             console.print(text, soft_wrap=True)
     _plain(console, _advice(r, width))
     _plain(console, _warnings(r, width), heading_style="bold yellow")
+    _plain(console, _references(r, numbers, width))

@@ -99,8 +99,7 @@ def _compound(report: Report, f: Finding) -> str | None:
     change = f.alteration.protein_change
     if f.role != "alk_kinase_domain" or change is None:
         return None
-    found = [("+".join(c.mutations), c.phase) for c in report.compounds
-             if change.short in c.mutations]
+    found = [(c.key, c.phase) for c in report.compounds if change.short in c.names]
     return found or None
 
 
@@ -158,10 +157,14 @@ def _input_lines(path: Path) -> Iterator[str]:
 
 def _bcf_lines(path: Path) -> Iterator[str]:
     """BCF as VCF text lines, through cyvcf2 (htslib's own BCF → VCF formatting)."""
-    from alkseq.readers.vcf.bcf import _open, _quiet_stderr
+    import cyvcf2
 
     with _quiet_stderr():
-        vcf = _open(path)
+        try:
+            vcf = cyvcf2.VCF(str(path), lazy=True, strict_gt=False)
+        except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
+            raise InputError(f"cannot read the input BCF again to annotate it: {exc}",
+                             path=str(path)) from None
     try:
         yield from vcf.raw_header.rstrip("\n").split("\n")
         for record in vcf:
@@ -260,7 +263,7 @@ def _summary_line(report: Report) -> str:
 
 
 def _new_header(header: list[str], reports: list[Report], command: str | None) -> list[str]:
-    from alkseq import __version__
+    from alkseq._version import __version__
 
     if not header or not header[-1].startswith("#CHROM"):
         raise InputError("the input VCF has no #CHROM header line")
@@ -406,8 +409,6 @@ def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
     header without ``##contig`` lines gets them from the records (as ``bcftools view`` does)."""
     import cyvcf2
 
-    from alkseq.readers.vcf.bcf import _quiet_stderr
-
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise OutputError("output directory does not exist", path=str(directory))
@@ -436,6 +437,28 @@ def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
         import shutil
 
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _quiet_stderr:
+    """htslib (inside cyvcf2) prints ``[W::...]`` lines straight to fd 2: keep the CLI's
+    output one line."""
+
+    def __enter__(self):
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+        return False
 
 
 def _with_contigs(lines: Iterator[str], spool: Path) -> Iterator[str]:

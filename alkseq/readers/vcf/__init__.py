@@ -11,7 +11,7 @@ the file and record.
 One module per job: ``containers`` (compression, chunks), ``header`` (checks, types, build),
 ``prefilter`` (raw-byte CHROM/POS filter), ``collect`` (tabix query or stream → records),
 ``records`` (record parsing with htslib semantics), ``background`` (records counted on the raw
-line), ``bcf`` (cyvcf2), ``callers`` (VAF/depth/phase, sample choice), ``annotations`` (VEP/snpEff),
+line), ``bcf`` (htslib decodes BCF to text), ``callers`` (VAF/depth/phase, sample choice), ``annotations`` (VEP/snpEff),
 ``interpret`` (records → alterations), ``structural`` (fusions, copy number). This module only
 wires them together.
 """
@@ -19,18 +19,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alkseq.errors import BuildMismatchError, InputError
-from alkseq.genome.transcript import other_build
+from alkseq.errors import InputError
 from alkseq.readers import ReadOptions, SampleData
-from alkseq.readers.vcf.background import _Background
 from alkseq.readers.vcf.bcf import _read_bcf
-from alkseq.readers.vcf.callers import _choose_samples
-from alkseq.readers.vcf.collect import _Split, _text_source, _TextSample
+from alkseq.readers.vcf.collect import _text_source
 from alkseq.readers.vcf.containers import _check_bgzf_eof, _container, _text_chunks
-from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _Header, _split_header, _TextHeader
-from alkseq.readers.vcf.interpret import FORMAT, _Context, _vcf_compounds
-from alkseq.readers.vcf.prefilter import _merged, _overlaps, _Prefilter, _spans_by_chrom, _vote_spans
-from alkseq.readers.vcf.stream import _Fanout
+from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _split_header
+from alkseq.readers.vcf.interpret import FORMAT
+from alkseq.readers.vcf.prefilter import _merged, _overlaps, _Prefilter, _spans_by_chrom
+from alkseq.readers.vcf.samples import _read_records
 
 __all__ = ["FORMAT", "sniff", "read"]
 # also imported by name elsewhere: _CONTIG_LENGTHS (api.py), _merged/_spans_by_chrom (benchmarks),
@@ -64,7 +61,8 @@ def read(path, options: ReadOptions) -> list[SampleData]:
 
     Text VCFs (plain, gzip, BGZF) never go through htslib's record parser: the header is checked
     and parsed in Python, records outside known genes are dropped on raw bytes, and the few that
-    remain are parsed here (``_parse_record``). BCF goes through cyvcf2. Records stream: each is
+    remain are parsed here (``_parse_record``). BCF records are decoded by htslib into the same text
+    and go the same way (``bcf``). Records stream: each is
     interpreted and dropped unless it becomes a finding (``stream``).
     """
     from alkseq.genome.transcript import normalise_build
@@ -78,63 +76,16 @@ def read(path, options: ReadOptions) -> list[SampleData]:
     build = normalise_build(options.build)
     build_source = "--build" if build else ""
     if container == "bcf":
-        return _read_bcf(path, options, build, build_source, warnings)
+        return _read_bcf(path, options, build, build_source, warnings, numpy_min_bytes=_NUMPY_MIN_BYTES)
     chunks = _text_chunks(path, container)
     try:
         lines, body, header_count = _split_header(path, chunks, _MAX_HEADER_BYTES)
-        header = _Header.parse("\n".join(lines) + "\n")
-        text_header = _TextHeader(lines)
-        if text_header.problems:
-            more = f" (+{len(text_header.problems) - 1} more)" if len(text_header.problems) > 1 else ""
-            warnings.append(f"not valid VCF: {text_header.problems[0]}{more}; read anyway")
-        chosen = _choose_samples(text_header.samples, header, options, path, warnings)
-        given = build
-        build, build_source = _header_build(header, build, build_source, path)
-        builds = (build,) if build else ("GRCh37", "GRCh38")
-        mode, records = _text_source(path, container, body, chunks, header_count, builds,
-                                     numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES,
-                                     warnings=warnings,
-                                     extra_spans=_vote_spans(other_build(given)) if given else None)
 
-        split = _Split()
+        def source(builds, extra_spans):
+            return _text_source(path, container, body, chunks, header_count, builds,
+                                numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES,
+                                warnings=warnings, extra_spans=extra_spans)
 
-        def converters(decided: str | None) -> list[_TextSample]:
-            return [_TextSample(path, builds, text_header, header, index,
-                                _Background.for_file(decided, header, text_header, index, options), split)
-                    for _name, index in chosen]
-
-        contexts = [_Context(path=str(path), options=options, header=header, warnings=[]) for _ in chosen]
-        for context in contexts:
-            context.build = build
-        verify = _TextSample(path, (other_build(given),), text_header, header, None, None).call if given else None
-        fanout = _Fanout(contexts, converters(build), lambda item, sample: sample.call(item),
-                         _TextSample(path, builds, text_header, header, None, None).call, warnings, verify=verify)
-        fanout.feed(records)
-        results = fanout.finish(str(path))
+        return _read_records(path, options, lines, build, build_source, warnings, source)
     finally:
         chunks.close()
-    return [_sample_data(path, name, context, alterations, warnings, build_source or fanout.build_source, mode,
-                         converter.records + (converter.background.records if converter.background else 0))
-            for (name, _index), context, alterations, converter
-            in zip(chosen, contexts, results, fanout.converters)]
-
-
-def _header_build(header: _Header, given: str | None, source: str, path: Path) -> tuple[str | None, str]:
-    """(build, why): the given one, checked against the header's ##contig lengths and ##reference
-    (a contradiction is a ``BuildMismatchError``, exit 4), else the header's own."""
-    stated, why = header.build()
-    if given is None:
-        return stated, why
-    if stated is not None and stated != given:
-        raise BuildMismatchError(f"build {given} was given, but the header says {stated} ({why})", path=str(path),
-                                 hint=f"pass --build {stated}, or leave the build out")
-    return given, source
-
-
-def _sample_data(path: Path, name: str, context: _Context, alterations: list, warnings: list[str],
-                 build_source: str, mode: str, records: int) -> SampleData:
-    """One sample's result: the file's warnings first, then its own."""
-    metadata = {"build_source": build_source, "mode": mode, "records_in_known_genes": records, **context.counts}
-    return SampleData(sample=name, alterations=tuple(alterations), input_format=FORMAT, path=str(path),
-                      build=context.build, compounds=tuple(_vcf_compounds(alterations)),
-                      warnings=tuple(dict.fromkeys(warnings + context.warnings)), metadata=metadata)

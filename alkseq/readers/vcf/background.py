@@ -30,8 +30,6 @@ class _Background:
 
     def __init__(self, build: str, header: _Header, text_header: _TextHeader, sample_index: int,
                  include_filtered: bool):
-        from alkseq.genome.transcript import ShippedSequence, gene_spans, hotspots, load_transcript
-
         self.build = build
         self.format_ids = header.format_ids
         self.format_types = text_header.format
@@ -41,27 +39,10 @@ class _Background:
         self.records = 0
         self.counts = {"filtered": 0, "not_in_tumour": 0, "noncoding": 0}
         self.bypass: dict[str, int] = {}
-        positions: dict[str, list[int]] = {}
-        for chrom, pos, _ref, _alt in hotspots(build):
-            positions.setdefault(chrom, []).append(pos)
-        # Where a record must be parsed, as merged intervals per contig (one bisect per line):
-        # within one base of a shipped hotspot (an adjacent SNV may merge into its codon) or within
-        # _REACH of the shipped ALK sequence; and, for records in ALK, within _REACH of its CDS.
-        blocked: dict[str, list[tuple[int, int]]] = {}
-        for chrom, spots in positions.items():
-            blocked.setdefault(chrom, []).extend((h - 1, h + 1) for h in spots)
-        blocked.setdefault("2", []).extend((start - _REACH, end + _REACH)
-                                           for start, end, _seq in ShippedSequence(build).segments)
-        self.blocked = {chrom: _Intervals(spans) for chrom, spans in blocked.items()}
-        alk = load_transcript("ALK", build)
-        self.alk_cds = None if alk is None else _Intervals(
-            [(e.cds_start - _REACH, e.cds_end + _REACH) for e in alk.exons if e.cds_start is not None])
+        self.blocked, self.alk_cds, self.genes = _tables(build)
         self._plans: dict[str, int] = {}
         self._vafs: dict[str, float | None] = {}                    # raw FORMAT/AF text → its value
         self._plain: dict[str, str] = {}
-        self.genes: dict[str, list[tuple[int, int, str]]] = {}      # genes_at, per contig, in its order
-        for span in gene_spans(build):
-            self.genes.setdefault(span.chrom, []).append((span.start, span.end, span.gene))
 
     @classmethod
     def for_file(cls, build: str | None, header: _Header, text_header: _TextHeader, sample_index: int | None,
@@ -163,6 +144,39 @@ class _Background:
                                   for k in _DEPTH_KEYS if k in present):
             return _NO_PLAN
         return keys.index("AF")
+
+
+
+_TABLES: dict[str, tuple] = {}
+
+
+def _tables(build: str) -> tuple:
+    """(must-parse intervals per contig, ALK CDS reach, genes per contig) for a build: the same for every
+    file, so built once per process (a batch worker reads thousands of files)."""
+    if build in _TABLES:
+        return _TABLES[build]
+    from alkseq.genome.transcript import ShippedSequence, gene_spans, hotspots, load_transcript
+
+    positions: dict[str, list[int]] = {}
+    for chrom, pos, _ref, _alt in hotspots(build):
+        positions.setdefault(chrom, []).append(pos)
+    # Where a record must be parsed, as merged intervals per contig (one bisect per line):
+    # within one base of a shipped hotspot (an adjacent SNV may merge into its codon) or within
+    # _REACH of the shipped ALK sequence; and, for records in ALK, within _REACH of its CDS.
+    blocked: dict[str, list[tuple[int, int]]] = {}
+    for chrom, spots in positions.items():
+        blocked.setdefault(chrom, []).extend((h - 1, h + 1) for h in spots)
+    blocked.setdefault("2", []).extend((start - _REACH, end + _REACH)
+                                       for start, end, _seq in ShippedSequence(build).segments)
+    blocked_intervals = {chrom: _Intervals(spans) for chrom, spans in blocked.items()}
+    alk = load_transcript("ALK", build)
+    alk_cds = None if alk is None else _Intervals(
+        [(e.cds_start - _REACH, e.cds_end + _REACH) for e in alk.exons if e.cds_start is not None])
+    genes: dict[str, list[tuple[int, int, str]]] = {}      # genes_at, per contig, in its order
+    for span in gene_spans(build):
+        genes.setdefault(span.chrom, []).append((span.start, span.end, span.gene))
+    _TABLES[build] = (blocked_intervals, alk_cds, genes)
+    return _TABLES[build]
 
 
 class _Intervals:

@@ -1,28 +1,78 @@
-"""BCF through htslib (cyvcf2): the only path that uses htslib's record parser; its stderr noise
-is silenced so the CLI still prints one line."""
+"""BCF: htslib (pysam) decodes records into VCF text, and the text path parses them.
+
+So a BCF and the same records as text VCF share one record parser, the background counter and
+every check after it. Indexed (``.csi``): one query per merged gene interval. Streamed: the fixed
+record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
+outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
+a small temporary BCF that htslib decodes. Big inputs find record starts with numpy
+(``_chain``) instead of a Python loop; a record the fast test misses falls back to the loop, so
+the result is the same either way.
+"""
 from __future__ import annotations
 
-import warnings as warnings_module
+import struct
 from pathlib import Path
 
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions
-from alkseq.readers.vcf.callers import _choose_samples
-from alkseq.readers.vcf.header import _Header
-from alkseq.readers.vcf.prefilter import _find_index, _spans_by_chrom, _vote_spans, _with
-from alkseq.readers.vcf.records import _Call, _clean, _FORMAT_KEYS, _INFO_KEYS
+from alkseq.readers.vcf.header import _TextHeader
+from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _spans_by_chrom, _with
 
-def _open(path: Path):
-    import cyvcf2
+_RECORD = struct.Struct("<IIiii")      # l_shared, l_indiv, CHROM id, POS (0-based), rlen
+_MIN_HEADER = 32                       # bytes of a record before its ID: what ``_chain`` tests
 
+
+def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str], *,
+              numpy_min_bytes: int = 16 << 20):
+    """Every reported sample of a BCF: htslib's text of the records that may touch a known gene, read by
+    the text path (``_read_records``), so BCF and text VCF give the same report."""
+    from alkseq.readers.vcf.samples import _read_records
+    from alkseq.readers.vcf.collect import _pysam_extension
+
+    libcbcf = _pysam_extension("libcbcf")
+    index = _find_index(path)
     try:
-        return cyvcf2.VCF(str(path), gts012=False, lazy=True, strict_gt=False)
-    except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
+        handle = libcbcf.VariantFile(str(path), index_filename=index if index else None)
+    except (OSError, ValueError) as exc:
         if _raw_bcf_cut_short(path):
             raise InputError("truncated BCF file (its header is cut short)", path=str(path),
                              hint="the file was cut short; re-copy or re-write it") from None
-        raise InputError(f"cannot read as VCF/BCF: {exc}", path=str(path),
-                         hint="is the file complete and a VCF 4.x or BCF?") from None
+        reason = "no valid VCF/BCF header" if "valid header" in str(exc) else str(exc)
+        raise InputError(f"cannot read as BCF: {reason}", path=str(path),
+                         hint="is the file complete and a BCF 2? re-index with bcftools index if the index is stale") from None
+    try:
+        lines = str(handle.header).rstrip("\n").split("\n")
+
+        def source(builds, extra_spans):
+            spans = _with(_spans_by_chrom(builds), extra_spans)
+            if index:
+                return "indexed", _indexed_items(path, handle, spans)
+            names = {contig.id: name for name, contig in handle.header.contigs.items()}
+            texts = _streamed_texts(path, libcbcf, names, spans, _TextHeader(lines), numpy_min_bytes)
+            return "streamed", ((text.rstrip("\n"), None, number, None) for number, text in enumerate(texts, 1))
+
+        return _read_records(path, options, lines, build, build_source, warnings, source)
+    finally:
+        handle.close()
+
+
+def _indexed_items(path: Path, handle, spans):
+    """One CSI query per merged gene interval, contigs in name order (as the tabix path): record text items;
+    ``earlier`` lists the intervals of that contig already queried (a long record is not read twice)."""
+    contigs = set(handle.header.contigs)
+    record = 0
+    for chrom, ranges in sorted(_merged(spans).items()):
+        if chrom not in contigs:
+            continue
+        for number, (start, end) in enumerate(ranges):
+            earlier = ranges[:number]
+            try:
+                texts = [str(found) for found in handle.fetch(chrom, start - 1, end)]
+            except (ValueError, OSError) as exc:
+                raise InputError(f"cannot query {chrom}:{start}-{end}: {exc}", path=str(path)) from None
+            for text in texts:
+                record += 1
+                yield text.rstrip("\n"), None, record, earlier
 
 
 def _raw_bcf_cut_short(path: Path) -> bool:
@@ -39,176 +89,166 @@ def _raw_bcf_cut_short(path: Path) -> bool:
     return size < 9 + int.from_bytes(head[5:9], "little")
 
 
-def _to_call(variant, sample_index: int | None, header: _Header, line: int | None, record: int) -> _Call:
-    info = {}
-    for key in _INFO_KEYS:
-        if key in header.info_ids or key in ("SVTYPE", "END"):
-            try:
-                value = variant.INFO.get(key)
-            except (KeyError, ValueError):
-                value = None
-            if value is not None:
-                info[key] = _clean(value)
-    fmt = {}
-    genotype: list[int] = []
-    phased = False
-    if sample_index is not None:
-        for key in _FORMAT_KEYS:
-            if key not in header.format_ids:
-                continue
-            try:
-                values = variant.format(key)
-            except (KeyError, ValueError, TypeError):
-                values = None
-            if values is None:
-                continue
-            row = _clean(values[sample_index])
-            fmt[key] = row if isinstance(row, list) else [row]
-        if "GT" in header.format_ids:
-            try:
-                gts = variant.genotypes
-            except Exception:  # cyvcf2 raises bare errors on odd GT strings
-                gts = None
-            if gts and len(gts) > sample_index and gts[sample_index]:
-                entry = gts[sample_index]
-                genotype = [a for a in entry[:-1]]
-                phased = bool(entry[-1])
-    return _Call(str(variant.CHROM), int(variant.POS), int(variant.end), variant.ID, str(variant.REF).upper(),
-                 [str(a) for a in variant.ALT], variant.FILTER, info, fmt, genotype, phased, line, record)
+def _streamed_texts(path: Path, libcbcf, names: dict[int, str], spans, text_header: _TextHeader,
+                    numpy_min_bytes: int):
+    """Text of every record that may overlap a known gene, streaming the file once."""
+    import os
+    import tempfile
 
+    from alkseq.readers.vcf.containers import _bgzf_chunks, _plain_chunks
 
-def _variants(path: Path, vcf, builds: tuple[str, ...], extra_spans=None):
-    """(mode, BCF records overlapping known genes) by index query when there is one, else by streaming."""
-    spans = _with(_spans_by_chrom(builds), extra_spans)
-    index = _find_index(path)
-    if index:
-        return "indexed", _indexed(path, vcf, spans)
-    return "streamed", _streamed(path, vcf, spans)
-
-
-def _indexed(path: Path, vcf, spans):
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == b"\x1f\x8b"
+    size = path.stat().st_size
+    big = size * (4 if compressed else 1) >= numpy_min_bytes
+    table = _Table(names, spans)
+    chunks = _bgzf_chunks(path) if compressed else _plain_chunks(path)
+    directory = tempfile.mkdtemp(prefix="alkseq-bcf-")
+    survivors = os.path.join(directory, "survivors.bcf")
     try:
-        seqnames = set(vcf.seqnames)
-    except Exception:
-        seqnames = set()
-    seen: set[tuple] = set()
-    record = 0
-    for chrom, ranges in sorted(spans.items()):
-        if seqnames and chrom not in seqnames:
-            continue
-        for start, end in ranges:
-            region = f"{chrom}:{start}-{end}"
+        with open(survivors, "wb") as out:
+            pending = b""
+            offset = None               # of the first record in ``pending``, once the header is read
+            for chunk in chunks:
+                pending = pending + chunk if pending else chunk
+                if offset is None:
+                    if len(pending) < 9:
+                        continue
+                    if pending[:4] != b"BCF\x02":
+                        raise InputError("not a BCF 2 file (bad magic)", path=str(path))
+                    offset = 9 + struct.unpack_from("<I", pending, 5)[0]
+                    if len(pending) < offset:
+                        offset = None
+                        continue
+                    out.write(pending[:offset])          # the file's own header, verbatim
+                kept, offset = table.survivors(pending, offset, big, path)
+                out.write(b"".join(kept))
+                pending, offset = pending[offset:], 0
+            if offset is None:
+                raise InputError("truncated BCF file (the header is cut short)", path=str(path))
+            if pending:
+                raise InputError("truncated BCF file (the last record is cut short)", path=str(path))
+        try:
+            decoded = libcbcf.VariantFile(survivors)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read as BCF: {exc}", path=str(path)) from None
+        with decoded:
             try:
-                with warnings_module.catch_warnings():
-                    warnings_module.simplefilter("ignore")  # cyvcf2 warns on regions without records
-                    hits = vcf(region)
-                    for variant in hits:
-                        record += 1
-                        key = (variant.CHROM, variant.POS, variant.REF, tuple(variant.ALT), variant.ID)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        yield variant, record
-            except InputError:
-                raise
-            except Exception as exc:
-                if "not found" in str(exc).lower() or "contig" in str(exc).lower():
-                    continue
-                raise InputError(f"cannot query {region}: {exc}", path=str(path)) from None
-
-
-def _streamed(path: Path, vcf, spans):
-    record = 0
-    iterator = iter(vcf)
-    while True:
+                for record in decoded:
+                    yield str(record)
+            except (OSError, ValueError) as exc:
+                raise InputError(f"unreadable BCF record: {exc}", path=str(path)) from None
+    finally:
+        chunks.close()
         try:
-            variant = next(iterator)
-        except StopIteration:
-            break
-        except Exception as exc:
-            raise InputError(f"unreadable record after record {record}: {exc}", path=str(path)) from None
-        record += 1
-        ranges = spans.get(variant.CHROM)
-        if ranges is None:
-            continue
-        start, end = variant.start + 1, variant.end
-        for span_start, span_end in ranges:
-            if start <= span_end and span_start <= end:
-                yield variant, record
-                break
-
-
-class _BcfSample:
-    """One sample's ``_Call`` from a cyvcf2 record."""
-
-    background = None
-
-    def __init__(self, header: _Header, sample_index: int | None):
-        self.header, self.sample_index = header, sample_index
-        self.records = 0
-
-    def call(self, item) -> _Call:
-        variant, record = item
-        self.records += 1
-        return _to_call(variant, self.sample_index, self.header, None, record)
-
-
-def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str]):
-    """Every reported sample of a BCF, records read once through cyvcf2 (``stream._Fanout``)."""
-    from alkseq.genome.transcript import other_build
-    from alkseq.readers.vcf import _header_build, _sample_data
-    from alkseq.readers.vcf.interpret import _Context
-    from alkseq.readers.vcf.stream import _Fanout
-
-    with _quiet_stderr():
-        vcf = _open(path)
-        try:
-            header = _Header.parse(vcf.raw_header)
-            chosen = _choose_samples(list(vcf.samples), header, options, path, warnings)
-            given = build
-            build, build_source = _header_build(header, build, build_source, path)
-            builds = (build,) if build else ("GRCh37", "GRCh38")
-            mode, variants = _variants(path, vcf, builds, _vote_spans(other_build(given)) if given else None)
-            contexts = [_Context(path=str(path), options=options, header=header, warnings=[]) for _ in chosen]
-            for context in contexts:
-                context.build = build
-            converters = [_BcfSample(header, index) for _name, index in chosen]
-            fanout = _Fanout(contexts, converters, lambda item, sample: sample.call(item),
-                             _BcfSample(header, None).call, warnings,
-                             verify=(lambda _item: None) if given else None)   # every record read votes
-            fanout.feed(variants)
-            results = fanout.finish(str(path))
-        finally:
-            try:
-                vcf.close()
-            except Exception:
-                pass
-    return [_sample_data(path, name, context, alterations, warnings, build_source or fanout.build_source, mode,
-                         converter.records)
-            for (name, _index), context, alterations, converter in zip(chosen, contexts, results, converters)]
-
-
-class _quiet_stderr:
-    """htslib (inside cyvcf2) prints ``[W::...]`` lines straight to fd 2: keep the CLI's output one line."""
-
-    def __enter__(self):
-        import os
-        import sys
-
-        try:
-            sys.stderr.flush()
-            self.saved = os.dup(2)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
+            os.unlink(survivors)
         except OSError:
-            self.saved = None
-        return self
+            pass
+        os.rmdir(directory)
 
-    def __exit__(self, *exc):
-        import os
 
-        if self.saved is not None:
-            os.dup2(self.saved, 2)
-            os.close(self.saved)
-        return False
+class _Table:
+    """Contig id → merged gene intervals, for the test on a record's fixed header."""
+
+    def __init__(self, names: dict[int, str], spans):
+        merged = _merged(spans)
+        self.by_id = {rid: merged[name] for rid, name in names.items() if name in merged}
+        self._numpy = None
+
+    def survivors(self, data: bytes, offset: int, big: bool, path: Path) -> tuple[list[bytes], int]:
+        """Raw bytes of the records starting at ``offset`` that may overlap a gene, and where the first
+        incomplete record starts."""
+        if big and len(data) - offset > 1 << 16:
+            found = self._chain(data, offset)
+            if found is not None:
+                return found
+        return self._loop(data, offset, path)
+
+    def _loop(self, data: bytes, offset: int, path: Path) -> tuple[list[bytes], int]:
+        kept = []
+        unpack, by_id, size = _RECORD.unpack_from, self.by_id, len(data)
+        while offset + 20 <= size:
+            shared, indiv, rid, pos, rlen = unpack(data, offset)
+            if shared < 24:
+                raise InputError("corrupt BCF record (shared part shorter than 24 bytes)", path=str(path))
+            after = offset + 8 + shared + indiv
+            if after > size:
+                break
+            ranges = by_id.get(rid)
+            if ranges is not None and _overlaps(ranges, pos + 1, pos + max(rlen, 1)):
+                kept.append(data[offset:after])
+            offset = after
+        return kept, offset
+
+    def _tables(self):
+        if self._numpy is None:
+            import numpy as np
+
+            rids = sorted(self.by_id)
+            width = max(rids) + 2 if rids else 1
+            slot = np.full(width, -1, dtype=np.int64)
+            starts, ends = [], []
+            for index, rid in enumerate(rids):
+                slot[rid] = index
+                for s, e in self.by_id[rid]:
+                    starts.append((index << 33) + s)
+                    ends.append((index << 33) + e)
+            self._numpy = (np, slot, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
+        return self._numpy
+
+    def _chain(self, data: bytes, start: int):
+        """``_loop``'s answer found with numpy, or None when the fast test misses a record.
+
+        Candidates are the offsets whose sample-count field (24 bits at +28) holds the count of the
+        record at ``start``; each candidate's successor is where its two lengths say the next record
+        starts. Candidates no other candidate leads to are dropped until the rest is one unbroken
+        chain from ``start`` — which then is exactly the records (each one's lengths name the next).
+        Anything else (a record that is not a candidate, a chain that stops early) returns None."""
+        np, slot, starts_g, ends_g = self._tables()
+        size = len(data)
+        last = size - _MIN_HEADER
+        a = np.frombuffer(data, dtype=np.uint8)
+        words = np.ndarray(shape=(size - 3,), dtype="<u4", buffer=data, strides=(1,))
+        samples = int(words[start + 28]) & 0xFFFFFF
+        hit = a[start + 28:last + 29] == (samples & 0xFF)
+        hit &= a[start + 29:last + 30] == ((samples >> 8) & 0xFF)
+        hit &= a[start + 30:last + 31] == (samples >> 16)
+        cand = np.flatnonzero(hit) + start
+        if not len(cand) or cand[0] != start:
+            return None
+        after = cand + 8 + words[cand].astype(np.int64) + words[cand + 4]
+        k = len(cand)
+        at = np.searchsorted(cand, after)
+        leads = at < k
+        leads[leads] = cand[at[leads]] == after[leads]
+        keep = np.ones(k, dtype=bool)
+        for _ in range(4):
+            reached = np.zeros(k, dtype=bool)
+            reached[at[leads & keep]] = True
+            reached[0] = True
+            if (reached == keep).all():
+                break
+            keep &= reached
+        records, ends = cand[keep], after[keep]
+        if len(records) > 1 and (ends[:-1] != records[1:]).any():
+            return None
+        if int(ends[-1]) > size:           # the last record continues in the next chunk
+            records, ends, resume = records[:-1], ends[:-1], int(records[-1])
+        else:
+            resume = int(ends[-1])
+            if resume <= last:
+                return None                # a record the candidate test missed: the loop decides
+        if (words[records].astype(np.int64) < 24).any():
+            return None
+        rid = words[records + 8].astype(np.int64)
+        pos = words[records + 12].astype(np.int64)
+        rlen = np.maximum(words[records + 16].view(np.int32).astype(np.int64), 1)
+        known = (rid >= 0) & (rid < len(slot) - 1)
+        where = np.where(known, slot[np.clip(rid, 0, len(slot) - 1)], -1)
+        known &= where >= 0
+        g_start = (where << 33) + pos + 1
+        g_end = (where << 33) + pos + rlen
+        j = np.searchsorted(starts_g, g_end, side="right") - 1
+        hit = known & (j >= 0) & (ends_g[np.maximum(j, 0)] >= g_start)
+        kept = [data[s:e] for s, e in zip(records[hit].tolist(), ends[hit].tolist())]
+        return kept, resume

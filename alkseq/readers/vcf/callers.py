@@ -27,8 +27,8 @@ def _choose_samples(samples: list[str], header: _Header, options: ReadOptions, p
     if len(samples) == 1:
         return [(samples[0], 0)]
     if header.normal_sample in samples and len(samples) == 2:
-        tumour = next(s for s in samples if s != header.normal_sample)
-        return [(tumour, samples.index(tumour))]
+        other = next(s for s in samples if s != header.normal_sample)
+        return [(other, samples.index(other))]
     tumour = [s for s in samples if re.search(r"tumou?r", s, re.I)]
     if len(tumour) > 1:
         tumour = [s for s in tumour if not re.search(r"rna", s, re.I)] or tumour

@@ -54,6 +54,8 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
             yield _decode(raw, path, number), number, record, None
         line_number += prefilter.line_count
     if pending.strip(b"\r\n"):
+        if pending.endswith(b"\n"):
+            pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
         for number, raw in prefilter.lines(pending, line_number, big):
             record += 1
             yield _decode(raw, path, number), number, record, None
@@ -130,9 +132,9 @@ class _TextSample:
             if split.candidate_text is not text:
                 split.candidate_text, split.candidate = text, background.candidate(text, fields)
             candidate = split.candidate
-            if candidate is not None and len(fields) <= 9 + self.sample_index:
+            if candidate is not None and len(fields) <= 9 + (self.sample_index or 0):
                 candidate = None       # a short line: this sample's column is missing, the parser says so
-        if candidate is not None:
+        if candidate is not None and background is not None:
             if earlier and _overlaps(earlier, candidate[2], candidate[3]):
                 return None
             ranges = spans.get(candidate[1])
@@ -152,15 +154,21 @@ class _TextSample:
 
 
 def _pysam_tabix():
-    """``pysam.libctabix`` (with htslib quiet), without the rest of pysam.
+    """``pysam.libctabix`` (with htslib quiet), without the rest of pysam."""
+    return _pysam_extension("libctabix")
+
+
+def _pysam_extension(name: str):
+    """One pysam extension (``libctabix``, ``libcbcf``) with htslib quiet, without the rest of pysam.
 
     ``import pysam`` loads every extension (alignment files, BCF, samtools, faidx): about 40 M
     instructions, 10–15 ms, a twentieth of an indexed genome run that needs only tabix. The
-    package object is registered without running its ``__init__`` while the tabix extension
+    package object is registered without running its ``__init__`` while the extension
     and the modules it imports load; then it is removed, so a later ``import pysam`` (phasing,
     ``--fasta``) runs the real ``__init__`` and reuses the extensions already loaded. Anything
     unexpected falls back to the plain import.
     """
+    import importlib
     import sys
 
     if "pysam" not in sys.modules:
@@ -170,15 +178,21 @@ def _pysam_tabix():
         if spec is not None and spec.submodule_search_locations is not None:
             sys.modules["pysam"] = importlib.util.module_from_spec(spec)
             try:
-                from pysam import libchtslib, libctabix
+                libchtslib = importlib.import_module("pysam.libchtslib")
+                extension = importlib.import_module(f"pysam.{name}")
             except Exception:   # noqa: BLE001 — whatever it was, the full import below decides
-                libctabix = None
+                extension = None
             finally:
                 del sys.modules["pysam"]
-            if libctabix is not None:
+                # pure-Python submodules loaded meanwhile (pysam.utils …) were bound to the stand-in
+                # package: drop them, so the real ``import pysam`` loads and binds them itself
+                for loaded in [m for m in sys.modules if m.startswith("pysam.")]:
+                    if not str(getattr(sys.modules[loaded], "__file__", "") or "").endswith((".so", ".pyd")):
+                        del sys.modules[loaded]
+            if extension is not None:
                 libchtslib.set_verbosity(0)
-                return libctabix
+                return extension
     import pysam
 
     pysam.set_verbosity(0)
-    return pysam.libctabix
+    return getattr(pysam, name)

@@ -97,14 +97,6 @@ class _Context(_Structural):
 
         return ChainedSequence(self._fasta, ShippedSequence(build))
 
-    def decide_build(self, calls) -> str | None:
-        """No build in the header: let REF alleles at known ALK bases and hotspots decide."""
-        votes = _BuildVotes()
-        for call in calls:
-            votes.add(call)
-        build, self.build_source = votes.decide(self.warnings)
-        return build
-
     def check_reference(self, call: _Call, pos: int, ref: str) -> None:
         """A REF that disagrees with the shipped ALK sequence (or the FASTA) is a BuildMismatchError."""
         from alkseq.genome.transcript import other_build
@@ -125,13 +117,6 @@ class _Context(_Structural):
             path=self.path, line=call.line, hint=hint if call.line else f"record {call.record}; {hint}")
 
     # ---- records
-    def interpret(self, calls, background: _Background | None = None) -> list[Alteration]:
-        """Alterations from the parsed records; ``background`` holds the counts of records taken on the raw line."""
-        self.start(background)
-        for call in calls:
-            self.add(call)
-        return self.finish()
-
     def start(self, background: _Background | None = None) -> None:
         """Begin streaming records into this context (``add`` each, then ``finish``)."""
         self._pending: list[_Pending] = []
@@ -395,7 +380,7 @@ def _vcf_compounds(alterations: list[Alteration]) -> list[Compound]:
         members = sorted(members, key=lambda m: m.protein_change.start)
         haplotypes = {m.phase.haplotype for m in members}
         phase = "cis" if len(haplotypes) == 1 else ("trans" if len(members) == 2 else "mixed")
-        compounds.append(Compound(tuple(m.protein_change.short for m in members), phase,
+        compounds.append(Compound(tuple(m.protein_change for m in members), phase,
                                   PhaseEvidence(source="vcf", detail=f"phase set {phase_set} "
                                                 f"({', '.join(sorted({m.phase.source for m in members}))})")))
     return compounds

@@ -3,6 +3,7 @@
 record is parsed."""
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -91,8 +92,6 @@ class _Prefilter:
         self.blank_lines = 0      # empty (or CR-only) lines seen in all chunks: not VCF, warned about
 
     def keep_line(self, line: bytes) -> bool:
-        import bisect
-
         fields = line.split(b"\t", 4)
         starts = self.starts.get(fields[0]) if len(fields) > 1 else None
         if starts is None:

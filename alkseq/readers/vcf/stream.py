@@ -8,6 +8,7 @@ files are read once: each record is offered to every sample's interpretation in 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from alkseq.readers.vcf.interpret import _BuildVotes, _Context
 from alkseq.readers.vcf.records import _Call, _Unplaceable
@@ -20,9 +21,9 @@ class _Fanout:
     ``_Call`` (or None), ``probe(item)`` into a sample-free one for build votes."""
 
     def __init__(self, contexts: list[_Context], converters: list, to_call: Callable,
-                 probe: Callable[[object], _Call | None], warnings: list[str],
+                 probe: Callable[[Any], _Call | None], warnings: list[str],
                  make_converters: Callable[[str | None], list] | None = None,
-                 verify: Callable[[object], _Call | None] | None = None):
+                 verify: Callable[[Any], _Call | None] | None = None):
         self.contexts, self.converters, self.to_call, self.probe = contexts, converters, to_call, probe
         self.warnings = warnings
         self.make_converters = make_converters

@@ -74,11 +74,10 @@ class _Structural:
                         notes.append(f"{partner} breakpoint in intron {number}: exon {number} joined")
         variant = None
         if partner == "EML4" and three == "ALK" and "EML4" in exons and "ALK" in exons:
+            from alkseq.genome.fusion import eml4_alk_variant
+
             try:
-                from alkseq.genome.fusion import eml4_alk_variant
                 variant = eml4_alk_variant(exons["EML4"], exons["ALK"])
-            except ImportError:
-                notes.append("EML4-ALK variant naming not available (alkseq.genome.fusion missing)")
             except ParseError:
                 variant = None
         left = f"{partner} e{exons[partner]}" if partner and partner in exons else (partner or "unknown partner")

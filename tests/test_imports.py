@@ -1,0 +1,125 @@
+"""The package's import graph, read from the source with ``ast`` (lazy, function-level imports
+counted): no module takes part in an import cycle, and the model depends on nothing of alkseq."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in (ROOT / "alkseq").rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module → the alkseq modules it imports anywhere in its body (top level or inside functions).
+
+    ``from package import submodule`` is an edge to the submodule; importing ``a.b.c`` is not counted
+    as importing the package ``a.b`` (its ``__init__`` runs, but that is the package's own business)."""
+    modules = _modules()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package
+                    for _ in range(node.level - 1):
+                        anchor = anchor.rpartition(".")[0]
+                    base = anchor + ("." + node.module if node.module else "")
+                submodules = [f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in modules]
+                targets = submodules if len(submodules) == len(node.names) else submodules + [base]
+            else:
+                continue
+            for target in targets:
+                if target == "alkseq" or target.startswith("alkseq."):
+                    resolved = resolve(target)
+                    if resolved and resolved != name:
+                        graph[name].add(resolved)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycles_counting_lazy_imports():
+    assert cycles(import_graph()) == []
+
+
+def test_the_detector_sees_a_lazy_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    # function-level imports are edges: BatchResult.to_dicts imports the JSON writer lazily
+    assert "alkseq.report.json_writer" in import_graph()["alkseq.batching"]
+
+
+def test_model_depends_on_nothing_of_alkseq():
+    graph = import_graph()
+    assert graph["alkseq.model"] == set()
+    assert graph["alkseq._version"] == set()
+
+
+def test_version_has_one_home():
+    import alkseq
+    from alkseq._version import __version__
+
+    assert alkseq.__version__ == __version__
+    assert 'version = {attr = "alkseq._version.__version__"}' in (ROOT / "pyproject.toml").read_text()
