@@ -425,3 +425,23 @@ class Failure:
 def as_plain(obj):
     """dataclass → plain dict/list, for JSON; leaves other values as they are."""
     return asdict(obj)
+
+
+def fmt_number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+def call_facts(call: "DrugCall") -> list[str]:
+    """The numbers behind a call, shared by rationales and the HTML heatmap's hover text."""
+    bits = []
+    if call.ic50_nm is not None:
+        bits.append(f"IC50 {fmt_number(call.ic50_nm)} nM")
+    if call.fold_vs_wt is not None:
+        bits.append(f"{fmt_number(call.fold_vs_wt)}× WT")
+    if call.evidence:
+        bits.append("best evidence: " + call.evidence.replace("_", " "))
+    if call.conflict:
+        bits.append("conflicting: " + describe_conflict(call.conflict))
+    return bits

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from alkseq.interpret import classify as C
 from alkseq.interpret import wording as W
 from alkseq.interpret.history import generations_given, split_chemotherapy_lines, treatment_history
+from alkseq.interpret.matrix import residue_order as _residue
 from alkseq.interpret.matrix import patient_call
 from alkseq.knowledge.kb import KnowledgeBase, Rule, TherapyClass
 from alkseq.knowledge.schema import EVIDENCE_STRENGTH, STRENGTH_LEVEL, STRENGTHS
@@ -108,11 +109,6 @@ def _units(mutations: list[str], compounds: list[Compound]) -> dict[str, list[st
     if ambiguous:
         return {"cis": grouped(cis + ambiguous), "trans": grouped(cis)}
     return {"as_phased": grouped(cis)}
-
-
-def _residue(short: str) -> tuple[int, str]:
-    digits = "".join(ch if ch.isdigit() else " " for ch in short).split()
-    return (int(digits[0]) if digits else 0, short)
 
 
 def _generation(kb: KnowledgeBase, drug: str | None) -> str | None:

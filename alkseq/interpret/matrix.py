@@ -20,6 +20,12 @@ COMBINE_ORDER = ("resistant", "unknown", "intermediate", "sensitive")
 CONSERVATIVE = {"resistant": 0, "intermediate": 1, "sensitive": 2}
 
 
+def residue_order(short: str) -> tuple[int, str]:
+    """Sort key for mutation names by their first residue number (G1202R before L1256F)."""
+    digits = "".join(ch if ch.isdigit() else " " for ch in short).split()
+    return (int(digits[0]) if digits else 0, short)
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return ""

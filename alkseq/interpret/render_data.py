@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from alkseq.interpret.engine import _residue
 from alkseq.interpret.matrix import DIRECTNESS_RANK, cell_call, patient_call
+from alkseq.interpret.matrix import residue_order as _residue
 from alkseq.model import Reference, Report, UnitCall
 
 # warnings that change which candidate leads or whether it holds (shown on the top card)

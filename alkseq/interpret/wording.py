@@ -6,6 +6,7 @@ fields), not on these sentences, so wording can change without touching the engi
 from __future__ import annotations
 
 from alkseq.knowledge.conflicts import describe_conflict
+from alkseq.model import call_facts, fmt_number  # noqa: F401 (one copy, shared with the writers)
 from alkseq.model import DrugCall
 
 from alkseq.notice import RESEARCH_USE  # noqa: F401  (one sentence for engine and writers)
@@ -15,26 +16,6 @@ SETTING_LABELS = {
     "after_2g": "after a second-generation ALK TKI", "after_3g": "after lorlatinib",
     "after_next": "after a next-generation ALK TKI",
 }
-
-
-def fmt_number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
-
-
-def call_facts(call: DrugCall) -> list[str]:
-    """The numbers behind a call, shared by rationales and the HTML heatmap's hover text."""
-    bits = []
-    if call.ic50_nm is not None:
-        bits.append(f"IC50 {fmt_number(call.ic50_nm)} nM")
-    if call.fold_vs_wt is not None:
-        bits.append(f"{fmt_number(call.fold_vs_wt)}× WT")
-    if call.evidence:
-        bits.append("best evidence: " + call.evidence.replace("_", " "))
-    if call.conflict:
-        bits.append("conflicting: " + describe_conflict(call.conflict))
-    return bits
 
 
 def describe_call(call: DrugCall, units: list[str]) -> str:

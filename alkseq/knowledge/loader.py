@@ -798,12 +798,12 @@ def _rules(item, number, path, therapies, check_drug, out: _Collector) -> list[R
     if category and not _one_of(category, S.THERAPY_CATEGORIES):
         out.add(path, None, where, f"category must be one of {sorted(S.THERAPY_CATEGORIES)}")
     priority = then.get("priority", 50)
-    named = getattr(check_drug, "priorities", {})
-    if isinstance(priority, str) and priority in named:
-        priority = named[priority]  # a name from reference/priorities.tsv
+    priority_names = getattr(check_drug, "priorities", {})
+    if isinstance(priority, str) and priority in priority_names:
+        priority = priority_names[priority]  # a name from reference/priorities.tsv
     elif isinstance(priority, str):
         out.add(path, None, where, f"priority '{priority}' is not a name in priorities.tsv "
-                f"({', '.join(sorted(named))})")
+                f"({', '.join(sorted(priority_names))})")
     elif isinstance(priority, bool) or not isinstance(priority, int):
         out.add(path, None, where, f"priority {priority!r} is not a whole number")
     strength = item.get("strength", "")

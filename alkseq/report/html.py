@@ -18,7 +18,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from alkseq.model import Citation, DrugCall, Finding, Report
+from alkseq.model import Citation, DrugCall, Finding, Report, call_facts
 from alkseq.sanitise import printable
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import (PHASE_BASIS, READING_WORDS, alternative, evidence_fields,
@@ -135,21 +135,6 @@ def hotspots(mutations) -> dict[int, list[str]]:
             if match:
                 by_residue.setdefault(int(match.group(1)), set()).add(part)
     return {r: sorted(names) for r, names in sorted(by_residue.items())}
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
-
-
-def call_facts(call: DrugCall) -> list[str]:
-    bits = []
-    if call.ic50_nm is not None:
-        bits.append(f"IC50 {_fmt(call.ic50_nm)} nM")
-    if call.fold_vs_wt is not None:
-        bits.append(f"{_fmt(call.fold_vs_wt)}× WT")
-    if call.evidence:
-        bits.append("best evidence: " + call.evidence.replace("_", " "))
-    return bits
 
 
 def _tip(label: str, call: DrugCall, refs: _Refs) -> str:
