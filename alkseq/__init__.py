@@ -1,7 +1,8 @@
 """alkseq: what next for ALK-positive lung cancer progressing on an ALK TKI (research use only).
 
 Public API (heavy libraries load lazily, on first use):
-    annotate(path, prior=[...]) -> list[Report]
+    annotate(path_or_dataframe, prior=[...], bam=..., build=..., sample=...) -> Reports
+    batch(samplesheet_or_dataframe, ...) -> BatchResult
     lookup("G1202R+L1196M", prior=[...]) -> Report
     load_knowledge() -> KnowledgeBase
 """

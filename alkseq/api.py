@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from alkseq.model import Context, Report
@@ -34,42 +35,168 @@ def make_context(kb, prior: Iterable[str] = (), histology: str | None = None,
                    lines=tuple(lines))
 
 
-def annotate(path: str | Path, prior: Iterable[str] = (), *, histology: str | None = None,
-             progression: str | None = None, specimen: str | None = None,
-             knowledge: str | None = None, options=None) -> list[Report]:
-    """Read any supported input and interpret each sample in it."""
+@dataclass(frozen=True, eq=False, repr=False)
+class NotebookReport(Report):
+    """A ``Report`` (equal to the plain one with the same fields) with what a notebook
+    wants: tidy frames and the HTML card. ``alkseq.annotate`` returns these; the model
+    itself stays free of pandas and the writers."""
+
+    def candidates_frame(self):
+        """The ranked candidates as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
+        from alkseq.frames import candidates_frame
+        return candidates_frame([self])
+
+    def calls_frame(self):
+        """The drug-sensitivity matrix as a tidy, typed pandas DataFrame (``alkseq.frames``)."""
+        from alkseq.frames import calls_frame
+        return calls_frame([self])
+
+    def _repr_html_(self) -> str:
+        return report_card_html(self)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Report):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Report))
+
+    __hash__ = Report.__hash__
+
+
+def notebook_report(report: Report) -> NotebookReport:
+    return report if isinstance(report, NotebookReport) else \
+        NotebookReport(**{f.name: getattr(report, f.name) for f in fields(Report) if f.init})
+
+
+def report_card_html(report: Report) -> str:
+    """The HTML writer's report for one sample, isolated in an iframe (its styles stay its
+    own) — what Jupyter shows for a report."""
+    from html import escape
+
+    from alkseq.report import html as html_writer
+
+    page = html_writer.render([report])
+    return (f'<iframe srcdoc="{escape(page, quote=True)}" title="alkseq report '
+            f'{escape(report.sample, quote=True)}" style="width:100%;height:720px;border:0">'
+            "</iframe>")
+
+
+class Reports(list):
+    """The reports of one input, in file order: a plain ``list`` of ``Report`` with tidy
+    frames over all of them and a short repr (a notebook shows one line per sample)."""
+
+    def candidates_frame(self):
+        """Every report's ranked candidates, one row each (see ``alkseq.frames``)."""
+        from alkseq.frames import candidates_frame
+        return candidates_frame(self)
+
+    def calls_frame(self):
+        """Every report's sensitivity matrix, one row per drug (see ``alkseq.frames``)."""
+        from alkseq.frames import calls_frame
+        return calls_frame(self)
+
+    def __repr__(self) -> str:
+        return "[" + ",\n ".join(repr(r) for r in self) + "]"
+
+    def _repr_html_(self) -> str:
+        return "".join(r._repr_html_() for r in self)
+
+
+def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | None = None,
+             build: str | None = None, sample: str | None = None,
+             sample_name: str | None = None, knowledge: str | None = None,
+             histology: str | None = None, progression: str | None = None,
+             specimen: str | None = None, fasta: str | Path | None = None,
+             input_format: str | None = None, include_filtered: bool | None = None,
+             amp_threshold: float | None = None, options=None) -> Reports:
+    """Read any supported input (a path, or a pandas DataFrame in panel-table or MAF
+    columns) and interpret each sample in it; the same options as ``alkseq annotate``.
+
+    ``sample`` picks the tumour sample inside the input (VCF column, MAF barcode, table
+    sample); ``sample_name`` renames the one sample reported (a DataFrame's sample is
+    otherwise named ``dataframe``). Returns ``Reports``, a list with tidy frames.
+
+    >>> import pandas as pd, alkseq
+    >>> panel = pd.DataFrame({"gene": ["ALK", "ALK"], "alteration": ["EML4-ALK v3", "G1202R"]})
+    >>> reports = alkseq.annotate(panel, prior=["alectinib"], sample_name="PT001")
+    >>> report = reports[0]
+    >>> report.sample, report.mechanism_class, report.candidates[0].drugs
+    ('PT001', 'alk_dependent', ('lorlatinib',))
+    >>> frame = report.candidates_frame()
+    >>> top = frame.iloc[0]
+    >>> int(top["rank"]), top["therapy"], top["evidence_level"]
+    (1, 'Lorlatinib', 'A')
+    >>> calls = report.calls_frame().set_index("drug")
+    >>> str(calls.loc["lorlatinib", "drug_class"]), str(calls.loc["alectinib", "drug_class"])
+    ('sensitive', 'resistant')
+    """
     from dataclasses import replace
 
+    from alkseq.errors import UsageError
     from alkseq.interpret import interpret
     from alkseq.knowledge import load_knowledge
     from alkseq.normalise import normalise_alterations, normalise_compounds
     from alkseq.readers import ReadOptions, read_input
 
+    given = {"bam": bam, "build": build, "sample": sample, "fasta": fasta,
+             "input_format": input_format, "include_filtered": include_filtered,
+             "amp_threshold": amp_threshold}
+    options = replace(options or ReadOptions(),
+                      **{k: (str(v) if isinstance(v, Path) else v)
+                         for k, v in given.items() if v is not None})
     from alkseq.readers._source import require_file
 
-    options = options or ReadOptions()
     for extra, what in ((options.bam, "BAM/CRAM file"), (options.fasta, "FASTA file")):
         if extra:
             require_file(extra, what)   # one line, exit 3, before anything is read
     kb = load_knowledge(overlay=knowledge)
     context = make_context(kb, prior, histology, progression, specimen)
-    reports = []
-    for sample in read_input(path, options):
-        # one order: read → normalise → phase → interpret (compounds are built from canonical changes)
-        alterations, normal_warnings = normalise_alterations(list(sample.alterations), kb.alk_protein)
-        sample = replace(sample, alterations=tuple(alterations),
-                         compounds=tuple(normalise_compounds(sample.compounds, kb.alk_protein)))
-        compounds = list(sample.compounds)
-        phase_warnings: list[str] = []
-        if options.bam or not compounds:
-            compounds = _phase(sample, options, phase_warnings) or compounds
-        report = interpret(sample.alterations, context, kb, compounds=compounds,
-                           sample=sample.sample, input_path=str(path),
-                           input_format=sample.input_format, build=sample.build,
-                           reader_warnings=tuple(sample.warnings) + tuple(normal_warnings)
-                           + tuple(phase_warnings))
-        reports.append(replace(report, amp_threshold=options.amp_threshold))
+    with _as_file(path) as (local, shown):
+        reports = Reports()
+        for data in read_input(local, options):
+            # one order: read → normalise → phase → interpret (compounds are built from canonical changes)
+            alterations, normal_warnings = normalise_alterations(list(data.alterations), kb.alk_protein)
+            data = replace(data, alterations=tuple(alterations),
+                           compounds=tuple(normalise_compounds(data.compounds, kb.alk_protein)))
+            compounds = list(data.compounds)
+            phase_warnings: list[str] = []
+            if options.bam or not compounds:
+                compounds = _phase(data, options, phase_warnings) or compounds
+            report = interpret(data.alterations, context, kb, compounds=compounds,
+                               sample=data.sample, input_path=shown,
+                               input_format=data.input_format, build=data.build,
+                               reader_warnings=tuple(data.warnings) + tuple(normal_warnings)
+                               + tuple(phase_warnings))
+            reports.append(notebook_report(replace(report, amp_threshold=options.amp_threshold)))
+    if sample_name is not None:
+        if len(reports) != 1:
+            raise UsageError(f"sample_name needs one sample; the input holds {len(reports)}",
+                             hint="choose one with sample=")
+        reports = Reports([replace(reports[0], sample=sample_name)])
     return reports
+
+
+class _as_file:
+    """A path as given, or a DataFrame written to a scratch ``dataframe.tsv`` for the
+    readers (which sniff it like any table); yields (path to read, path to report)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.scratch = None
+
+    def __enter__(self):
+        if not hasattr(self.source, "to_csv"):
+            return self.source, str(self.source)
+        import tempfile
+
+        self.scratch = tempfile.TemporaryDirectory(prefix="alkseq-frame-")
+        local = Path(self.scratch.name) / "dataframe.tsv"
+        self.source.to_csv(local, sep="\t", index=False)
+        return local, "<DataFrame>"
+
+    def __exit__(self, *exc):
+        if self.scratch is not None:
+            self.scratch.cleanup()
+        return False
 
 
 def _phase(sample, options, warnings: list[str] | None = None):

@@ -73,10 +73,33 @@ class BatchResult:
         return BatchPartialFailure.exit_code if self.failures else 0
 
     def to_dicts(self) -> list[dict]:
-        """Each successful report as the JSON writer's dict (schema alkseq-report/1.0)."""
+        """Each successful report as a ``samples`` entry of the JSON document."""
         from alkseq.report.json_writer import report_to_dict
 
         return [report_to_dict(report) for report in self.reports]
+
+    def document(self) -> dict:
+        """The whole batch as one ``alkseq-report/2.0`` document (samples and failures)."""
+        from alkseq.report.json_writer import document
+
+        return document(self.reports, kind="batch", failures=self.failures)
+
+    def frame(self):
+        """One typed row per sample, failed ones included (``alkseq.frames.samples_frame``):
+        ordered categoricals for status, mechanism class and evidence level, nullable ints."""
+        from alkseq.frames import samples_frame
+
+        return samples_frame(self.results)
+
+    def candidates_frame(self):
+        """Every successful sample's ranked candidates, one row each."""
+        from alkseq.frames import candidates_frame
+
+        return candidates_frame(self.reports)
+
+    def __repr__(self) -> str:
+        return (f"<BatchResult {self.samplesheet}: {len(self.results)} samples, "
+                f"{len(self.failures)} failed>")
 
     def to_dataframe(self):
         """The cohort rows as a pandas DataFrame (one row per sample, the CSV's columns)."""
@@ -160,19 +183,47 @@ def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
 
 # --------------------------------------------------------------------------- the batch
 
-def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
+def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
           knowledge: str | None = None, output: str | None = None, json_dir: str | None = None,
           summary: str | None = None, html: str | None = None, html_dir: str | None = None,
           progress: bool | None = None, dask_processes: bool = True,
-          chunk_size: int | None = None) -> BatchResult:
-    """Run every row of a samplesheet and (optionally) write the cohort outputs.
+          chunk_size: int | None = None, json_out: str | None = None,
+          multiqc: str | None = None) -> BatchResult:
+    r"""Run every row of a samplesheet and (optionally) write the cohort outputs.
 
     ``workers`` > 1 uses local worker processes; ``scheduler`` ("local", "tcp://HOST:PORT",
     or a ``distributed.Client``) runs on Dask instead (``workers`` then sets the LocalCluster
     size; ``dask_processes=False`` keeps a LocalCluster's workers as threads).
     ``progress`` None shows a progress bar only when stderr is a terminal.
     The result's ``exit_code`` is 0 when every sample succeeded, 10 when some failed.
+    ``json_out`` writes the whole batch as one JSON document (samples and failures);
+    ``multiqc`` a folder of MultiQC custom-content files (``alkseq.report.multiqc``).
+    ``samplesheet`` may be a pandas DataFrame with the samplesheet's columns (relative
+    paths are then relative to the working directory). Failed samples are rows, not
+    exceptions:
+
+    >>> import pandas as pd, alkseq, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "met.tsv"), "w") as handle:
+    ...     _ = handle.write("gene\talteration\tcopy_number\nMET\tamplification\t12\n")
+    >>> sheet = pd.DataFrame({"sample": ["A", "B"], "prior": ["alectinib;lorlatinib", ""],
+    ...                       "path": [os.path.join(folder, "met.tsv"), "missing.vcf"]})
+    >>> result = alkseq.batch(sheet, progress=False)
+    >>> result.exit_code
+    10
+    >>> frame = result.frame()
+    >>> frame["sample"].tolist(), frame["status"].tolist(), frame.loc[0, "mechanism_class"]
+    (['A', 'B'], ['ok', 'error'], 'bypass')
+    >>> frame.loc[1, "error"].endswith("missing.vcf: no such file")
+    True
+    >>> str(frame["mechanism_class"].dtype), str(frame["n_candidates"].dtype)
+    ('category', 'Int64')
     """
+    if hasattr(samplesheet, "to_csv"):      # a DataFrame with the samplesheet's columns
+        return _batch_frame(samplesheet, workers, scheduler, knowledge=knowledge, output=output,
+                            json_dir=json_dir, summary=summary, html=html, html_dir=html_dir,
+                            progress=progress, dask_processes=dask_processes,
+                            chunk_size=chunk_size, json_out=json_out, multiqc=multiqc)
     from alkseq.knowledge import load_knowledge
 
     sheet = Path(samplesheet)
@@ -183,6 +234,7 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
     kb = load_knowledge(overlay=knowledge)  # a broken knowledge base stops the batch here
     inputs = [str(sheet)] + [r.path for r in rows] + [r.bam for r in rows if r.bam]
     _check_outputs(output, json_dir, summary, html, html_dir, inputs)
+    _check_outputs(json_out, multiqc, None, None, None, inputs)
 
     pages = None
     if html_dir:
@@ -205,6 +257,26 @@ def batch(samplesheet: str | Path, workers: int | None = 1, scheduler=None, *,
     result = BatchResult(str(sheet), results)
     with _signals_end_the_batch():
         _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
+        write_pipeline_outputs(result.results, kb, inputs, json_out=json_out, multiqc=multiqc,
+                               failures=result.failures)
+    return result
+
+
+def _batch_frame(frame, workers, scheduler, **options) -> BatchResult:
+    """A DataFrame samplesheet: relative paths resolved against the working directory,
+    written to a scratch CSV and run like a file; the result names it ``<DataFrame>``."""
+    import tempfile
+
+    frame = frame.copy()
+    for column in ("path", "bam"):
+        if column in frame.columns:
+            frame[column] = [str(Path(v).resolve()) if isinstance(v, (str, Path)) and str(v)
+                             else "" for v in frame[column]]
+    with tempfile.TemporaryDirectory(prefix="alkseq-sheet-") as scratch:
+        sheet = Path(scratch) / "samplesheet.csv"
+        frame.fillna("").to_csv(sheet, index=False)
+        result = batch(sheet, workers, scheduler, **options)
+    result.samplesheet = "<DataFrame>"
     return result
 
 
@@ -533,7 +605,7 @@ def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, h
     if json_dir:
         from alkseq.report import json_writer
 
-        _per_sample(result, json_dir, ".json", lambda report: json_writer.render([report]), inputs)
+        _per_sample(result, json_dir, ".json", lambda report: json_writer.render([report], kind="batch"), inputs)
     pages: dict[str, Path] = {}
     if html_dir:
         module = _html_module()
@@ -558,6 +630,22 @@ def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, h
         emit(render_csv(result.rows), output, inputs=inputs)
 
 
+def write_pipeline_outputs(results, kb, inputs, *, json_out=None, multiqc=None,
+                           failures=(), kind: str = "batch") -> None:
+    """The outputs pipelines consume: one JSON document and the MultiQC files (also
+    written by ``alkseq merge`` from per-sample JSON)."""
+    from alkseq.report import json_writer
+    from alkseq.report.output import emit
+
+    reports = [r.report for r in results if r.report is not None]
+    if json_out:
+        emit(json_writer.render(reports, kind=kind, failures=failures), json_out, inputs=inputs)
+    if multiqc:
+        from alkseq.report import multiqc as mqc
+
+        mqc.write(results, multiqc, {d.drug: d.generation for d in kb.alk_tkis()}, inputs=inputs)
+
+
 def _per_sample(result: BatchResult, directory: str, suffix: str, render,
                 inputs) -> dict[str, Path]:
     """One file per successful sample, named from its sanitised name; sample → path."""
@@ -580,3 +668,59 @@ def _make_directory(directory: str) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
     return root
+
+
+# --------------------------------------------------------------------------- merge
+
+def merge(documents: Sequence[str | Path], *, output: str | None = None,
+          json_out: str | None = None, multiqc: str | None = None,
+          summary: str | None = None, knowledge: str | None = None) -> BatchResult:
+    """Per-sample JSON documents (``alkseq annotate --format json``, one job each in a
+    workflow) → the cohort outputs ``alkseq batch`` writes, with the same columns.
+
+    Nothing is re-interpreted: rows come from the documents as written. Samples keep the
+    order of the documents given; a sample name seen twice is an error naming both files.
+    """
+    from alkseq.errors import InputError
+    from alkseq.knowledge import load_knowledge
+    from alkseq.report.cohort import render_csv, render_summary
+    from alkseq.report.json_writer import read_document, report_from_dict
+    from alkseq.report.output import emit
+
+    if not documents:
+        raise UsageError("alkseq merge needs at least one JSON document")
+    results: list[SampleResult] = []
+    seen: dict[str, str] = {}
+    for path in documents:
+        data = read_document(path)
+        entries = [(s["sample"], s) for s in data["samples"]] + \
+                  [(f["sample"], f) for f in data["failures"]]
+        for name, entry in entries:
+            if name in seen:
+                raise InputError(f"sample '{name}' is also in {seen[name]}", path=str(path),
+                                 hint="give each sample's document once")
+            seen[name] = str(path)
+            if "message" in entry:  # a failure carried over from a batch document
+                results.append(SampleResult(name, entry["path"] or "", (), None, Failure(
+                    name, entry["path"], entry["message"], entry["exit_code"]),
+                    data.get("knowledge_version") or ""))
+                continue
+            try:
+                report = report_from_dict(entry)
+            except (KeyError, TypeError, ValueError, AlkseqError) as exc:
+                raise InputError(f"sample '{name}' does not follow the alkseq-report/2.0 "
+                                 f"schema ({type(exc).__name__}: {exc})", path=str(path)) from None
+            results.append(SampleResult(name, report.input_path or "", report.context.prior_therapies,
+                                        report, None, report.knowledge_version))
+    inputs = [str(p) for p in documents]
+    _check_outputs(output, multiqc, summary, json_out, None, inputs)
+    result = BatchResult(",".join(inputs), results)
+    kb = load_knowledge(overlay=str(Path(knowledge).resolve()) if knowledge else None)
+    write_pipeline_outputs(results, kb, inputs, json_out=json_out, multiqc=multiqc,
+                           failures=result.failures, kind="merge")
+    if summary:
+        emit(render_summary(results, {d.drug: d.generation for d in kb.alk_tkis()}), summary,
+             inputs=inputs)
+    if output is not None:
+        emit(render_csv(result.rows), output, inputs=inputs)
+    return result

@@ -14,7 +14,9 @@ import click
 from alkseq._version import __version__
 from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError, SignalInterrupt
 
-FORMATS = ("text", "json", "tsv", "vcf", "html", "fhir", "phenopacket", "pdf")
+from alkseq.report import WRITERS  # noqa: E402  (the registry only: no writer is imported)
+
+FORMATS = tuple(WRITERS)
 HISTOLOGIES = ("adenocarcinoma", "squamous", "small-cell")
 PROGRESSION = ("oligo", "systemic", "cns")
 
@@ -92,7 +94,7 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
     if fmt == "text" and sys.stdout.isatty():
         from alkseq.report.text import print_rich
         return print_rich([report])
-    click.echo(writer(fmt).render([report]), nl=False)
+    click.echo(writer(fmt).render([report], kind="lookup"), nl=False)
 
 
 @cli.command()
@@ -100,9 +102,17 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 @_context_options
 @click.option("--specimen", type=click.Choice(("tissue", "plasma")),
               help="Re-biopsy specimen (a negative plasma test prompts tissue advice).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=PATH,
-              help="Write here (atomically) instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="Output format (default: from the -o name, else text).")
+@click.option("-O", "--output-type", "output_type", metavar="v|z|b|u|FORMAT",
+              help="bcftools-style output type: v VCF, z bgzipped VCF, b BCF, u uncompressed "
+                   "BCF, or json, tsv, text, html, maf (default: from the -o name).")
+@click.option("-o", "--output", "outputs", multiple=True, type=PATH,
+              help="Write here (atomically) instead of stdout; repeat to write several "
+                   "formats in one run, each chosen by its name (x.json, x.vcf.gz, x.html).")
+@click.option("--sample-name", metavar="NAME",
+              help="Name the sample this in the outputs (e.g. the samplesheet's name); the "
+                   "input must hold one sample (or pick it with --sample).")
 @click.option("--input-format", type=click.Choice(("panel", "vcf", "maf", "foundation")),
               help="Skip content sniffing.")
 @click.option("--build", type=click.Choice(("GRCh37", "GRCh38")),
@@ -115,49 +125,61 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
               help="Reference FASTA to translate beyond the shipped ALK kinase window.")
 @click.option("--bam", type=PATH,
               help="Tumour BAM/CRAM (indexed) to phase ALK mutation pairs from the reads.")
-@click.option("--sample-name", help="Name the sample in the report (an input with one sample "
-              "whose file names none, e.g. a panel table without a sample column).")
-def annotate(path, prior, histology, progression, knowledge, specimen, fmt, output,
-             input_format, build, sample, include_filtered, amp_threshold, fasta, bam,
-             sample_name):
+def annotate(path, prior, histology, progression, knowledge, specimen, fmt, output_type, outputs,
+             sample_name, input_format, build, sample, include_filtered, amp_threshold, fasta,
+             bam):
     """Interpret one input file and rank next-line candidates for each sample in it."""
     from alkseq.api import annotate as run_annotate
+    from alkseq.errors import UsageError
     from alkseq.readers import ReadOptions
-    from alkseq.report import writer
-    from alkseq.report.output import emit
+    from alkseq.report import resolve_output_type
 
-    if fmt == "vcf":
+    targets = list(outputs) or [None]
+    if len(targets) > 1 and (fmt or output_type):
+        raise UsageError("with several -o, each file's format comes from its name",
+                         hint="drop --format/-O, or run once per format")
+    if len(set(targets)) != len(targets):
+        raise UsageError("the same -o is given twice")
+    plans = [(target, *resolve_output_type(target, fmt, output_type)) for target in targets]
+    if any(name in ("vcf", "maf") for _, name, _ in plans):
         from alkseq.readers._source import check_input
 
         if check_input(path) == "pipe":
-            from alkseq.errors import UsageError
-            raise UsageError("--format vcf reads the input twice (its records are written back): "
-                             "give a file, not a pipe", hint="or use --format json/tsv/text")
+            raise UsageError("--format vcf/maf reads the input twice (its records are written "
+                             "back): give a file, not a pipe", hint="or use --format json/tsv/text")
     options = ReadOptions(input_format=input_format, build=build, sample=sample,
                           include_filtered=include_filtered, amp_threshold=amp_threshold,
                           fasta=fasta, bam=bam)
     reports = run_annotate(path, prior, histology=histology, progression=progression,
                            specimen=specimen, knowledge=knowledge, options=options)
     if sample_name is not None:
-        from dataclasses import replace
-
-        from alkseq.errors import UsageError
-
         if len(reports) != 1 or not sample_name.strip():
             raise UsageError("--sample-name names one sample" + (
                 f"; the input holds {len(reports)} (pick one with --sample)"
                 if len(reports) != 1 else ", not an empty string"))
+        from dataclasses import replace
+
         reports = [replace(reports[0], sample=sample_name)]
+    for target, name, vcf_type in plans:
+        _write_annotated(reports, path, target, name, vcf_type, knowledge, (path, bam, fasta))
+
+
+def _write_annotated(reports, path, output, fmt, vcf_type, knowledge, inputs) -> None:
+    """One output of `annotate`: a writer chosen by name, to a file or stdout."""
+    from alkseq.report import writer
+    from alkseq.report.output import emit
+
     if fmt == "text" and (not output or output == "-") and sys.stdout.isatty():
         from alkseq.report.text import print_rich
         return print_rich(reports)
     module = writer(fmt)
     extra: dict = {}
     if hasattr(module, "write"):
-        module.write(reports, output, input_path=path, inputs=(path, bam, fasta),
-                     command=" ".join(["alkseq", *sys.argv[1:]]), knowledge=knowledge)
+        more = {"output_type": vcf_type} if vcf_type else {}
+        module.write(reports, output, input_path=path, inputs=inputs,
+                     command=" ".join(["alkseq", *sys.argv[1:]]), knowledge=knowledge, **more)
     else:
-        emit(module.render(reports, **extra), output, inputs=(path, bam, fasta))
+        emit(module.render(reports, **extra), output, inputs=inputs)
 
 
 @cli.command()
@@ -181,8 +203,13 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
 @click.option("--quiet", is_flag=True, help="No progress bar (it only shows on a terminal anyway).")
 @click.option("--knowledge", type=PATH,
               help="Extra knowledge tables (validated) overlaid on the shipped ones.")
+@click.option("--json", "json_out", type=PATH,
+              help="The whole batch as one JSON document (schema alkseq-report/2.0).")
+@click.option("--multiqc", type=PATH,
+              help="Write MultiQC custom-content files (a per-sample table, a mechanism bar "
+                   "plot) into this folder.")
 def batch(samplesheet, output, json_dir, workers, summary, html, html_dir, scheduler, quiet,
-          knowledge):
+          knowledge, json_out, multiqc):
     """Interpret every sample of a samplesheet and write a cohort table.
 
     SAMPLESHEET is a CSV/TSV with columns sample, path (any input alkseq reads; relative
@@ -199,11 +226,40 @@ def batch(samplesheet, output, json_dir, workers, summary, html, html_dir, sched
 
     result = run_batch(samplesheet, workers=workers, scheduler=scheduler, knowledge=knowledge,
                        output=output, json_dir=json_dir, summary=summary, html=html,
-                       html_dir=html_dir, progress=False if quiet else None)
+                       html_dir=html_dir, progress=False if quiet else None,
+                       json_out=json_out, multiqc=multiqc)
     if result.failures:
         where = f"; their rows in {output} have status=error" if output != "-" else ""
         raise BatchPartialFailure(f"{len(result.failures)} of {len(result.results)} samples "
                                   f"failed{where} (first: {result.failures[0].sample}: "
+                                  f"{result.failures[0].message})")
+
+
+@cli.command()
+@click.argument("documents", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", show_default=True,
+              help="Cohort CSV, the columns of `alkseq batch` ('-' = stdout).")
+@click.option("--json", "json_out", type=PATH,
+              help="All samples as one JSON document (schema alkseq-report/2.0).")
+@click.option("--summary", type=click.Path(dir_okay=False),
+              help="Mechanism frequencies by last prior ALK TKI (TSV).")
+@click.option("--multiqc", type=PATH,
+              help="Write MultiQC custom-content files into this folder.")
+def merge(documents, output, json_out, summary, multiqc):
+    """Merge per-sample JSON reports (one workflow job each) into the cohort outputs of
+    `alkseq batch`, without re-interpreting anything.
+
+    DOCUMENTS are alkseq JSON files (schema alkseq-report/2.0), in the order wanted.
+    Exit 10 when a merged batch document carried failed samples.
+    """
+    from alkseq.batching import merge as run_merge
+    from alkseq.errors import BatchPartialFailure
+
+    result = run_merge(documents, output=output, json_out=json_out, multiqc=multiqc,
+                       summary=summary)
+    if result.failures:
+        raise BatchPartialFailure(f"{len(result.failures)} of {len(result.results)} merged "
+                                  f"samples had failed (first: {result.failures[0].sample}: "
                                   f"{result.failures[0].message})")
 
 

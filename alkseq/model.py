@@ -400,6 +400,17 @@ class Report:
     amp_threshold: float | None = None        # copy number called amplification when read
     history: TreatmentHistory | None = None
 
+    def __repr__(self) -> str:
+        """One line: sample, mechanism class, key alterations, the first candidate."""
+        keys = list(dict.fromkeys(f.alteration.name for f in self.findings if f.role != "other"))
+        shown = ", ".join(keys[:4]) + (f" +{len(keys) - 4} more" if len(keys) > 4 else "")
+        top = self.candidates[0] if self.candidates else None
+        first = (f"1. {top.therapy[:60]}{'…' if len(top.therapy) > 60 else ''} "
+                 f"[{top.evidence_level}]") if top else "no candidate"
+        return (f"<Report {self.sample!r}: {self.mechanism_class}; {shown or 'no key alterations'}; "
+                f"{first}; {len(self.candidates)} candidates, {len(self.not_recommended)} argued "
+                f"against; knowledge {self.knowledge_version}>")
+
 
 @dataclass(frozen=True)
 class Failure:

@@ -28,7 +28,7 @@ def test_help_does_not_import_heavy_libraries():
 def test_lookup_accepts_spellings(spelling):
     result = run_cli("lookup", spelling, "--format", "json")
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["samples"][0]
     lorlatinib = next(m for m in data["matrix"] if m["drug"] == "lorlatinib")
     alectinib = next(m for m in data["matrix"] if m["drug"] == "alectinib")
     assert lorlatinib["class"] == "sensitive" and alectinib["class"] == "resistant"
@@ -39,7 +39,7 @@ def test_lookup_accepts_spellings(spelling):
 def test_lookup_compound_is_cis():
     result = run_cli("lookup", "C1156Y+L1198F", "--prior", "crizotinib", "--prior", "lorlatinib",
                      "--format", "json")
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["samples"][0]
     assert data["compounds"][0]["phase"] == "cis"
     crizotinib = next(c for c in data["candidates"] if c["drugs"] == ["crizotinib"])
     assert "re-sensitise" in crizotinib["rationale"]
@@ -77,7 +77,7 @@ def test_output_file_is_atomic_and_never_overwrites_input(tmp_path):
     out = tmp_path / "out.json"
     result = run_cli("annotate", panel, "--prior", "lorlatinib", "--format", "json", "-o", out)
     assert result.returncode == 0 and result.stdout == ""
-    assert json.loads(out.read_text())["mechanism_class"] == "bypass"
+    assert json.loads(out.read_text())["samples"][0]["mechanism_class"] == "bypass"
     assert not list(tmp_path.glob("*.part"))
     result = run_cli("annotate", panel, "-o", panel)
     assert result.returncode == 6 and "refusing to overwrite an input" in result.stderr

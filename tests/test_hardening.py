@@ -321,7 +321,7 @@ def test_json_writer_is_valid_json_whatever_the_strings():
 
     text = json_writer.render([_report()])
     data = json.loads(text)
-    assert data["sample"] == NASTY_SAMPLE
+    assert data["samples"][0]["sample"] == NASTY_SAMPLE
     assert "\x1b" not in text and "\t" not in text.replace("  ", "")
 
 

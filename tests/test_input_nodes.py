@@ -48,7 +48,7 @@ def vcf(tmp_path):
 def json_of(result) -> dict:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    return data[0] if isinstance(data, list) else data.get("reports", [data])[0]
+    return data[0] if isinstance(data, list) else data.get("samples", [data])[0]
 
 
 # --------------------------------------------------------------------------- item 8: one line, exit 3

@@ -129,7 +129,7 @@ def test_tsv_export_maps_onto_a_validated_overlay_and_a_diff(tmp_path):
     # usable with --knowledge: the imported compound answers a lookup
     result = run_cli("lookup", "L1196M+G1202R", "--knowledge", out, "--format", "json")
     assert result.returncode == 0, result.stderr
-    brigatinib = next(m for m in json.loads(result.stdout)["matrix"] if m["drug"] == "brigatinib")
+    brigatinib = next(m for m in json.loads(result.stdout)["samples"][0]["matrix"] if m["drug"] == "brigatinib")
     assert any(s["source"] == "PMID:99999901" for s in brigatinib["sources"])
 
 

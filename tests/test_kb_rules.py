@@ -183,12 +183,12 @@ def test_lookup_g1269a_shows_the_alectinib_conflict_in_text_and_json():
     assert "CONFLICTING" in line and "resistant (preclinical" in line and "sensitive (review" in line
     result = run_cli("lookup", "G1269A", "--format", "json")
     assert result.returncode == 0, result.stderr
-    alectinib = next(m for m in json.loads(result.stdout)["matrix"] if m["drug"] == "alectinib")
+    alectinib = next(m for m in json.loads(result.stdout)["samples"][0]["matrix"] if m["drug"] == "alectinib")
     sides = {s["class"]: s for s in alectinib["conflict"]}
     assert set(sides) == {"resistant", "sensitive"}
     assert sides["resistant"]["evidence"] == "preclinical"
     assert sides["sensitive"]["directness"] == "review"
     assert "PMID:25727400" in sides["resistant"]["sources"]
     # a cell whose sources agree carries an empty list
-    brigatinib = next(m for m in json.loads(result.stdout)["matrix"] if m["drug"] == "brigatinib")
+    brigatinib = next(m for m in json.loads(result.stdout)["samples"][0]["matrix"] if m["drug"] == "brigatinib")
     assert brigatinib["conflict"] == []

@@ -78,7 +78,7 @@ def reference_reads(prefix: str, start1: int, length: int, alts=(), count: int =
 def annotate_json(*args) -> dict:
     result = run_cli("annotate", *args, "--format", "json", cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return json.loads(result.stdout)["samples"][0]
 
 
 def case_json(name: str) -> dict:

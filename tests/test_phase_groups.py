@@ -136,6 +136,6 @@ def test_forty_mutation_panel_through_the_cli(tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    report = data[0] if isinstance(data, list) else data.get("reports", [data])[0]
+    report = data[0] if isinstance(data, list) else data.get("samples", [data])[0]
     sizes = sorted(len(c["mutations"]) for c in report["compounds"])
     assert sizes == [2] * 780 + [40]

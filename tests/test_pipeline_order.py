@@ -19,7 +19,7 @@ def _panel(tmp_path, folder, first):
 
 
 def _analysis(report) -> dict:
-    data = json.loads(json_writer.render([report]))
+    data = json.loads(json_writer.render([report]))["samples"][0]
     data.pop("input")
     for finding in data["alterations"]:
         finding.pop("origin", None)

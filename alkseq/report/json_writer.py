@@ -1,4 +1,11 @@
-"""JSON output following the versioned schema shipped in ``alkseq/schemas/``."""
+"""JSON output following the versioned schema shipped in ``alkseq/schemas/``.
+
+Every JSON alkseq writes is one document shape (schema ``alkseq-report/2.0``), whatever the
+input held: an object with the versions, a ``kind`` (annotate, lookup, batch, merge), a
+``samples`` list (one entry per interpreted sample, even when there is only one) and a
+``failures`` list (batch samples that could not be processed). Pipelines read
+``doc["samples"]`` and never branch on the input.
+"""
 from __future__ import annotations
 
 import json
@@ -8,16 +15,16 @@ from alkseq.model import Report
 from alkseq.sanitise import json_safe
 from alkseq.report.sources import citation_dict
 
-SCHEMA_ID = "alkseq-report/1.0"
+SCHEMA_ID = "alkseq-report/2.0"
+KINDS = ("annotate", "lookup", "batch", "merge")
 SUFFIX = ".json"
 
 
 def report_to_dict(r: Report) -> dict:
+    """One sample's entry of ``samples`` (``#/$defs/sample`` in the schema)."""
     return {
-        "schema": SCHEMA_ID,
         "alkseq_version": r.alkseq_version,
         "knowledge_version": r.knowledge_version,
-        "research_use": RESEARCH_USE,
         "sample": r.sample,
         "input": {"path": r.input_path, "format": r.input_format, "build": r.build},
         "context": {"prior_therapies": list(r.context.prior_therapies),
@@ -90,8 +97,161 @@ def _finding(f) -> dict:
     }
 
 
-def render(reports: list[Report], **_options) -> str:
-    """One report → one JSON object; several (a MAF with many samples) → a JSON array."""
-    data = [report_to_dict(r) for r in reports]
-    return json_safe(json.dumps(data[0] if len(data) == 1 else data, indent=2,
-                                ensure_ascii=False, allow_nan=False)) + "\n"
+def failure_to_dict(failure) -> dict:
+    return {"sample": failure.sample, "path": failure.path, "message": failure.message,
+            "exit_code": failure.exit_code}
+
+
+def document(reports, *, kind: str = "annotate", failures=()) -> dict:
+    """The one JSON document: versions, ``samples`` (always a list) and ``failures``."""
+    from alkseq._version import __version__
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown document kind {kind!r}")
+    samples = [report_to_dict(r) for r in reports]
+    versions = sorted({s["knowledge_version"] for s in samples})
+    return {
+        "schema": SCHEMA_ID,
+        "kind": kind,
+        "alkseq_version": __version__,
+        "knowledge_version": versions[0] if len(versions) == 1 else ";".join(versions) or None,
+        "research_use": RESEARCH_USE,
+        "samples": samples,
+        "failures": [failure_to_dict(f) for f in failures],
+    }
+
+
+def dumps(data: dict) -> str:
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+
+
+def render(reports: list[Report], *, kind: str = "annotate", failures=(), **_options) -> str:
+    """Any number of reports → one ``alkseq-report/2.0`` document (never a bare array)."""
+    return dumps(document(reports, kind=kind, failures=failures))
+
+
+# --------------------------------------------------------------------------- reading back
+
+def report_from_dict(data: dict) -> Report:
+    """A ``samples`` entry back into a ``Report`` (for ``alkseq merge``: cohort rows and
+    MultiQC files from per-sample JSON, without re-running the interpretation).
+
+    ``report_to_dict(report_from_dict(d)) == d`` for what alkseq wrote; the alteration's
+    origin keeps its path and line only, as the JSON does.
+    """
+    from alkseq.genome.protein import parse_protein_change
+    from alkseq.model import (Alteration, Candidate, Citation, Compound, Context, DrugCall,
+                              Finding, GenomicVariant, NotRecommended, Origin, PhaseEvidence)
+
+    def citations(items) -> tuple:
+        return tuple(Citation(s["source"], s.get("locator", ""), s.get("directness", ""))
+                     for s in items or ())
+
+    def finding(a: dict) -> Finding:
+        change = None
+        if a.get("hgvs_p"):
+            change = parse_protein_change(a["hgvs_p"])[1]
+            if change.short != a.get("protein_change"):
+                change = parse_protein_change(a["protein_change"])[1]
+        g = a.get("genomic")
+        alteration = Alteration(
+            gene=a["gene"], kind=a["kind"], protein_change=change, partner=a.get("partner"),
+            fusion_variant=a.get("fusion_variant"), breakpoint=a.get("breakpoint"),
+            vaf=a.get("vaf"), depth=a.get("depth"), copy_number=a.get("copy_number"),
+            genomic=None if g is None else GenomicVariant(g["build"], g["chrom"], g["pos"],
+                                                          g["ref"], g["alt"], g.get("hgvs_c")),
+            label=_label(a, change), origin=Origin(**(a.get("origin") or {})),
+            notes=tuple(a.get("notes") or ()))
+        return Finding(alteration, a["role"], a.get("mechanism"), a.get("mechanism_label"))
+
+    context = data["context"]
+    return Report(
+        sample=data["sample"],
+        context=Context(tuple(context["prior_therapies"]), context.get("histology"),
+                        context.get("progression"), context.get("specimen"),
+                        **({"lines": tuple(tuple(line) for line in context["lines"])}
+                           if "lines" in context else {})),
+        findings=tuple(finding(a) for a in data["alterations"]),
+        compounds=tuple(Compound(tuple(parse_protein_change(m)[1] for m in c["mutations"]),
+                                 c["phase"],
+                                 None if c.get("phase_evidence") is None
+                                 else PhaseEvidence(**c["phase_evidence"]))
+                        for c in data["compounds"]),
+        mechanism_class=data["mechanism_class"],
+        matrix=tuple(_drug_call(m, citations) for m in data["matrix"]),
+        candidates=tuple(_candidate(c, citations) for c in data["candidates"]),
+        not_recommended=tuple(NotRecommended(n["therapy"], tuple(n["drugs"]), n["reason"],
+                                             citations(n.get("sources")), n.get("inferred", False))
+                              for n in data["not_recommended"]),
+        warnings=tuple(data["warnings"]), knowledge_version=data["knowledge_version"],
+        alkseq_version=data["alkseq_version"], input_path=data["input"]["path"],
+        input_format=data["input"]["format"], build=data["input"]["build"],
+        advice=tuple(data.get("advice") or ()))
+
+
+def _candidate(c: dict, citations):
+    """A candidate from its JSON, for every field the ``Candidate`` of this version has."""
+    from dataclasses import fields
+
+    from alkseq.model import Candidate
+
+    names = {f.name for f in fields(Candidate)}
+    values = {k: v for k, v in c.items() if k in names}
+    values["drugs"] = tuple(c["drugs"])
+    values["citations"] = citations(c.get("sources"))
+    if "roles" in names:
+        values["roles"] = tuple((r["drug"], r["role"]) for r in c.get("roles") or ())
+    if "agents_named" in names:
+        values["agents_named"] = tuple(c.get("agents_named") or ())
+    if "coverage_evidence" in names:
+        values["coverage_evidence"] = c.get("coverage_evidence") or ""
+    return Candidate(**values)
+
+
+def _drug_call(m: dict, citations):
+    from dataclasses import fields
+
+    from alkseq.model import DrugCall
+
+    values = dict(drug=m["drug"], drug_class=m["class"], ic50_nm=m.get("ic50_nm"),
+                  fold_vs_wt=m.get("fold_vs_wt"), evidence=m.get("evidence"),
+                  citations=citations(m.get("sources")), inferred=m.get("inferred", False),
+                  detail=m.get("detail") or "")
+    if m.get("conflict") and "conflict" in {f.name for f in fields(DrugCall)}:
+        from alkseq.model import ConflictSide
+
+        values["conflict"] = tuple(ConflictSide(s["mutation"], s["class"], s["evidence"],
+                                                s["directness"], tuple(s.get("sources") or ()),
+                                                s.get("rows", 1)) for s in m["conflict"])
+    return DrugCall(**values)
+
+
+def _label(a: dict, change) -> str | None:
+    """The label that gives back the finding's ``name`` when nothing else does."""
+    if change is not None or a["kind"] == "fusion":
+        return None
+    prefix = f"{a['gene']} ".lstrip()
+    name = a.get("name") or ""
+    rest = name[len(prefix):] if name.startswith(prefix) else None
+    return rest if rest and rest != a["kind"] else None
+
+
+def read_document(path) -> dict:
+    """An alkseq JSON document from a file, checked for the 2.0 shape (InputError if not)."""
+    from pathlib import Path
+
+    from alkseq.errors import InputError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg}", path=str(path), line=exc.lineno) from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise InputError(f"not an alkseq {SCHEMA_ID} document (schema: {found})", path=str(path),
+                         hint="re-run alkseq annotate --format json with this version")
+    return data

@@ -18,8 +18,11 @@ Encoding (documented for parsers):
 - spaces become ``_``; ``%``, ``,``, ``;``, ``=``, ``&``, ``|``, ``:`` inside names are
   percent-encoded (VCF 4.3 style, ``%2C`` …).
 
-``.vcf.gz``/``.vcf.bgz`` output is BGZF-compressed and tabix-indexed (pysam); other names
-get plain text. Both appear atomically and never over the input.
+Output types are bcftools' (``-O``): ``v`` plain VCF, ``z`` BGZF-compressed VCF with a
+tabix index (pysam), ``b`` BCF and ``u`` uncompressed BCF (both written by cyvcf2, the VCF/BCF
+library the readers use). Without ``-O`` the name decides: ``.vcf.gz``/``.vcf.bgz`` → z,
+``.bcf`` → b, anything else → v. Files appear atomically and never over the input; binary
+types to stdout are written whole once complete (a pipe gets them, a terminal does not).
 """
 from __future__ import annotations
 
@@ -153,12 +156,21 @@ def _input_lines(path: Path) -> Iterator[str]:
 
 
 def _bcf_lines(path: Path) -> Iterator[str]:
-    import pysam
+    """BCF as VCF text lines, through cyvcf2 (htslib's own BCF → VCF formatting)."""
+    import cyvcf2
 
-    with pysam.VariantFile(str(path)) as vcf:
-        yield from str(vcf.header).rstrip("\n").split("\n")
+    with _quiet_stderr():
+        try:
+            vcf = cyvcf2.VCF(str(path), lazy=True, strict_gt=False)
+        except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
+            raise InputError(f"cannot read the input BCF again to annotate it: {exc}",
+                             path=str(path)) from None
+    try:
+        yield from vcf.raw_header.rstrip("\n").split("\n")
         for record in vcf:
             yield str(record).rstrip("\n")
+    finally:
+        vcf.close()
 
 
 # --------------------------------------------------------------------------- matching
@@ -333,31 +345,147 @@ def render(reports: list[Report], *, input_path=None, command: str | None = None
         reports, input_path=input_path, command=command, knowledge=knowledge))
 
 
+OUTPUT_TYPES = {"v": "VCF", "z": "BGZF-compressed VCF + .tbi", "b": "BCF", "u": "uncompressed BCF"}
+
+
+def output_type_from_name(name: str | None) -> str:
+    """bcftools' -O letter a file name implies (v for stdout and unknown names)."""
+    if not name or name == "-":
+        return "v"
+    if name.endswith((".gz", ".bgz", ".bgzf")):
+        return "z"
+    if name.endswith(".bcf"):
+        return "b"
+    return "v"
+
+
 def write(reports: list[Report], output, *, input_path, inputs=(), command: str | None = None,
-          knowledge=None) -> None:
-    """To stdout (plain text), a ``.vcf`` (atomically) or a ``.vcf.gz`` (BGZF + tabix index).
+          knowledge=None, output_type: str | None = None) -> None:
+    """To stdout or a file, as ``output_type`` (v, z, b, u; default: from the name).
 
     The input is streamed: a whole-genome VCF is never held in memory.
     """
     from alkseq.report.output import open_output, resolve_output
 
-    if output and str(output).endswith((".bcf", ".bcf.gz")):
-        raise UsageError("VCF output is written as .vcf or .vcf.gz, not BCF",
-                         hint="convert with `bcftools view -Ob` if you need BCF")
+    kind = output_type or output_type_from_name(output)
+    if kind not in OUTPUT_TYPES:
+        raise UsageError(f"unknown VCF output type '{kind}'", hint="choose v, z, b or u")
     destination = resolve_output(output, (input_path, *inputs))
     lines = annotated_lines(reports, input_path=input_path, command=command, knowledge=knowledge)
-    compressed = str(output or "").endswith((".gz", ".bgz"))
     if destination.kind != "file":      # stdout, /dev/fd/N, a device or a FIFO: written through
-        if compressed and destination.kind == "node":
+        if kind == "v":
+            with open_output(output, inputs=(input_path, *inputs)) as handle:
+                for chunk in _chunks(lines):
+                    handle.write(chunk)
+            return
+        if kind == "z" and destination.kind == "node":
             _write_bgzf_through(lines, destination)
             return
-        with open_output(output, inputs=(input_path, *inputs)) as handle:
-            for chunk in _chunks(lines):
-                handle.write(chunk)
+        if destination.is_stdout and sys.stdout.isatty():
+            raise UsageError(f"refusing to write {OUTPUT_TYPES[kind]} to a terminal",
+                             hint="redirect to a file or pipe, or give -o")
+        with tempfile.TemporaryDirectory(prefix="alkseq-") as scratch:
+            built = Path(scratch) / ("out.bcf" if kind in "bu" else "out.vcf.gz")
+            _write_kind(lines, built, kind)
+            with open(built, "rb") as source, \
+                    open_output(output, inputs=(input_path, *inputs), binary=True) as handle:
+                while chunk := source.read(1 << 20):
+                    handle.write(chunk)
         return
     target = destination.path          # symlinks resolved: the link stays, its target is replaced
     _refuse_inputs(target, (input_path, *inputs))
-    _write_atomic_lines(lines, target, compressed=compressed)
+    _write_kind(lines, target, kind)
+
+def _write_kind(lines: Iterator[str], target: Path, kind: str) -> None:
+    if kind in ("v", "z"):
+        _write_atomic_lines(lines, target, compressed=kind == "z")
+    else:
+        _write_bcf(lines, target, compressed=kind == "b")
+
+
+def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
+    """The annotated VCF text → BCF with cyvcf2 (htslib), through a scratch VCF beside the
+    target, then renamed into place. htslib needs every contig declared to write BCF: a
+    header without ``##contig`` lines gets them from the records (as ``bcftools view`` does)."""
+    import cyvcf2
+
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise OutputError("output directory does not exist", path=str(directory))
+    scratch = tempfile.mkdtemp(prefix=f".{target.name}.", dir=directory)
+    text_path = Path(scratch) / "annotated.vcf"
+    part = Path(scratch) / "out.bcf"
+    try:
+        _write_atomic_lines(_with_contigs(lines, text_path), text_path, compressed=False)
+        with _quiet_stderr():
+            try:
+                source = cyvcf2.VCF(str(text_path), lazy=True, strict_gt=False)
+                sink = cyvcf2.Writer(str(part), source, mode="wb" if compressed else "wbu")
+                for record in source:
+                    sink.write_record(record)
+                sink.close()
+                source.close()
+            except Exception as exc:  # cyvcf2 raises bare exceptions from htslib
+                raise OutputError(f"cannot write BCF: {exc}", path=str(target)) from None
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(part, 0o666 & ~umask)
+        os.replace(part, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path=str(target)) from None
+    finally:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _quiet_stderr:
+    """htslib (inside cyvcf2) prints ``[W::...]`` lines straight to fd 2: keep the CLI's
+    output one line."""
+
+    def __enter__(self):
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+        return False
+
+
+def _with_contigs(lines: Iterator[str], spool: Path) -> Iterator[str]:
+    """The lines, with ``##contig=<ID=…>`` added for every CHROM the header does not declare
+    (records are spooled to a second scratch file to learn them)."""
+    header: list[str] = []
+    records = spool.with_suffix(".records")
+    declared: set[str] = set()
+    seen: dict[str, None] = {}
+    with open(records, "w", encoding="utf-8") as handle:
+        for line in lines:
+            if line.startswith("#"):
+                header.append(line)
+                match = re.match(r"##contig=<ID=([^,>]+)", line)
+                if match:
+                    declared.add(match.group(1))
+                continue
+            seen.setdefault(line.split("\t", 1)[0], None)
+            handle.write(line + "\n")
+    missing = [f"##contig=<ID={chrom}>" for chrom in seen if chrom not in declared]
+    yield from header[:-1]
+    yield from missing
+    yield from header[-1:]
+    with open(records, encoding="utf-8") as handle:
+        for line in handle:
+            yield line.rstrip("\n")
+    records.unlink()
 
 
 def _write_bgzf_through(lines: Iterator[str], destination) -> None:
