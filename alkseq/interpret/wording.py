@@ -80,6 +80,9 @@ def tki_progressed_on(drug: str, current: bool) -> str:
 
 # -- mechanism-matched therapies ------------------------------------------------------------
 def mechanism_rationale(finding_name: str, label: str | None, text: str) -> str:
+    """'MET amplification: …', or 'EML4-ALK v3 (ALK fusion variant 3): …' when the label adds."""
+    if not label or label.casefold() == finding_name.casefold():
+        return f"{finding_name}: {text}"
     return f"{finding_name} ({label}): {text}"
 
 
