@@ -400,6 +400,14 @@ class Report:
     amp_threshold: float | None = None        # copy number called amplification when read
     history: TreatmentHistory | None = None
 
+    def mutation_calls(self, short: str) -> tuple[DrugCall, ...]:
+        """One ALK mutation's own call per drug (the heatmap's row for it), for writers that
+        annotate each variant: the report's data, never a second look at the knowledge base."""
+        for unit in self.unit_calls:
+            if unit.kind == "mutation" and unit.unit == short:
+                return unit.calls
+        return ()
+
     def __repr__(self) -> str:
         """One line: sample, mechanism class, key alterations, the first candidate."""
         keys = list(dict.fromkeys(f.alteration.name for f in self.findings if f.role != "other"))

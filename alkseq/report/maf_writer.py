@@ -87,31 +87,15 @@ def columns(reports: list[Report]) -> list[str]:
 
 
 class _Calls:
-    """Per-mutation drug calls: the report's own matrix when it holds one ALK mutation, else
-    each curated cell (as the VCF writer's ``ALKSEQ_SENS``)."""
+    """Per-mutation drug calls from the report's own data (as the VCF writer's ``ALKSEQ_SENS``)."""
 
-    def __init__(self, knowledge):
-        self.knowledge = knowledge
+    def __init__(self, knowledge=None):
+        self.knowledge = knowledge   # accepted for old callers and not used
 
     def __call__(self, report: Report, f: Finding | None) -> dict:
         if f is None or f.role != "alk_kinase_domain" or f.alteration.protein_change is None:
             return {}
-        kd = {x.alteration.protein_change.short for x in report.findings
-              if x.role == "alk_kinase_domain" and x.alteration.protein_change}
-        if len(kd) == 1:
-            return {m.drug: m for m in report.matrix}
-        from alkseq.interpret.matrix import cell_call
-
-        kb = self._kb()
-        short = f.alteration.protein_change.short
-        return {m.drug: cell_call(kb, short, m.drug) for m in report.matrix}
-
-    def _kb(self):
-        if self.knowledge is None or isinstance(self.knowledge, (str, Path)):
-            from alkseq.knowledge import load_knowledge
-
-            self.knowledge = load_knowledge(overlay=str(self.knowledge) if self.knowledge else None)
-        return self.knowledge
+        return {c.drug: c for c in report.mutation_calls(f.alteration.protein_change.short)}
 
 
 def _clean(value: str) -> str:

@@ -65,34 +65,17 @@ def _mechanism_class(f: Finding) -> str | None:
 
 
 class _Sensitivity:
-    """Per-mutation drug classes: the report's own matrix when it holds one mutation."""
+    """Per-mutation drug classes, from the report's own per-mutation calls."""
 
-    def __init__(self, report: Report, knowledge):
-        self.report = report
-        self.knowledge = knowledge
-        self.kd = {f.alteration.protein_change.short for f in report.findings
-                   if f.role == "alk_kinase_domain" and f.alteration.protein_change}
+    def __init__(self, report: Report, knowledge=None):
+        self.report = report   # ``knowledge`` is accepted for old callers and not used
 
     def __call__(self, f: Finding) -> str | None:
         if f.role != "alk_kinase_domain" or f.alteration.protein_change is None:
             return None
-        drugs = [m.drug for m in self.report.matrix]
-        if len(self.kd) == 1:
-            calls = [(m.drug, m.drug_class) for m in self.report.matrix]
-        else:
-            from alkseq.interpret.matrix import cell_call
-
-            kb = self._kb()
-            short = f.alteration.protein_change.short
-            calls = [(drug, cell_call(kb, short, drug).drug_class) for drug in drugs]
+        calls = [(c.drug, c.drug_class)
+                 for c in self.report.mutation_calls(f.alteration.protein_change.short)]
         return calls or None
-
-    def _kb(self):
-        if self.knowledge is None or isinstance(self.knowledge, (str, os.PathLike)):
-            from alkseq.knowledge import load_knowledge
-
-            self.knowledge = load_knowledge(overlay=str(self.knowledge) if self.knowledge else None)
-        return self.knowledge
 
 
 def _compound(report: Report, f: Finding) -> str | None:
