@@ -32,6 +32,11 @@ THREE_TO_ONE = {
 ONE_TO_THREE = {v: k for k, v in THREE_TO_ONE.items()}
 
 
+# ALK kinase-domain residues 1116–1392 (the brief: "roughly 1116–1392"): where a mutation is
+# read as on-target resistance; one definition for the genome layer, interpreter and figures
+ALK_KINASE_DOMAIN = range(1116, 1393)
+
+
 @dataclass(frozen=True)
 class ProteinChange:
     """A protein-level change on one gene, in HGVS p. terms.

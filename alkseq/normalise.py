@@ -12,9 +12,8 @@ from dataclasses import replace
 
 from alkseq.errors import ParseError
 from alkseq.genome.protein import normalise_on_sequence
-from alkseq.model import Alteration, Compound, ProteinChange
+from alkseq.model import ALK_KINASE_DOMAIN, Alteration, Compound, ProteinChange
 
-ALK_KINASE_DOMAIN = range(1116, 1393)  # residues 1116–1392 (brief: "roughly 1116–1392")
 
 
 def normalise_alterations(alterations, alk_protein: str) -> tuple[list[Alteration], list[str]]:

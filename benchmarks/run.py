@@ -54,14 +54,21 @@ def regions(build: str = "GRCh38") -> str:
 
 
 def peak_rss_mb(command: list[str]) -> float:
-    """Peak resident memory of one run of ``command`` (the child alone, from wait4)."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
-    PEAKS.append(usage.ru_maxrss / 1024)
-    return usage.ru_maxrss / 1024
+    """Peak resident memory of one run of ``command``, measured by ``/usr/bin/time -f %M``.
+
+    Not from this process's own wait4: Linux carries a parent's high-water RSS into a forked
+    child across exec, so after this script has generated a big file every child would report
+    the script's peak instead of its own (seen: 879 MB for every row)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
+        process = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *command],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+        if process.returncode != 0:
+            raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
+        peak = int(out.read().strip().splitlines()[-1]) / 1024
+    PEAKS.append(peak)
+    return peak
 
 
 def median_seconds(command: list[str], runs: int, shell: bool = False) -> float:

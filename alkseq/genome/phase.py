@@ -64,9 +64,9 @@ from pathlib import Path
 from typing import cast
 
 from alkseq.errors import BuildMismatchError, InputError
+from alkseq.model import ALK_KINASE_DOMAIN as KINASE_DOMAIN
 from alkseq.model import Alteration, Compound, GenomicVariant, Phase, PhaseEvidence, ProteinChange
 
-KINASE_DOMAIN = range(1116, 1393)   # ALK residues 1116–1392 (task definition, issue 4)
 
 # BAM flag bits (SAM spec §1.4) that take a read out of phasing.
 _UNMAPPED, _SECONDARY, _QCFAIL, _DUPLICATE, _SUPPLEMENTARY = 0x4, 0x100, 0x200, 0x400, 0x800

@@ -18,6 +18,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from alkseq.model import ALK_KINASE_DOMAIN as KINASE_DOMAIN
 from alkseq.model import Citation, DrugCall, Finding, Report, call_facts
 from alkseq.sanitise import printable
 from alkseq.notice import RESEARCH_USE
@@ -27,7 +28,6 @@ from alkseq.report.sources import reference_view, source_url
 
 SUFFIX = ".html"
 TEMPLATES = Path(__file__).parent / "templates"
-KINASE_DOMAIN = range(1116, 1393)   # as in alkseq.normalise (not imported: the writer is light)
 ROLE_LABELS = {"alk_kinase_domain": "ALK kinase domain", "alk_other": "ALK, other",
                "fusion": "ALK fusion", "bypass": "bypass", "transformation": "transformation",
                "other": "other"}
