@@ -662,12 +662,9 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
 
 
 def _make_directory(directory: str) -> Path:
-    root = Path(directory)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder: {exc.strerror or exc}", path=str(root)) from None
-    return root
+    from alkseq.report.output import make_directory
+
+    return make_directory(directory)
 
 
 # --------------------------------------------------------------------------- merge

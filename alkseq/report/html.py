@@ -474,14 +474,9 @@ def write_sample_pages(reports: list[Report], directory, **_options) -> list[Pat
     Returns the paths, in the order of ``reports``.
     """
     from alkseq.errors import OutputError
-    from alkseq.report.output import write_atomic
+    from alkseq.report.output import make_directory, write_atomic
 
-    target = Path(directory)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the directory: {exc.strerror or exc}",
-                          path=str(target)) from None
+    target = make_directory(directory, "directory")
     root = target.resolve()
     used: set[str] = set()
     paths = []

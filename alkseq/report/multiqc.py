@@ -127,17 +127,9 @@ def render_plot(results, alk_tkis) -> str:
 
 def write(results, directory, alk_tkis, *, inputs=()) -> list:
     """Both files into ``directory`` (created if needed), each atomically; their paths."""
-    from pathlib import Path
+    from alkseq.report.output import make_directory, write_atomic
 
-    from alkseq.errors import OutputError
-    from alkseq.report.output import write_atomic
-
-    root = Path(directory)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the MultiQC folder: {exc.strerror or exc}",
-                          path=str(root)) from None
+    root = make_directory(directory, "MultiQC folder")
     written = []
     for name, text in ((TABLE_FILE, render_table(results)), (PLOT_FILE, render_plot(results, alk_tkis))):
         write_atomic(root / name, text, inputs=inputs)

@@ -249,3 +249,17 @@ def emit(text: str, output: str | None, *, inputs=()) -> None:
     """To a file (atomically) when ``output`` is given, else to stdout."""
     with open_output(output or "-", inputs=inputs) as handle:
         handle.write(text)
+
+
+def make_directory(directory, what: str = "output folder"):
+    """``directory`` created if missing (parents too), or one ``OutputError`` naming it."""
+    from pathlib import Path
+
+    from alkseq.errors import OutputError
+
+    root = Path(directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the {what}: {exc.strerror or exc}", path=str(root)) from None
+    return root
