@@ -177,7 +177,7 @@ def _write_annotated(reports, path, output, fmt, vcf_type, knowledge, inputs) ->
     if hasattr(module, "write"):
         more = {"output_type": vcf_type} if vcf_type else {}
         module.write(reports, output, input_path=path, inputs=inputs,
-                     command=" ".join(["alkseq", *sys.argv[1:]]), knowledge=knowledge, **more)
+                     command=" ".join(["alkseq", *sys.argv[1:]]), **more)
     else:
         emit(module.render(reports, **extra), output, inputs=inputs)
 

@@ -89,9 +89,6 @@ def columns(reports: list[Report]) -> list[str]:
 class _Calls:
     """Per-mutation drug calls from the report's own data (as the VCF writer's ``ALKSEQ_SENS``)."""
 
-    def __init__(self, knowledge=None):
-        self.knowledge = knowledge   # accepted for old callers and not used
-
     def __call__(self, report: Report, f: Finding | None) -> dict:
         if f is None or f.role != "alk_kinase_domain" or f.alteration.protein_change is None:
             return {}
@@ -118,14 +115,14 @@ def _check_input(reports: list[Report], input_path) -> Path:
     return Path(path)
 
 
-def annotated_lines(reports: list[Report], *, input_path=None, knowledge=None) -> Iterator[str]:
+def annotated_lines(reports: list[Report], *, input_path=None) -> Iterator[str]:
     """The input MAF line by line (no newlines), every row with alkseq's columns."""
     from alkseq.readers._text import text_lines
     from alkseq.readers.maf import EMPTY
 
     path = _check_input(reports, input_path)
     drugs = drug_columns(reports)
-    calls_of = _Calls(knowledge)
+    calls_of = _Calls()
     by_line: dict[int, list[tuple[Report, Finding]]] = {}
     for report in reports:
         for f in report.findings:
@@ -198,15 +195,14 @@ def _row_cells(report: Report | None, findings: list[Finding], drugs: list[str],
     return [_clean(c).strip("&") for c in cells]
 
 
-def render(reports: list[Report], *, input_path=None, knowledge=None, **_options) -> str:
-    return "".join(line + "\n" for line in annotated_lines(reports, input_path=input_path,
-                                                            knowledge=knowledge))
+def render(reports: list[Report], *, input_path=None, **_options) -> str:
+    return "".join(line + "\n" for line in annotated_lines(reports, input_path=input_path))
 
 
 def write(reports: list[Report], output, *, input_path, inputs=(), command: str | None = None,
-          knowledge=None, **_options) -> None:
+          **_options) -> None:
     """To stdout or a file (atomically; never over an input)."""
     from alkseq.report.output import emit
 
-    emit(render(reports, input_path=input_path, knowledge=knowledge), output,
+    emit(render(reports, input_path=input_path), output,
          inputs=(input_path, *inputs))

@@ -67,8 +67,8 @@ def _mechanism_class(f: Finding) -> str | None:
 class _Sensitivity:
     """Per-mutation drug classes, from the report's own per-mutation calls."""
 
-    def __init__(self, report: Report, knowledge=None):
-        self.report = report   # ``knowledge`` is accepted for old callers and not used
+    def __init__(self, report: Report):
+        self.report = report
 
     def __call__(self, f: Finding) -> str | None:
         if f.role != "alk_kinase_domain" or f.alteration.protein_change is None:
@@ -189,11 +189,11 @@ def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
 _MERGED = re.compile(r"(\d+) ([ACGTNacgtn]+)>([ACGTNacgtn]+)")
 
 
-def _annotations(reports: list[Report], knowledge) -> dict[tuple, list[dict[str, str]]]:
+def _annotations(reports: list[Report]) -> dict[tuple, list[dict[str, str]]]:
     """(chrom, pos, REF, ALT) → the field values of each finding read from that allele."""
     table: dict[tuple, list[dict[str, str]]] = {}
     for report in reports:
-        sensitivity = _Sensitivity(report, knowledge)
+        sensitivity = _Sensitivity(report)
         for f in report.findings:
             origin = f.alteration.origin
             if origin.reader != "vcf" or not origin.text:
@@ -300,11 +300,11 @@ def _check_vcf_input(reports: list[Report], input_path) -> Path:
     return Path(path)
 
 
-def annotated_lines(reports: list[Report], *, input_path=None, command: str | None = None,
-                    knowledge=None) -> Iterator[str]:
+def annotated_lines(reports: list[Report], *, input_path=None,
+                    command: str | None = None) -> Iterator[str]:
     """The input VCF line by line (no newlines) with alkseq's header lines and INFO fields."""
     path = _check_vcf_input(reports, input_path)
-    table = _annotations(reports, knowledge)
+    table = _annotations(reports)
     header: list[str] = []
     in_header = True
     for line in _input_lines(path):
@@ -322,10 +322,10 @@ def annotated_lines(reports: list[Report], *, input_path=None, command: str | No
 
 
 def render(reports: list[Report], *, input_path=None, command: str | None = None,
-           knowledge=None, **_options) -> str:
+           **_options) -> str:
     """The input VCF as text with alkseq's INFO fields and header lines added."""
     return "".join(line + "\n" for line in annotated_lines(
-        reports, input_path=input_path, command=command, knowledge=knowledge))
+        reports, input_path=input_path, command=command))
 
 
 OUTPUT_TYPES = {"v": "VCF", "z": "BGZF-compressed VCF + .tbi", "b": "BCF", "u": "uncompressed BCF"}
@@ -343,7 +343,7 @@ def output_type_from_name(name: str | None) -> str:
 
 
 def write(reports: list[Report], output, *, input_path, inputs=(), command: str | None = None,
-          knowledge=None, output_type: str | None = None) -> None:
+          output_type: str | None = None, **_options) -> None:
     """To stdout or a file, as ``output_type`` (v, z, b, u; default: from the name).
 
     The input is streamed: a whole-genome VCF is never held in memory.
@@ -354,7 +354,7 @@ def write(reports: list[Report], output, *, input_path, inputs=(), command: str 
     if kind not in OUTPUT_TYPES:
         raise UsageError(f"unknown VCF output type '{kind}'", hint="choose v, z, b or u")
     destination = resolve_output(output, (input_path, *inputs))
-    lines = annotated_lines(reports, input_path=input_path, command=command, knowledge=knowledge)
+    lines = annotated_lines(reports, input_path=input_path, command=command)
     if destination.kind != "file":      # stdout, /dev/fd/N, a device or a FIFO: written through
         if kind == "v":
             with open_output(output, inputs=(input_path, *inputs)) as handle:
