@@ -47,9 +47,9 @@ def alkseq_command() -> list[str]:
 
 def regions(build: str = "GRCh38") -> str:
     """The gene intervals alkseq reads, merged, as a bcftools region list (what alkseq queries)."""
-    from alkseq.readers.vcf import _merged, _spans_by_chrom
+    from alkseq.readers.vcf import merged_spans, spans_by_chrom
 
-    merged = _merged({k: v for k, v in _spans_by_chrom((build,)).items() if k.startswith("chr")})
+    merged = merged_spans({k: v for k, v in spans_by_chrom((build,)).items() if k.startswith("chr")})
     return ",".join(f"{chrom}:{s}-{e}" for chrom in sorted(merged) for s, e in merged[chrom])
 
 

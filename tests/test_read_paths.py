@@ -100,8 +100,8 @@ def test_streamed_lines_are_true_line_numbers(genome):
 def test_prefilter_keeps_every_overlapping_record(genome):
     """Brute force over every line: the raw prefilter (both forms) never drops a record in a gene."""
     plain, _gz, _ = genome
-    spans = vcf_reader._spans_by_chrom(("GRCh38",))
-    prefilter = vcf_reader._Prefilter(spans)
+    spans = vcf_reader.spans_by_chrom(("GRCh38",))
+    prefilter = vcf_reader.Prefilter(spans)
     body = plain.read_bytes()
     body = body[body.index(b"\n#CHROM"):]
     body = body[body.index(b"\n", 1) + 1:].rstrip(b"\n")
@@ -112,7 +112,7 @@ def test_prefilter_keeps_every_overlapping_record(genome):
         end = int(pos) + len(ref) - 1
         if b"END=" in line:
             end = max(end, int(line.split(b"END=")[1].split(b";")[0].split(b"\t")[0]))
-        if ranges and vcf_reader._overlaps(ranges, int(pos), end):
+        if ranges and vcf_reader.overlaps_any(ranges, int(pos), end):
             must.add(number)
     python_kept = {n for n, _ in prefilter.lines(body, 0, False)}
     numpy_kept = {n for n, _ in prefilter.lines(body, 0, True)}
@@ -127,18 +127,18 @@ def test_partial_pysam_import_leaves_a_whole_pysam_behind():
     import sys
 
     code = ("import sys\n"
-            "from alkseq.readers.vcf.collect import _pysam_tabix\n"
-            "tabix = _pysam_tabix()\n"
+            "from alkseq.readers.vcf.collect import pysam_tabix\n"
+            "tabix = pysam_tabix()\n"
             "assert 'pysam.libcalignmentfile' not in sys.modules, 'loaded more than tabix'\n"
             "import pysam\n"
             "assert pysam.libctabix is tabix and pysam.TabixFile is tabix.TabixFile\n"
             "assert pysam.AlignmentFile and pysam.FastaFile and pysam.VariantFile\n"
-            "assert _pysam_tabix() is tabix\n")
+            "assert pysam_tabix() is tabix\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     bcf = ("import sys\n"
-           "from alkseq.readers.vcf.collect import _pysam_extension\n"
-           "libcbcf = _pysam_extension('libcbcf')\n"
+           "from alkseq.readers.vcf.collect import pysam_extension\n"
+           "libcbcf = pysam_extension('libcbcf')\n"
            "assert 'pysam.libcalignmentfile' not in sys.modules, 'loaded more than the BCF extension'\n"
            "import pysam\n"
            "assert pysam.libcbcf is libcbcf and pysam.VariantFile is libcbcf.VariantFile\n"
@@ -199,12 +199,12 @@ def test_bcf_record_chain_matches_the_loop_and_falls_back(genome_bcf):
     (None), and ``survivors`` then answers with the loop."""
     import pysam
 
-    from alkseq.readers.vcf.bcf import _Table
+    from alkseq.readers.vcf.bcf import BcfTable
 
     path = genome_bcf["uncompressed.bcf"]
     with pysam.VariantFile(str(path)) as handle:
         names = {contig.id: name for name, contig in handle.header.contigs.items()}
-    table = _Table(names, vcf_reader._spans_by_chrom(("GRCh38",)))
+    table = BcfTable(names, vcf_reader.spans_by_chrom(("GRCh38",)))
     data, start = _inflated_body(path)
     looped = table._loop(data, start, path)
     chained = table._chain(data, start)

@@ -82,8 +82,8 @@ def test_in_gene_records_stream_and_repeats_are_read_once(tmp_path):
     import gzip
     import inspect
 
-    from alkseq.readers.vcf.collect import _text_source
-    from alkseq.readers.vcf.containers import _text_chunks
+    from alkseq.readers.vcf.collect import text_source
+    from alkseq.readers.vcf.containers import text_chunks
 
     path = tmp_path / "bomb.vcf.gz"
     with gzip.open(path, "wt") as handle:
@@ -93,8 +93,8 @@ def test_in_gene_records_stream_and_repeats_are_read_once(tmp_path):
     assert [a.name for a in sample.alterations] == ["ALK G1202R"]
     assert sample.metadata["records_in_known_genes"] == 20_000
     assert any("19,999 record(s) repeat an allele" in w for w in sample.warnings), sample.warnings
-    chunks = _text_chunks(path, "gzip")
-    mode, records = _text_source(path, "gzip", b"", chunks, 0, ("GRCh38",), numpy_min_bytes=1 << 30,
+    chunks = text_chunks(path, "gzip")
+    mode, records = text_source(path, "gzip", b"", chunks, 0, ("GRCh38",), numpy_min_bytes=1 << 30,
                                  max_line_bytes=1 << 20, warnings=[])
     assert mode == "streamed" and inspect.isgenerator(records)
     chunks.close()

@@ -102,17 +102,17 @@ def test_raw_line_counts_match_full_parse(tmp_path, monkeypatch, af_type, dp_typ
     records = [_record(rng, chrom, pos) for chrom, pos in _positions(rng)] + _hotspot_records(rng)
     paths = _files(tmp_path, _header(af_type, dp_type, annotated), records, "bg")
     taken = []
-    original_take = background._Background.take
+    original_take = background.Background.take
 
     def counting_take(self, candidate):
         result = original_take(self, candidate)
         taken.append(result)
         return result
 
-    monkeypatch.setattr(background._Background, "take", counting_take)
+    monkeypatch.setattr(background.Background, "take", counting_take)
     options = [ReadOptions(), ReadOptions(include_filtered=True), ReadOptions(build="GRCh38")]
     fast = [repr(vcf_reader.read(path, o)) for path in paths for o in options]
-    monkeypatch.setattr(background._Background, "for_file", classmethod(lambda cls, *a: None))
+    monkeypatch.setattr(background.Background, "for_file", classmethod(lambda cls, *a: None))
     slow = [repr(vcf_reader.read(path, o)) for path in paths for o in options]
     assert fast == slow
     if not annotated:
@@ -126,8 +126,8 @@ def test_raw_line_counts_match_full_parse(tmp_path, monkeypatch, af_type, dp_typ
        st.integers(0, 600), st.integers(0, 40))
 def test_merged_intervals_answer_as_the_plain_scan(spans, start, length):
     """One bisect over merged intervals says what a scan of the raw spans says."""
-    from alkseq.readers.vcf.background import _Intervals
+    from alkseq.readers.vcf.background import Intervals
 
     raw = [(s, s + width) for s, width in spans]
     end = start + length
-    assert _Intervals(raw).overlaps(start, end) == any(s <= end and start <= e for s, e in raw)
+    assert Intervals(raw).overlaps(start, end) == any(s <= end and start <= e for s, e in raw)

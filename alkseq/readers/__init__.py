@@ -94,7 +94,7 @@ def detect_format(path: Path) -> str:
 
 def _empty_reason(path: Path) -> str:
     """Why a file shows no content: empty, a compressed file holding nothing, or one cut short."""
-    from alkseq.readers.vcf.containers import _EOF_BLOCK
+    from alkseq.readers.vcf.containers import EOF_BLOCK
 
     try:
         with open(path, "rb") as handle:
@@ -105,9 +105,9 @@ def _empty_reason(path: Path) -> str:
         return "file is empty"
     if raw[:2] != b"\x1f\x8b":
         return "file holds only blank lines"
-    if raw == _EOF_BLOCK or raw.endswith(_EOF_BLOCK) and len(raw) <= 2 * len(_EOF_BLOCK):
+    if raw == EOF_BLOCK or raw.endswith(EOF_BLOCK) and len(raw) <= 2 * len(EOF_BLOCK):
         return "compressed file holds no data (a BGZF end-of-file block only)"
-    if raw[3:4] == b"\x04" and raw[12:14] == b"BC" and not raw.endswith(_EOF_BLOCK):
+    if raw[3:4] == b"\x04" and raw[12:14] == b"BC" and not raw.endswith(EOF_BLOCK):
         return "truncated BGZF file: cut short before any data (no end-of-file block)"
     return "compressed file holds no data, or is cut short"
 

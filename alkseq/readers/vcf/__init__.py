@@ -21,18 +21,18 @@ from pathlib import Path
 
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions, SampleData
-from alkseq.readers.vcf.bcf import _read_bcf
-from alkseq.readers.vcf.collect import _text_source
-from alkseq.readers.vcf.containers import _check_bgzf_eof, _container, _text_chunks
-from alkseq.readers.vcf.header import _CONTIG_LENGTHS, _split_header
+from alkseq.readers.vcf.bcf import read_bcf
+from alkseq.readers.vcf.collect import text_source
+from alkseq.readers.vcf.containers import check_bgzf_eof, container_of, text_chunks
+from alkseq.readers.vcf.header import CONTIG_LENGTHS, split_header
 from alkseq.readers.vcf.interpret import FORMAT
-from alkseq.readers.vcf.prefilter import _merged, _overlaps, _Prefilter, _spans_by_chrom
-from alkseq.readers.vcf.samples import _read_records
+from alkseq.readers.vcf.prefilter import merged_spans, overlaps_any, Prefilter, spans_by_chrom
+from alkseq.readers.vcf.samples import read_records
 
 __all__ = ["FORMAT", "sniff", "read"]
-# also imported by name elsewhere: _CONTIG_LENGTHS (api.py), _merged/_spans_by_chrom (benchmarks),
-# _Prefilter/_overlaps (tests)
-_EXPORTED = (_CONTIG_LENGTHS, _merged, _overlaps, _Prefilter, _spans_by_chrom)
+# also imported by name elsewhere: CONTIG_LENGTHS (api.py), merged_spans/spans_by_chrom (benchmarks),
+# Prefilter/overlaps_any (tests)
+_EXPORTED = (CONTIG_LENGTHS, merged_spans, overlaps_any, Prefilter, spans_by_chrom)
 
 # Tunables, read at call time from this module (tests scale them down with monkeypatch).
 _NUMPY_MIN_BYTES = 16 << 20  # below this the prefilter is a plain Python loop (no numpy import)
@@ -61,7 +61,7 @@ def read(path, options: ReadOptions) -> list[SampleData]:
 
     Text VCFs (plain, gzip, BGZF) never go through htslib's record parser: the header is checked
     and parsed in Python, records outside known genes are dropped on raw bytes, and the few that
-    remain are parsed here (``_parse_record``). BCF records are decoded by htslib into the same text
+    remain are parsed here (``parse_record``). BCF records are decoded by htslib into the same text
     and go the same way (``bcf``). Records stream: each is
     interpreted and dropped unless it becomes a finding (``stream``).
     """
@@ -70,22 +70,22 @@ def read(path, options: ReadOptions) -> list[SampleData]:
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file", path=str(path))
-    container = _container(path)
-    _check_bgzf_eof(path, "BCF file" if container == "bcf" else "BGZF file")
+    container = container_of(path)
+    check_bgzf_eof(path, "BCF file" if container == "bcf" else "BGZF file")
     warnings: list[str] = []
     build = normalise_build(options.build)
     build_source = "--build" if build else ""
     if container == "bcf":
-        return _read_bcf(path, options, build, build_source, warnings, numpy_min_bytes=_NUMPY_MIN_BYTES)
-    chunks = _text_chunks(path, container)
+        return read_bcf(path, options, build, build_source, warnings, numpy_min_bytes=_NUMPY_MIN_BYTES)
+    chunks = text_chunks(path, container)
     try:
-        lines, body, header_count = _split_header(path, chunks, _MAX_HEADER_BYTES)
+        lines, body, header_count = split_header(path, chunks, _MAX_HEADER_BYTES)
 
         def source(builds, extra_spans):
-            return _text_source(path, container, body, chunks, header_count, builds,
+            return text_source(path, container, body, chunks, header_count, builds,
                                 numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES,
                                 warnings=warnings, extra_spans=extra_spans)
 
-        return _read_records(path, options, lines, build, build_source, warnings, source)
+        return read_records(path, options, lines, build, build_source, warnings, source)
     finally:
         chunks.close()

@@ -2,10 +2,10 @@
 shipped hotspot."""
 from __future__ import annotations
 
-from alkseq.readers.vcf.header import _Header
-from alkseq.readers.vcf.records import _as_list, _Call
+from alkseq.readers.vcf.header import Header
+from alkseq.readers.vcf.records import as_list, Call
 
-def _annotation_change(call: _Call, alt: str, gene: str, header: _Header, mane: set[str]) -> str | None:
+def annotation_change(call: Call, alt: str, gene: str, header: Header, mane: set[str]) -> str | None:
     """HGVSp of the MANE/canonical transcript from VEP CSQ or snpEff ANN, for this allele and gene."""
     candidates: list[tuple[int, str]] = []
     for key, fields, gene_key, feature_key, hgvs_key in (
@@ -14,7 +14,7 @@ def _annotation_change(call: _Call, alt: str, gene: str, header: _Header, mane: 
         text = call.info.get(key)
         if not text or not fields or hgvs_key not in fields:
             continue
-        for entry in _as_list(text) if isinstance(text, list) else str(text).split(","):
+        for entry in as_list(text) if isinstance(text, list) else str(text).split(","):
             values = str(entry).split("|")
             row = dict(zip(fields, values))
             if row.get(gene_key) != gene or not row.get(hgvs_key):

@@ -6,7 +6,7 @@ A record is counted here only where the full path provably ends in a counter (``
 reading, no ``--fasta``, no VEP ``CSQ`` / snpEff ``ANN`` layout in the header, no ``SVTYPE``/``END``
 in INFO, no symbolic or breakend ALT, no shipped hotspot within reach, no shipped ALK sequence
 within reach (so left-alignment and the REF check have nothing to act on), and, in ALK, no CDS base
-within reach. Its VAF must come from ``FORMAT/AF`` with nothing ``_allele_stats`` tries first.
+within reach. Its VAF must come from ``FORMAT/AF`` with nothing ``allele_stats`` tries first.
 Anything else is parsed and interpreted as before, so findings, warnings and counts are unchanged.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 import bisect
 import re
 
-from alkseq.readers.vcf.header import _Header, _TextHeader
-from alkseq.readers.vcf.prefilter import _merge
-from alkseq.readers.vcf.records import _FORMAT_KEY_SET, _number, _typed
+from alkseq.readers.vcf.header import Header, TextHeader
+from alkseq.readers.vcf.prefilter import merge_ranges
+from alkseq.readers.vcf.records import FORMAT_KEY_SET, to_number, typed_values
 
 _BASES = re.compile(r"[ACGTNacgtn]+")
 _REACH = 600   # bp; more than left-alignment's 500-base limit plus allele trimming
@@ -25,10 +25,10 @@ _DEPTH_KEYS = ("FDP", "DP", "DPT", "AD")   # read before FORMAT/AF returns: Inte
 _NO_PLAN = -1
 
 
-class _Background:
-    """Counts for the records it took; ``interpret._Context.interpret`` adds them to its own."""
+class Background:
+    """Counts for the records it took; ``interpret.Context.interpret`` adds them to its own."""
 
-    def __init__(self, build: str, header: _Header, text_header: _TextHeader, sample_index: int,
+    def __init__(self, build: str, header: Header, text_header: TextHeader, sample_index: int,
                  include_filtered: bool):
         self.build = build
         self.format_ids = header.format_ids
@@ -45,8 +45,8 @@ class _Background:
         self._plain: dict[str, str] = {}
 
     @classmethod
-    def for_file(cls, build: str | None, header: _Header, text_header: _TextHeader, sample_index: int | None,
-                 options) -> "_Background | None":
+    def for_file(cls, build: str | None, header: Header, text_header: TextHeader, sample_index: int | None,
+                 options) -> "Background | None":
         """None when no record of this file could be taken (build unknown, FASTA, annotations, no sample)."""
         if build is None or options.fasta or header.csq_fields or header.ann_fields or sample_index is None:
             return None
@@ -115,7 +115,7 @@ class _Background:
         return True
 
     def _vaf(self, fields: list[str], index: int) -> float | None:
-        """FORMAT/AF of this allele as ``_allele_stats`` would return it, or None when it would look elsewhere."""
+        """FORMAT/AF of this allele as ``allele_stats`` would return it, or None when it would look elsewhere."""
         af_at = self._plans.get(fields[8])
         if af_at is None:
             af_at = self._plans[fields[8]] = self._plan(fields[8])
@@ -129,14 +129,14 @@ class _Background:
         try:
             return self._vafs[text]
         except KeyError:
-            value = _typed([text], "Float")[0]
-            value = self._vafs[text] = None if value is None else _number(value)
+            value = typed_values([text], "Float")[0]
+            value = self._vafs[text] = None if value is None else to_number(value)
             return value
 
     def _plan(self, format_text: str) -> int:
         """Column of AF in this FORMAT layout when FORMAT/AF decides the VAF, else ``_NO_PLAN``."""
         keys = format_text.split(":")
-        present = {k for k in keys if k in _FORMAT_KEY_SET and k in self.format_ids}
+        present = {k for k in keys if k in FORMAT_KEY_SET and k in self.format_ids}
         if "AF" not in present or present & _BEFORE_AF:
             return _NO_PLAN
         kind = self.format_types.get("AF", (".", "String"))[1]
@@ -168,9 +168,9 @@ def _tables(build: str) -> tuple:
         blocked.setdefault(chrom, []).extend((h - 1, h + 1) for h in spots)
     blocked.setdefault("2", []).extend((start - _REACH, end + _REACH)
                                        for start, end, _seq in ShippedSequence(build).segments)
-    blocked_intervals = {chrom: _Intervals(spans) for chrom, spans in blocked.items()}
+    blocked_intervals = {chrom: Intervals(spans) for chrom, spans in blocked.items()}
     alk = load_transcript("ALK", build)
-    alk_cds = None if alk is None else _Intervals(
+    alk_cds = None if alk is None else Intervals(
         [(e.cds_start - _REACH, e.cds_end + _REACH) for e in alk.exons if e.cds_start is not None])
     genes: dict[str, list[tuple[int, int, str]]] = {}      # genes_at, per contig, in its order
     for span in gene_spans(build):
@@ -179,13 +179,13 @@ def _tables(build: str) -> tuple:
     return _TABLES[build]
 
 
-class _Intervals:
+class Intervals:
     """Closed integer intervals, merged and sorted, for one bisect per overlap test."""
 
     __slots__ = ("starts", "ends")
 
     def __init__(self, spans):
-        merged = _merge(spans)
+        merged = merge_ranges(spans)
         self.starts = [start for start, _end in merged]
         self.ends = [end for _start, end in merged]
 

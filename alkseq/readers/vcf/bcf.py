@@ -15,22 +15,22 @@ from pathlib import Path
 
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions
-from alkseq.readers.vcf.header import _TextHeader
-from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _spans_by_chrom, _with
+from alkseq.readers.vcf.header import TextHeader
+from alkseq.readers.vcf.prefilter import find_index, merged_spans, overlaps_any, spans_by_chrom, with_extra
 
 _RECORD = struct.Struct("<IIiii")      # l_shared, l_indiv, CHROM id, POS (0-based), rlen
 _MIN_HEADER = 32                       # bytes of a record before its ID: what ``_chain`` tests
 
 
-def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str], *,
+def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str], *,
               numpy_min_bytes: int = 16 << 20):
     """Every reported sample of a BCF: htslib's text of the records that may touch a known gene, read by
-    the text path (``_read_records``), so BCF and text VCF give the same report."""
-    from alkseq.readers.vcf.samples import _read_records
-    from alkseq.readers.vcf.collect import _pysam_extension
+    the text path (``read_records``), so BCF and text VCF give the same report."""
+    from alkseq.readers.vcf.samples import read_records
+    from alkseq.readers.vcf.collect import pysam_extension
 
-    libcbcf = _pysam_extension("libcbcf")
-    index = _find_index(path)
+    libcbcf = pysam_extension("libcbcf")
+    index = find_index(path)
     try:
         handle = libcbcf.VariantFile(str(path), index_filename=index if index else None)
     except (OSError, ValueError) as exc:
@@ -44,14 +44,14 @@ def _read_bcf(path: Path, options: ReadOptions, build: str | None, build_source:
         lines = str(handle.header).rstrip("\n").split("\n")
 
         def source(builds, extra_spans):
-            spans = _with(_spans_by_chrom(builds), extra_spans)
+            spans = with_extra(spans_by_chrom(builds), extra_spans)
             if index:
                 return "indexed", _indexed_items(path, handle, spans)
             names = {contig.id: name for name, contig in handle.header.contigs.items()}
-            texts = _streamed_texts(path, libcbcf, names, spans, _TextHeader(lines), numpy_min_bytes)
+            texts = _streamed_texts(path, libcbcf, names, spans, TextHeader(lines), numpy_min_bytes)
             return "streamed", ((text.rstrip("\n"), None, number, None) for number, text in enumerate(texts, 1))
 
-        return _read_records(path, options, lines, build, build_source, warnings, source)
+        return read_records(path, options, lines, build, build_source, warnings, source)
     finally:
         handle.close()
 
@@ -61,7 +61,7 @@ def _indexed_items(path: Path, handle, spans):
     ``earlier`` lists the intervals of that contig already queried (a long record is not read twice)."""
     contigs = set(handle.header.contigs)
     record = 0
-    for chrom, ranges in sorted(_merged(spans).items()):
+    for chrom, ranges in sorted(merged_spans(spans).items()):
         if chrom not in contigs:
             continue
         for number, (start, end) in enumerate(ranges):
@@ -89,20 +89,20 @@ def _raw_bcf_cut_short(path: Path) -> bool:
     return size < 9 + int.from_bytes(head[5:9], "little")
 
 
-def _streamed_texts(path: Path, libcbcf, names: dict[int, str], spans, text_header: _TextHeader,
+def _streamed_texts(path: Path, libcbcf, names: dict[int, str], spans, text_header: TextHeader,
                     numpy_min_bytes: int):
     """Text of every record that may overlap a known gene, streaming the file once."""
     import os
     import tempfile
 
-    from alkseq.readers.vcf.containers import _bgzf_chunks, _plain_chunks
+    from alkseq.readers.vcf.containers import bgzf_chunks, plain_chunks
 
     with open(path, "rb") as probe:
         compressed = probe.read(2) == b"\x1f\x8b"
     size = path.stat().st_size
     big = size * (4 if compressed else 1) >= numpy_min_bytes
-    table = _Table(names, spans)
-    chunks = _bgzf_chunks(path) if compressed else _plain_chunks(path)
+    table = BcfTable(names, spans)
+    chunks = bgzf_chunks(path) if compressed else plain_chunks(path)
     directory = tempfile.mkdtemp(prefix="alkseq-bcf-")
     survivors = os.path.join(directory, "survivors.bcf")
     try:
@@ -147,11 +147,11 @@ def _streamed_texts(path: Path, libcbcf, names: dict[int, str], spans, text_head
         os.rmdir(directory)
 
 
-class _Table:
+class BcfTable:
     """Contig id → merged gene intervals, for the test on a record's fixed header."""
 
     def __init__(self, names: dict[int, str], spans):
-        merged = _merged(spans)
+        merged = merged_spans(spans)
         self.by_id = {rid: merged[name] for rid, name in names.items() if name in merged}
         self._numpy = None
 
@@ -175,7 +175,7 @@ class _Table:
             if after > size:
                 break
             ranges = by_id.get(rid)
-            if ranges is not None and _overlaps(ranges, pos + 1, pos + max(rlen, 1)):
+            if ranges is not None and overlaps_any(ranges, pos + 1, pos + max(rlen, 1)):
                 kept.append(data[offset:after])
             offset = after
         return kept, offset

@@ -8,10 +8,10 @@ from pathlib import Path
 from alkseq.errors import InputError, SampleNotFoundError
 from alkseq.model import PhaseTag
 from alkseq.readers import ReadOptions
-from alkseq.readers.vcf.header import _Header
-from alkseq.readers.vcf.records import _as_list, _Call, _number
+from alkseq.readers.vcf.header import Header
+from alkseq.readers.vcf.records import as_list, Call, to_number
 
-def _choose_samples(samples: list[str], header: _Header, options: ReadOptions, path: Path,
+def choose_samples(samples: list[str], header: Header, options: ReadOptions, path: Path,
                     warnings: list[str]) -> list[tuple[str, int | None]]:
     """The samples to report, as (name, column index): the one named by --sample, the designated or
     conventional tumour (##tumor_sample, Mutect2's ##normal_sample, a TUMOR column), the only one, or —
@@ -47,66 +47,66 @@ def _choose_samples(samples: list[str], header: _Header, options: ReadOptions, p
 
 # --------------------------------------------------------------------------- allele statistics
 
-def _allele_stats(call: _Call, alt_index: int) -> tuple[float | None, int | None, str]:
+def allele_stats(call: Call, alt_index: int) -> tuple[float | None, int | None, str]:
     """(VAF, depth, which field) from the caller's own FORMAT (then INFO) fields."""
     fmt, info = call.fmt, call.info
     i = alt_index
 
     def pick(values, index):
-        values = _as_list(values)
+        values = as_list(values)
         return values[index] if len(values) > index else None
 
     depth = None
     for key in ("FDP", "DP", "DPT"):
         if fmt.get(key) and fmt[key][0] is not None:
-            depth = int(_number(fmt[key][0]) or 0)
+            depth = int(to_number(fmt[key][0]) or 0)
             break
     if "FAO" in fmt and "FDP" in fmt:
-        fao, fdp = _number(pick(fmt["FAO"], i)), _number(pick(fmt["FDP"], 0))
+        fao, fdp = to_number(pick(fmt["FAO"], i)), to_number(pick(fmt["FDP"], 0))
         if fao is not None and fdp:
             return fao / fdp, int(fdp), "FAO/FDP"
     if "FREQ" in fmt and pick(fmt["FREQ"], i) is not None:
-        freq = _number(pick(fmt["FREQ"], i))
+        freq = to_number(pick(fmt["FREQ"], i))
         if freq is not None:
             return freq / 100.0, depth, "FREQ"
     alt = call.alts[i]
     if "TIR" in fmt and "TAR" in fmt:
-        tir, tar = _number(pick(fmt["TIR"], 0)), _number(pick(fmt["TAR"], 0))
+        tir, tar = to_number(pick(fmt["TIR"], 0)), to_number(pick(fmt["TAR"], 0))
         if tir is not None and tar is not None and tir + tar > 0:
             return tir / (tir + tar), depth, "Strelka TIR/TAR tier1"
     if all(f"{b}U" in fmt for b in "ACGT") and len(alt) == 1 and alt in "ACGT":
-        counts = {b: _number(pick(fmt[f"{b}U"], 0)) or 0.0 for b in "ACGT"}
+        counts = {b: to_number(pick(fmt[f"{b}U"], 0)) or 0.0 for b in "ACGT"}
         total = sum(counts.values())
         if total > 0:
             return counts[alt] / total, int(total), f"Strelka {alt}U tier1"
     if "AF" in fmt and pick(fmt["AF"], i) is not None:
-        value = _number(pick(fmt["AF"], i))
+        value = to_number(pick(fmt["AF"], i))
         if depth is None and fmt.get("AD"):
-            depth = int(sum(_number(v) or 0 for v in fmt["AD"]))
+            depth = int(sum(to_number(v) or 0 for v in fmt["AD"]))
         return value, depth, "FORMAT/AF"
     if "FA" in fmt and pick(fmt["FA"], i) is not None:
-        return _number(pick(fmt["FA"], i)), depth, "FORMAT/FA"
+        return to_number(pick(fmt["FA"], i)), depth, "FORMAT/FA"
     if "VF" in fmt and pick(fmt["VF"], i) is not None:
-        return _number(pick(fmt["VF"], i)), depth, "FORMAT/VF"
+        return to_number(pick(fmt["VF"], i)), depth, "FORMAT/VF"
     for key in ("AD", "ADT"):
         if key in fmt:
-            counts = [_number(v) for v in _as_list(fmt[key][0] if key == "ADT" else fmt[key])]
+            counts = [to_number(v) for v in as_list(fmt[key][0] if key == "ADT" else fmt[key])]
             if len(counts) > i + 1 and counts[i + 1] is not None:
                 total = sum(c for c in counts if c is not None)
                 if total > 0:
                     return counts[i + 1] / total, depth or int(total), f"FORMAT/{key}"
     if "FAO" in info and "FDP" in info:
-        fao, fdp = _number(pick(info["FAO"], i)), _number(info["FDP"])
+        fao, fdp = to_number(pick(info["FAO"], i)), to_number(info["FDP"])
         if fao is not None and fdp:
             return fao / fdp, int(fdp), "INFO FAO/FDP"
     for key in ("AF", "TVAF"):
         if key in info and pick(info[key], i) is not None:
-            info_depth = _number(info.get("DP") or info.get("TDP"))
-            return _number(pick(info[key], i)), depth or (int(info_depth) if info_depth else None), f"INFO/{key}"
+            info_depth = to_number(info.get("DP") or info.get("TDP"))
+            return to_number(pick(info[key], i)), depth or (int(info_depth) if info_depth else None), f"INFO/{key}"
     return None, depth, ""
 
 
-def _phase(call: _Call, alt_index: int) -> PhaseTag | None:
+def phase_tag(call: Call, alt_index: int) -> PhaseTag | None:
     allele = alt_index + 1
     if call.phased and allele in call.genotype and len(call.genotype) == 2:
         phase_set = call.fmt.get("PS", [None])[0]

@@ -6,21 +6,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from alkseq.errors import InputError, InputTooLargeError
-from alkseq.readers.vcf.background import _Background
-from alkseq.readers.vcf.header import _decode, _Header, _TextHeader
-from alkseq.readers.vcf.prefilter import _find_index, _merged, _overlaps, _Prefilter, _spans_by_chrom, _with
-from alkseq.readers.vcf.records import _Call, _parse_record
+from alkseq.readers.vcf.background import Background
+from alkseq.readers.vcf.header import decode_line, Header, TextHeader
+from alkseq.readers.vcf.prefilter import find_index, merged_spans, overlaps_any, Prefilter, spans_by_chrom, with_extra
+from alkseq.readers.vcf.records import Call, parse_record
 
 
-def _text_source(path: Path, container: str, body: bytes, chunks, first_line: int, builds: tuple[str, ...], *,
+def text_source(path: Path, container: str, body: bytes, chunks, first_line: int, builds: tuple[str, ...], *,
                  numpy_min_bytes: int, max_line_bytes: int, warnings: list[str],
                  extra_spans: dict[str, list[tuple[int, int]]] | None = None) -> tuple[str, Iterator[tuple]]:
     """(mode, records) for a text VCF: each record line that may overlap a known gene as ``(text, line number
     or None, record number, earlier)``, by tabix query when indexed, else through the byte prefilter over the
     stream. Nothing is held: memory is constant in the file's size. ``earlier`` (tabix) lists the gene
     intervals already queried on that contig, so a record reaching back into one is not read twice."""
-    spans = _with(_spans_by_chrom(builds), extra_spans)
-    index = _find_index(path) if container == "bgzf" else None
+    spans = with_extra(spans_by_chrom(builds), extra_spans)
+    index = find_index(path) if container == "bgzf" else None
     if index:
         return "indexed", _tabix_lines(path, index, spans)
     return "streamed", _streamed_lines(path, container, body, chunks, first_line, spans,
@@ -31,7 +31,7 @@ def _text_source(path: Path, container: str, body: bytes, chunks, first_line: in
 def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line: int,
                     spans: dict[str, list[tuple[int, int]]], *, numpy_min_bytes: int,
                     max_line_bytes: int, warnings: list[str]) -> Iterator[tuple]:
-    prefilter = _Prefilter(spans)
+    prefilter = Prefilter(spans)
     try:
         size = path.stat().st_size
     except OSError:
@@ -51,14 +51,14 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
         whole, pending = pending[:cut], pending[cut + 1:]
         for number, raw in prefilter.lines(whole, line_number, big):
             record += 1
-            yield _decode(raw, path, number), number, record, None
+            yield decode_line(raw, path, number), number, record, None
         line_number += prefilter.line_count
     if pending.strip(b"\r\n"):
         if pending.endswith(b"\n"):
             pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
         for number, raw in prefilter.lines(pending, line_number, big):
             record += 1
-            yield _decode(raw, path, number), number, record, None
+            yield decode_line(raw, path, number), number, record, None
     if prefilter.blank_lines > 1:      # one is a trailing newline too many; more is not VCF
         warnings.append(f"{prefilter.blank_lines:,} blank lines among the records, skipped: not VCF "
                         "(is the file damaged or padded?)")
@@ -67,7 +67,7 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
 def _tabix_lines(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]) -> Iterator[tuple]:
     """Query each merged gene interval once through the tabix/CSI index (pysam, raw lines), contigs in name
     order and intervals by start, as a sort by (CHROM, POS) would give them."""
-    libctabix = _pysam_tabix()
+    libctabix = pysam_tabix()
     try:
         tabix = libctabix.TabixFile(str(path), index=index, encoding="utf-8")
     except (OSError, ValueError) as exc:
@@ -76,7 +76,7 @@ def _tabix_lines(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]
     record = 0
     try:
         contigs = set(tabix.contigs)
-        for chrom, ranges in sorted(_merged(spans).items()):
+        for chrom, ranges in sorted(merged_spans(spans).items()):
             if chrom not in contigs:
                 continue
             for number, (start, end) in enumerate(ranges):
@@ -93,7 +93,7 @@ def _tabix_lines(path: Path, index: str, spans: dict[str, list[tuple[int, int]]]
         tabix.close()
 
 
-class _Split:
+class Split:
     """The last record line split into its columns: a 3,000-sample line is split once, not per sample."""
 
     __slots__ = ("text", "fields", "candidate_text", "candidate")
@@ -110,19 +110,19 @@ class _Split:
         return self.fields
 
 
-class _TextSample:
-    """One sample's way from a raw record line to a ``_Call``: counted on the raw line (``background``) when
+class TextSample:
+    """One sample's way from a raw record line to a ``Call``: counted on the raw line (``background``) when
     it cannot become a finding, else parsed; None when the record lies outside every known gene."""
 
-    def __init__(self, path: Path, builds: tuple[str, ...], text_header: _TextHeader, header: _Header,
-                 sample_index: int | None, background: _Background | None, split: "_Split | None" = None):
+    def __init__(self, path: Path, builds: tuple[str, ...], text_header: TextHeader, header: Header,
+                 sample_index: int | None, background: Background | None, split: "Split | None" = None):
         self.path, self.text_header, self.header = path, text_header, header
         self.sample_index, self.background = sample_index, background
-        self.spans = _spans_by_chrom(builds)
-        self.split = split or _Split()  # shared by the samples of one file: each record is split once
+        self.spans = spans_by_chrom(builds)
+        self.split = split or Split()  # shared by the samples of one file: each record is split once
         self.records = 0              # parsed records in known genes
 
-    def call(self, item: tuple) -> _Call | None:
+    def call(self, item: tuple) -> Call | None:
         text, number, record, earlier = item
         spans, background = self.spans, self.background
         split = self.split
@@ -135,30 +135,30 @@ class _TextSample:
             if candidate is not None and len(fields) <= 9 + (self.sample_index or 0):
                 candidate = None       # a short line: this sample's column is missing, the parser says so
         if candidate is not None and background is not None:
-            if earlier and _overlaps(earlier, candidate[2], candidate[3]):
+            if earlier and overlaps_any(earlier, candidate[2], candidate[3]):
                 return None
             ranges = spans.get(candidate[1])
-            if ranges is None or not _overlaps(ranges, candidate[2], candidate[3]):
+            if ranges is None or not overlaps_any(ranges, candidate[2], candidate[3]):
                 return None            # outside every gene: the parsed record would be dropped too
             if background.take(candidate):
                 return None
-        call = _parse_record(text, self.text_header, self.header, self.sample_index, number, record, self.path,
+        call = parse_record(text, self.text_header, self.header, self.sample_index, number, record, self.path,
                              fields)
-        if earlier and _overlaps(earlier, call.pos, call.end):
+        if earlier and overlaps_any(earlier, call.pos, call.end):
             return None
         ranges = spans.get(call.chrom)
-        if ranges is None or not _overlaps(ranges, call.pos, call.end):
+        if ranges is None or not overlaps_any(ranges, call.pos, call.end):
             return None
         self.records += 1
         return call
 
 
-def _pysam_tabix():
+def pysam_tabix():
     """``pysam.libctabix`` (with htslib quiet), without the rest of pysam."""
-    return _pysam_extension("libctabix")
+    return pysam_extension("libctabix")
 
 
-def _pysam_extension(name: str):
+def pysam_extension(name: str):
     """One pysam extension (``libctabix``, ``libcbcf``) with htslib quiet, without the rest of pysam.
 
     ``import pysam`` loads every extension (alignment files, BCF, samtools, faidx): about 40 M

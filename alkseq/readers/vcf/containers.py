@@ -6,11 +6,11 @@ from pathlib import Path
 
 from alkseq.errors import InputError
 
-_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _CHUNK = 1 << 22             # bytes of text handled at a time when streaming (constant memory)
 
 
-def _container(path: Path) -> str:
+def container_of(path: Path) -> str:
     """'bgzf', 'gzip', 'bcf' (BGZF or raw) or 'plain', by magic bytes; other compressions are refused."""
     try:
         with open(path, "rb") as handle:
@@ -29,7 +29,7 @@ def _container(path: Path) -> str:
     return "plain"
 
 
-def _check_bgzf_eof(path: Path, what: str = "BGZF file") -> None:
+def check_bgzf_eof(path: Path, what: str = "BGZF file") -> None:
     """A BGZF file must end with the 28-byte EOF block; without it the file was truncated."""
     try:
         with open(path, "rb") as handle:
@@ -43,7 +43,7 @@ def _check_bgzf_eof(path: Path, what: str = "BGZF file") -> None:
             tail = handle.read(28)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
-    if tail != _EOF_BLOCK:
+    if tail != EOF_BLOCK:
         raise InputError(f"truncated {what} (no BGZF end-of-file block)", path=str(path),
                          hint="the file was cut short; re-copy or re-run bgzip")
 
@@ -59,7 +59,7 @@ def _head_is_bcf(path: Path) -> bool:
         return False
 
 
-def _plain_chunks(path: Path):
+def plain_chunks(path: Path):
     with open(path, "rb") as handle:
         while True:
             data = handle.read(_CHUNK)
@@ -109,7 +109,7 @@ def _gzip_chunks(path: Path):
                              hint="the file was cut short; re-copy it")
 
 
-def _bgzf_chunks(path: Path, threads: int = 2):
+def bgzf_chunks(path: Path, threads: int = 2):
     """BGZF blocks inflated in worker threads (zlib releases the GIL), in order, a few MB at a time."""
     import struct
     import zlib
@@ -180,9 +180,9 @@ def _bgzf_chunks(path: Path, threads: int = 2):
                 pool.shutdown(wait=True)
 
 
-def _text_chunks(path: Path, container: str):
+def text_chunks(path: Path, container: str):
     if container == "bgzf":
-        return _bgzf_chunks(path)
+        return bgzf_chunks(path)
     if container == "gzip":
         return _gzip_chunks(path)
-    return _plain_chunks(path)
+    return plain_chunks(path)

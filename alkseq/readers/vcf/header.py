@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alkseq.errors import InputError, InputTooLargeError
-from alkseq.genome.transcript import BUILD_BY_CONTIG_LENGTH as _CONTIG_LENGTHS
+from alkseq.genome.transcript import BUILD_BY_CONTIG_LENGTH as CONTIG_LENGTHS
 
 
 @dataclass
-class _Header:
+class Header:
     lines: list[str]
     format_ids: set[str]
     info_ids: set[str]
@@ -22,7 +22,7 @@ class _Header:
     source: str = ""
 
     @classmethod
-    def parse(cls, raw: str) -> "_Header":
+    def parse(cls, raw: str) -> "Header":
         lines = raw.rstrip("\n").split("\n")
         format_ids = set(re.findall(r"^##FORMAT=<ID=([^,>]+)", raw, re.M))
         info_ids = set(re.findall(r"^##INFO=<ID=([^,>]+)", raw, re.M))
@@ -52,8 +52,8 @@ class _Header:
         """(build, why) from ##contig lengths, then assembly= tags, then ##reference."""
         for line in self.lines:
             match = re.match(r"##contig=<ID=(?:chr)?([12]),.*?length=(\d+)", line)
-            if match and int(match.group(2)) in _CONTIG_LENGTHS:
-                return _CONTIG_LENGTHS[int(match.group(2))], \
+            if match and int(match.group(2)) in CONTIG_LENGTHS:
+                return CONTIG_LENGTHS[int(match.group(2))], \
                     f"##contig length of chr{match.group(1)}: {int(match.group(2)):,}"
         for line in self.lines:
             lower = line.lower()
@@ -68,7 +68,7 @@ class _Header:
 _MANDATORY = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
 
 
-def _split_header(path: Path, chunks, max_line_bytes: int) -> tuple[list[str], bytes, int]:
+def split_header(path: Path, chunks, max_line_bytes: int) -> tuple[list[str], bytes, int]:
     """(header lines incl. #CHROM, the bytes after the header, lines before the body) — checked in Python
     first, because htslib can crash on a broken header."""
     lines: list[str] = []
@@ -86,14 +86,14 @@ def _split_header(path: Path, chunks, max_line_bytes: int) -> tuple[list[str], b
                 break
             raw, start = buffer[start:cut], cut + 1
             number += 1
-            line = _decode(raw, path, number).rstrip("\r")
+            line = decode_line(raw, path, number).rstrip("\r")
             _check_header_line(line, number, path)
             lines.append(line)
             if line.startswith("#CHROM"):
                 return lines, buffer[start:], number
     if buffer:
         number += 1
-        line = _decode(buffer, path, number).rstrip("\r")
+        line = decode_line(buffer, path, number).rstrip("\r")
         _check_header_line(line, number, path)
         if line.startswith("#CHROM"):
             return lines + [line], b"", number
@@ -102,7 +102,7 @@ def _split_header(path: Path, chunks, max_line_bytes: int) -> tuple[list[str], b
     raise InputError("no #CHROM header line (empty or header-only file cut short)", path=str(path))
 
 
-def _decode(raw: bytes, path: Path, number: int) -> str:
+def decode_line(raw: bytes, path: Path, number: int) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -115,10 +115,10 @@ def _check_header_line(line: str, number: int, path: Path) -> None:
         line = line.lstrip("\ufeff")
         if line.startswith("##fileformat=VCF"):
             return
-        if not line.startswith("#"):   # a header without ##fileformat is read on (warned: _TextHeader)
+        if not line.startswith("#"):   # a header without ##fileformat is read on (warned: TextHeader)
             raise InputError("no ##fileformat=VCF line at the top", path=str(path), line=1)
     if line.startswith("##"):
-        return                         # an unterminated ##KEY=<... line is a warning (_TextHeader)
+        return                         # an unterminated ##KEY=<... line is a warning (TextHeader)
     if line.startswith("#CHROM"):
         if line.split("\t")[:8] != _MANDATORY:
             raise InputError("the #CHROM line lacks the eight tab-separated VCF columns",
@@ -132,7 +132,7 @@ def _check_header_line(line: str, number: int, path: Path) -> None:
 _STRUCTURED = re.compile(r"##([A-Za-z0-9_.-]+)=<")
 
 
-class _TextHeader:
+class TextHeader:
     """Types of INFO/FORMAT fields and the sample columns of a text VCF header."""
 
     def __init__(self, lines: list[str]):

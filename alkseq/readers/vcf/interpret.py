@@ -9,12 +9,12 @@ from typing import NamedTuple
 from alkseq.errors import BuildMismatchError, ParseError
 from alkseq.model import Alteration, Compound, GenomicVariant, Origin, PhaseEvidence, ProteinChange
 from alkseq.readers import ReadOptions
-from alkseq.readers.vcf.annotations import _annotation_change
-from alkseq.readers.vcf.background import _Background
-from alkseq.readers.vcf.callers import _allele_stats, _phase
-from alkseq.readers.vcf.header import _Header
-from alkseq.readers.vcf.records import _Call
-from alkseq.readers.vcf.structural import _breakend, _Structural
+from alkseq.readers.vcf.annotations import annotation_change
+from alkseq.readers.vcf.background import Background
+from alkseq.readers.vcf.callers import allele_stats, phase_tag
+from alkseq.readers.vcf.header import Header
+from alkseq.readers.vcf.records import Call
+from alkseq.readers.vcf.structural import breakend_match, Structural
 
 FORMAT = "vcf"
 # The limit of what streams: records are read one at a time and dropped unless they become a finding,
@@ -28,14 +28,14 @@ def _reference_only(alts: list[str]) -> bool:
     return bool(alts) and all(alt in _REFERENCE_ALTS for alt in alts) and any(a.startswith("<") for a in alts)
 
 
-class _BuildVotes:
+class BuildVotes:
     """REF alleles at known ALK bases and hotspots, counted record by record, for a file that names no build."""
 
     def __init__(self):
         self.votes = {"GRCh37": [0, 0], "GRCh38": [0, 0]}
         self.in_gene = False
 
-    def add(self, call: _Call) -> None:
+    def add(self, call: Call) -> None:
         from alkseq.genome.transcript import ShippedSequence, genes_at, hotspots, plain_chrom
         from alkseq.genome.translate import reference_matches
 
@@ -77,10 +77,10 @@ class _Pending(NamedTuple):
     substitution: tuple[int, str, str] | None  # (pos, ref, alt) minimal, for merging
 
 
-class _Context(_Structural):
+class Context(Structural):
     """One file's interpretation state: options, header, build, warnings and the counts of what was dropped."""
 
-    def __init__(self, path: str, options: ReadOptions, header: _Header, warnings: list[str]):
+    def __init__(self, path: str, options: ReadOptions, header: Header, warnings: list[str]):
         self.path, self.options, self.header, self.warnings = path, options, header, warnings
         self.build: str | None = None
         self.build_source = ""
@@ -97,7 +97,7 @@ class _Context(_Structural):
 
         return ChainedSequence(self._fasta, ShippedSequence(build))
 
-    def check_reference(self, call: _Call, pos: int, ref: str) -> None:
+    def check_reference(self, call: Call, pos: int, ref: str) -> None:
         """A REF that disagrees with the shipped ALK sequence (or the FASTA) is a BuildMismatchError."""
         from alkseq.genome.transcript import other_build
         from alkseq.genome.translate import reference_matches
@@ -117,7 +117,7 @@ class _Context(_Structural):
             path=self.path, line=call.line, hint=hint if call.line else f"record {call.record}; {hint}")
 
     # ---- records
-    def start(self, background: _Background | None = None) -> None:
+    def start(self, background: Background | None = None) -> None:
         """Begin streaming records into this context (``add`` each, then ``finish``)."""
         self._pending: list[_Pending] = []
         self._structural: list[Alteration] = []
@@ -125,7 +125,7 @@ class _Context(_Structural):
         self._skipped_bypass: dict[str, int] = {}
         self._background = background       # its counts are added in ``finish``, once all records are in
 
-    def add(self, call: _Call) -> None:
+    def add(self, call: Call) -> None:
         """Interpret one record; only what can become a finding is kept (memory grows with findings, not records)."""
         if self.build is None:
             return
@@ -144,7 +144,7 @@ class _Context(_Structural):
             return
         if svtype == "FUSION":
             self._keep_structural(self.ion_fusion(call))
-        elif _breakend(first_alt) or (svtype in ("INV", "BND", "TRA") and first_alt.startswith("<")):
+        elif breakend_match(first_alt) or (svtype in ("INV", "BND", "TRA") and first_alt.startswith("<")):
             self._keep_structural(self.breakend(call, genes))
         elif first_alt.startswith("<") or svtype in ("CNV", "AMP", "GAIN", "LOSS") and not first_alt:
             self._keep_structural(self.copy_number(call, svtype, first_alt))
@@ -198,11 +198,11 @@ class _Context(_Structural):
         self._pending, self._structural, self._seen = [], [], set()
         return sorted(out, key=lambda a: (a.gene, a.kind, a.genomic.pos if a.genomic else 0, a.name))
 
-    def _origin(self, call: _Call) -> Origin:
+    def _origin(self, call: Call) -> Origin:
         text = f"{call.chrom}\t{call.pos}\t{call.ident or '.'}\t{call.ref}\t{','.join(call.alts)}"
         return Origin(path=self.path, line=call.line, text=text, reader=FORMAT)
 
-    def small_variant(self, call: _Call, index: int, alt: str, genes: list[str],
+    def small_variant(self, call: Call, index: int, alt: str, genes: list[str],
                       skipped_bypass: dict[str, int]) -> _Pending | None:
         from alkseq.genome.transcript import alk_protein, hotspots, load_transcript, plain_chrom
         from alkseq.genome.translate import left_align, translate_variant, vcf_alleles
@@ -210,7 +210,7 @@ class _Context(_Structural):
         if alt in ("*", ".", "<NON_REF>", "<*>") or not re.fullmatch(r"[ACGTNacgtn]+", alt) \
                 or not re.fullmatch(r"[ACGTNacgtn]+", call.ref):
             return None
-        vaf, depth, vaf_field = _allele_stats(call, index)
+        vaf, depth, vaf_field = allele_stats(call, index)
         carried = not call.genotype or all(a is None or a < 0 for a in call.genotype) or (index + 1) in call.genotype
         if vaf == 0 or (not carried and vaf is None):
             self.counts["not_in_tumour"] += 1
@@ -286,17 +286,17 @@ class _Context(_Structural):
         alteration = Alteration(
             gene=gene, kind="mutation", protein_change=change, vaf=vaf, depth=depth,
             genomic=GenomicVariant(self.build, call.chrom, norm_pos, norm_ref, norm_alt, hgvs_c),
-            phase=_phase(call, index), origin=self._origin(call), notes=tuple(n for n in notes if n))
+            phase=phase_tag(call, index), origin=self._origin(call), notes=tuple(n for n in notes if n))
         return _Pending(alteration, codons, substitution)
 
-    def annotated(self, call: _Call, alt: str, gene: str) -> ProteinChange | None:
+    def annotated(self, call: Call, alt: str, gene: str) -> ProteinChange | None:
         from alkseq.genome.transcript import span_of
 
         if not self.header.csq_fields and not self.header.ann_fields:
             return None
         span = span_of(gene, self.build)
         mane = {span.mane_enst, span.mane_refseq.split(".")[0]} if span else set()
-        text = _annotation_change(call, alt, gene, self.header, mane)
+        text = annotation_change(call, alt, gene, self.header, mane)
         if not text or text in ("p.?", "p.(?)"):
             return None
         try:
@@ -367,7 +367,7 @@ def _dedupe(alterations: list[Alteration]) -> list[Alteration]:
     return out
 
 
-def _vcf_compounds(alterations: list[Alteration]) -> list[Compound]:
+def vcf_compounds(alterations: list[Alteration]) -> list[Compound]:
     """ALK mutations sharing a VCF phase set: same haplotype → cis, different → trans."""
     by_set: dict[str, list[Alteration]] = {}
     for alteration in alterations:

@@ -7,7 +7,7 @@ import bisect
 import re
 from pathlib import Path
 
-def _find_index(path: Path) -> str | None:
+def find_index(path: Path) -> str | None:
     for suffix in (".tbi", ".csi"):
         candidate = Path(str(path) + suffix)
         if candidate.is_file():
@@ -15,7 +15,7 @@ def _find_index(path: Path) -> str | None:
     return None
 
 
-def _spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
+def spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
     """Contig name (both 'chr2' and '2') → [(start, end)] of known genes, for a cheap overlap test."""
     from alkseq.genome.transcript import gene_spans
 
@@ -27,7 +27,7 @@ def _spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]
     return table
 
 
-def _vote_spans(build: str) -> dict[str, list[tuple[int, int]]]:
+def vote_spans(build: str) -> dict[str, list[tuple[int, int]]]:
     """Where REF alleles can vote for ``build``: its shipped ALK sequence and its hotspots (± 1 base).
     Read for the other build than an explicit one, so a wrong ``--build`` is caught (exit 4)."""
     from alkseq.genome.transcript import ShippedSequence, hotspots
@@ -41,7 +41,7 @@ def _vote_spans(build: str) -> dict[str, list[tuple[int, int]]]:
     return table
 
 
-def _with(spans: dict[str, list[tuple[int, int]]], extra: dict[str, list[tuple[int, int]]] | None):
+def with_extra(spans: dict[str, list[tuple[int, int]]], extra: dict[str, list[tuple[int, int]]] | None):
     """Both span tables in one (for the byte prefilter)."""
     if not extra:
         return spans
@@ -51,7 +51,7 @@ def _with(spans: dict[str, list[tuple[int, int]]], extra: dict[str, list[tuple[i
     return out
 
 
-def _merge(ranges) -> list[tuple[int, int]]:
+def merge_ranges(ranges) -> list[tuple[int, int]]:
     """Sorted disjoint closed intervals covering ``ranges`` (touching ones joined)."""
     merged: list[list[int]] = []
     for start, end in sorted(ranges):
@@ -62,12 +62,12 @@ def _merge(ranges) -> list[tuple[int, int]]:
     return [(s, e) for s, e in merged]
 
 
-def _merged(spans: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
+def merged_spans(spans: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
     """Per contig, sorted disjoint intervals covering the spans."""
-    return {chrom: _merge(ranges) for chrom, ranges in spans.items()}
+    return {chrom: merge_ranges(ranges) for chrom, ranges in spans.items()}
 
 
-def _overlaps(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
+def overlaps_any(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
     for span_start, span_end in ranges:
         if start <= span_end and span_start <= end:
             return True
@@ -76,7 +76,7 @@ def _overlaps(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 
-class _Prefilter:
+class Prefilter:
     """Which raw record lines can overlap a known gene — decided on bytes, before any parsing.
 
     Exact for POS and REF length; a line carrying ``END=`` (whose extent comes from INFO) is always
@@ -84,7 +84,7 @@ class _Prefilter:
     """
 
     def __init__(self, spans: dict[str, list[tuple[int, int]]]):
-        self.merged = _merged(spans)
+        self.merged = merged_spans(spans)
         self.starts = {c.encode(): [s for s, _ in r] for c, r in self.merged.items()}
         self.ends = {c.encode(): [e for _, e in r] for c, r in self.merged.items()}
         self._numpy = None

@@ -1,4 +1,4 @@
-"""Text VCF records → ``_Call`` with the values htslib/cyvcf2 would give.
+"""Text VCF records → ``Call`` with the values htslib/cyvcf2 would give.
 
 Kept apart from the header and the interpretation so the htslib semantics (single-precision
 floats, missing markers, END handling) live in one place and can be tested on strings.
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from alkseq.errors import InputError
-from alkseq.readers.vcf.header import _Header, _TextHeader
+from alkseq.readers.vcf.header import Header, TextHeader
 
 _MISSING_INT = -2147483640
 
@@ -22,12 +22,12 @@ _FORMAT_KEYS = ("AD", "AF", "DP", "FA", "FREQ", "RD", "TIR", "TAR", "AU", "CU", 
                 "AO", "RO", "CN", "PS", "PGT", "PID", "ADT", "DPT", "VF")
 
 
-class _Unplaceable(InputError):
+class Unplaceable(InputError):
     """A record without a usable CHROM/POS: it cannot be in a gene, so it is skipped with a warning
     (htslib reads such a POS as 0 and carries on)."""
 
 
-class _Call(NamedTuple):
+class Call(NamedTuple):
     """One VCF record reduced to plain Python values (tumour sample only)."""
 
     chrom: str
@@ -67,7 +67,7 @@ def _clean(value):
     return value
 
 
-def _as_list(value) -> list:
+def as_list(value) -> list:
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
@@ -77,7 +77,7 @@ def _as_list(value) -> list:
     return [value]
 
 
-def _number(value) -> float | None:
+def to_number(value) -> float | None:
     if value is None:
         return None
     try:
@@ -89,7 +89,7 @@ def _number(value) -> float | None:
 
 _FLOAT32 = None
 _INFO_KEY_SET = frozenset(_INFO_KEYS)
-_FORMAT_KEY_SET = frozenset(_FORMAT_KEYS)
+FORMAT_KEY_SET = frozenset(_FORMAT_KEYS)
 _GT_SPLIT = re.compile(r"[/|]")
 _GT_SEPARATOR = re.compile(r"[/|]")
 
@@ -120,7 +120,7 @@ def _integer(text: str) -> int | None:
     return value if -2147483648 < value < 2147483648 and value > _MISSING_INT else None
 
 
-def _typed(values: list[str], kind: str) -> list:
+def typed_values(values: list[str], kind: str) -> list:
     if kind == "Integer":
         return [None if v in (".", "") else _integer(v) for v in values]
     if kind == "Float":
@@ -136,15 +136,15 @@ def _info_value(raw: str | None, number: str, kind: str):
         return True if kind == "Flag" else None
     if kind == "String" or kind == "Character":
         return None if raw in (".", "") else raw
-    values = _typed(raw.split(","), kind)
+    values = typed_values(raw.split(","), kind)
     if len(values) == 1:
         return values[0]
     return values
 
 
-def _parse_record(line: str, text_header: _TextHeader, header: _Header, sample_index: int | None,
-                  line_number: int | None, record: int, path: Path, fields: list[str] | None = None) -> _Call:
-    """One text VCF record → ``_Call``, with the values htslib/cyvcf2 would give (floats single precision,
+def parse_record(line: str, text_header: TextHeader, header: Header, sample_index: int | None,
+                  line_number: int | None, record: int, path: Path, fields: list[str] | None = None) -> Call:
+    """One text VCF record → ``Call``, with the values htslib/cyvcf2 would give (floats single precision,
     PASS → None, '.' → None, END extends the record only when it is an Integer ≥ POS)."""
     if fields is None:
         fields = line.rstrip("\r").split("\t")
@@ -156,9 +156,9 @@ def _parse_record(line: str, text_header: _TextHeader, header: _Header, sample_i
     try:
         pos = int(pos_text)
     except ValueError:
-        raise _Unplaceable(f"POS '{pos_text[:20]}' is not a number", **where) from None
+        raise Unplaceable(f"POS '{pos_text[:20]}' is not a number", **where) from None
     if pos < 0 or not chrom:
-        raise _Unplaceable(f"bad CHROM/POS '{chrom[:20]}:{pos_text[:20]}'", **where)
+        raise Unplaceable(f"bad CHROM/POS '{chrom[:20]}:{pos_text[:20]}'", **where)
     info_raw: dict[str, str | None] = {}
     if info_text not in (".", ""):
         for item in info_text.split(";"):
@@ -187,14 +187,14 @@ def _parse_record(line: str, text_header: _TextHeader, header: _Header, sample_i
         column = fields[9 + sample_index] if len(fields) > 9 + sample_index else "."
         values = column.split(":")
         for at, key in enumerate(keys):
-            if key not in _FORMAT_KEY_SET or key not in header.format_ids or key in fmt:
+            if key not in FORMAT_KEY_SET or key not in header.format_ids or key in fmt:
                 continue
             raw = values[at] if at < len(values) else "."
             kind = text_header.format.get(key, (".", "String"))[1]
             if kind in ("String", "Character"):
                 fmt[key] = [None if raw in (".", "") else raw]
             else:
-                fmt[key] = _typed(raw.split(","), kind)
+                fmt[key] = typed_values(raw.split(","), kind)
         if "GT" in header.format_ids and "GT" in keys:
             at = keys.index("GT")
             gt = values[at] if at < len(values) else "."
@@ -203,6 +203,6 @@ def _parse_record(line: str, text_header: _TextHeader, header: _Header, sample_i
             separators = _GT_SEPARATOR.findall(gt)
             phased = separators[-1] == "|" if separators else True   # cyvcf2 calls a haploid GT phased
     alts = [] if alt_text in (".", "") else alt_text.split(",")
-    return _Call(chrom, pos, end, None if ident in (".", "") else ident, ref.upper(), alts,
+    return Call(chrom, pos, end, None if ident in (".", "") else ident, ref.upper(), alts,
                  None if filters in ("PASS", ".", "") else filters, info, fmt, genotype, phased,
                  line_number, record)

@@ -10,26 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from alkseq.readers.vcf.interpret import _BuildVotes, _Context
-from alkseq.readers.vcf.records import _Call, _Unplaceable
+from alkseq.readers.vcf.interpret import BuildVotes, Context
+from alkseq.readers.vcf.records import Call, Unplaceable
 
 BUILD_RECORDS = 10_000       # in-gene records held to decide a build the header does not state
 
 
-class _Fanout:
+class Fanout:
     """Feeds records to per-sample contexts; ``to_call(item, sample)`` turns a record into that sample's
-    ``_Call`` (or None), ``probe(item)`` into a sample-free one for build votes."""
+    ``Call`` (or None), ``probe(item)`` into a sample-free one for build votes."""
 
-    def __init__(self, contexts: list[_Context], converters: list, to_call: Callable,
-                 probe: Callable[[Any], _Call | None], warnings: list[str],
+    def __init__(self, contexts: list[Context], converters: list, to_call: Callable,
+                 probe: Callable[[Any], Call | None], warnings: list[str],
                  make_converters: Callable[[str | None], list] | None = None,
-                 verify: Callable[[Any], _Call | None] | None = None):
+                 verify: Callable[[Any], Call | None] | None = None):
         self.contexts, self.converters, self.to_call, self.probe = contexts, converters, to_call, probe
         self.warnings = warnings
         self.make_converters = make_converters
         self.verify = verify          # an explicit build: records where the other build's REF would vote
         self.held: list | None = None if contexts[0].build is not None else []
-        self.votes = _BuildVotes()
+        self.votes = BuildVotes()
         self.unplaceable: list[str] = []
         self.build_source = ""
         if self.held is None:
@@ -60,7 +60,7 @@ class _Fanout:
                     first = first or self.verify(item)
                     if first is not None:
                         self.votes.add(first)
-            except _Unplaceable as exc:     # no usable position: htslib reads it as 0 and goes on
+            except Unplaceable as exc:     # no usable position: htslib reads it as 0 and goes on
                 self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
 
     def _decide(self) -> None:

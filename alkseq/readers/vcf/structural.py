@@ -15,7 +15,7 @@ from functools import cache
 
 from alkseq.errors import ParseError
 from alkseq.model import Alteration, GenomicVariant
-from alkseq.readers.vcf.records import _Call, _number
+from alkseq.readers.vcf.records import Call, to_number
 
 FOCAL_MAX_BP = 10_000_000
 GAIN_MIN_CN = 3.0
@@ -33,16 +33,16 @@ def _pattern(name: str) -> re.Pattern:
                       r"(?:(?:del|ins)\d+)?(?P<e3>[A-Za-z]+\d+[a-z]?)")
 
 
-def _breakend(alt: str) -> re.Match | None:
+def breakend_match(alt: str) -> re.Match | None:
     """The mate of a VCF breakend ALT (``N]chr2:123]``), or None; cheap for the usual plain ALT."""
     return _pattern("breakend").match(alt) if "[" in alt or "]" in alt else None
 
 
-class _Structural:
-    """The structural half of ``interpret._Context`` (needs its ``build``, ``options``, ``counts``,
+class Structural:
+    """The structural half of ``interpret.Context`` (needs its ``build``, ``options``, ``counts``,
     ``warnings`` and ``_origin``): kept here so small-variant and structural logic read separately."""
 
-    def _fusion(self, call: _Call, gene_a: str | None, pos_a: int, gene_b: str | None, pos_b: int,
+    def _fusion(self, call: Call, gene_a: str | None, pos_a: int, gene_b: str | None, pos_b: int,
                 exon_override: dict[str, str] | None = None, label: str | None = None) -> Alteration | None:
         from alkseq.genome.transcript import load_transcript
 
@@ -90,10 +90,10 @@ class _Structural:
                                                  call.alts[0] if call.alts else "."),
                           origin=self._origin(call), notes=tuple(notes))
 
-    def breakend(self, call: _Call, genes: list[str]) -> list[Alteration]:
+    def breakend(self, call: Call, genes: list[str]) -> list[Alteration]:
         from alkseq.genome.transcript import genes_at
 
-        match = _breakend(call.alts[0]) if call.alts else None
+        match = breakend_match(call.alts[0]) if call.alts else None
         if match:
             mate_chrom, mate_pos = match.group("chrom"), int(match.group("pos"))
         elif call.info.get("END"):
@@ -106,8 +106,8 @@ class _Structural:
         fusion = self._fusion(call, own, call.pos, mate, mate_pos)
         return [fusion] if fusion else []
 
-    def ion_fusion(self, call: _Call) -> list[Alteration]:
-        read_count = _number(call.info.get("READ_COUNT"))
+    def ion_fusion(self, call: Call) -> list[Alteration]:
+        read_count = to_number(call.info.get("READ_COUNT"))
         if read_count is not None and read_count <= 0:
             self.counts["fusion_not_detected"] += 1
             return []
@@ -126,20 +126,20 @@ class _Structural:
         notes = fusion.notes + ((f"supporting reads: {int(read_count)}",) if read_count else ())
         return [replace(fusion, notes=notes)]
 
-    def copy_number(self, call: _Call, svtype: str, alt: str) -> list[Alteration]:
+    def copy_number(self, call: Call, svtype: str, alt: str) -> list[Alteration]:
         from alkseq.genome.transcript import genes_at
 
         kind_text = (svtype or alt.strip("<>").split(":")[0]).upper()
         copy_number = None
         source = ""
         if call.fmt.get("CN") and call.fmt["CN"][0] is not None:
-            copy_number, source = _number(call.fmt["CN"][0]), "FORMAT/CN"
+            copy_number, source = to_number(call.fmt["CN"][0]), "FORMAT/CN"
         elif call.info.get("CN") is not None:
-            copy_number, source = _number(call.info["CN"]), "INFO/CN"
+            copy_number, source = to_number(call.info["CN"]), "INFO/CN"
         else:
             for key in ("FOLD_CHANGE_LOG", "LOG2"):
                 if call.info.get(key) is not None:
-                    log2 = _number(call.info[key])
+                    log2 = to_number(call.info[key])
                     if log2 is not None:
                         copy_number, source = 2.0 * 2.0 ** log2, f"INFO/{key} (2×2^log2)"
                         break
