@@ -22,6 +22,13 @@ AlterationKind = Literal[
 
 Role = Literal["alk_kinase_domain", "alk_other", "fusion", "bypass", "transformation", "other"]
 Phase = Literal["cis", "trans", "mixed", "unknown"]
+MechanismClass = Literal["alk_dependent", "bypass", "transformation", "mixed", "none_found"]
+# The resistance class a sample's findings add up to, in the order every table and figure lists them.
+MECHANISM_CLASSES: tuple[MechanismClass, ...] = ("alk_dependent", "bypass", "transformation", "mixed", "none_found")
+# The class one finding adds; an ``alk_other`` finding adds alk_dependent only when it has a curated mechanism
+# (the classifier gives that role to mechanisms whose reference/mechanisms.tsv role is alk_dependent).
+ROLE_TO_CLASS: dict[str, MechanismClass] = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
+                                            "transformation": "transformation"}
 
 THREE_TO_ONE = {
     "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
@@ -279,6 +286,13 @@ class Finding:
     mechanism_label: str | None = None
     note: str = ""
 
+    @property
+    def mechanism_class(self) -> MechanismClass | None:
+        """The resistance class this finding adds (alk_dependent, bypass, transformation), or None."""
+        if self.role in ROLE_TO_CLASS:
+            return ROLE_TO_CLASS[self.role]
+        return "alk_dependent" if self.role == "alk_other" and self.mechanism else None
+
 
 @dataclass(frozen=True)
 class ConflictSide:
@@ -386,7 +400,7 @@ class Report:
     context: Context
     findings: tuple[Finding, ...]
     compounds: tuple[Compound, ...]
-    mechanism_class: str                 # alk_dependent | bypass | transformation | mixed | none_found
+    mechanism_class: MechanismClass
     matrix: tuple[DrugCall, ...]
     candidates: tuple[Candidate, ...]
     not_recommended: tuple[NotRecommended, ...]

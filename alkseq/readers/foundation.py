@@ -29,7 +29,6 @@ Security: documents declaring a DOCTYPE or ENTITY are refused (no entity expansi
 """
 from __future__ import annotations
 
-import math
 import re
 import xml.parsers.expat as expat
 from pathlib import Path
@@ -38,6 +37,7 @@ from xml.etree.ElementTree import Element, TreeBuilder
 from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
                            printable, quote)
 from alkseq.model import Alteration, Origin
+from alkseq.readers.cells import number_cell
 
 FORMAT = "foundation"
 BUILD = "GRCh37"
@@ -233,26 +233,8 @@ def _metadata(report: Element) -> dict:
 def _number(element: Element, name: str, path: str, line: int | None, *, integer: bool = False,
             fraction: bool = False):
     """An attribute as a number; a bad value names the element's line."""
-    value = (element.get(name) or "").strip()
-    if not value or value.lower() in ("n/a", "na", "unknown", "."):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise ParseError(f"{element.tag} @{name}={quote(value)} is not a number", path=path,
-                         line=line) from None
-    if not math.isfinite(number) or (number < 0 and not integer):
-        raise ParseError(f"{element.tag} @{name}={quote(value)} is not a finite, non-negative "
-                         "number", path=path, line=line)
-    if integer:
-        if number < 0 or number != int(number):
-            raise ParseError(f"{element.tag} @{name}={quote(value)} is not a count", path=path,
-                             line=line)
-        return int(number)
-    if fraction and not 0 <= number <= 1:
-        raise ParseError(f"{element.tag} @{name}={quote(value)} is outside 0–1", path=path,
-                         line=line)
-    return number
+    return number_cell(element.get(name), f"{element.tag} @{name}=", path=path, line=line, integer=integer,
+                       fraction=fraction)
 
 
 def _flag_notes(element: Element) -> list[str]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import functools
-import math
 import re
 from pathlib import Path
 
 from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
                            printable, quote)
 from alkseq.model import Alteration, Origin
+from alkseq.readers.cells import TABLE_MISSING, number_cell
 from alkseq.readers._text import check_cells, text_lines
 
 FORMAT = "panel"
@@ -223,25 +223,6 @@ def _map_header(header: list[str], path: Path, line: int) -> dict[str, int]:
     return columns
 
 
-def _number(text: str, what: str, path: Path, line: int, *, integer: bool = False
-            ) -> float | None:
-    """A numeric cell: empty/NA → None; anything not a finite, non-negative number → error."""
-    if not text or text.lower() in (".", "na", "n/a", "-", "nan", "none", "null"):
-        return None
-    try:
-        value = float(text.rstrip("%").strip())
-    except ValueError:
-        raise ParseError(f"{what} {quote(text)} is not a number", path=str(path),
-                         line=line) from None
-    if not math.isfinite(value) or value < 0:
-        raise ParseError(f"{what} {quote(text)} is not a finite, non-negative number",
-                         path=str(path), line=line)
-    if integer and value != int(value):
-        raise ParseError(f"{what} {quote(text)} is not a whole number", path=str(path),
-                         line=line)
-    return value
-
-
 MAX_ALTERATION_CHARS = 200
 _ASCII_SYMBOL = re.compile(r"[!-~]+(?: [!-~]+)*")
 
@@ -261,9 +242,9 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
         raise ParseError("empty gene", path=str(path), line=line)
     if not text:
         raise ParseError(f"empty alteration for {gene}", path=str(path), line=line)
-    vaf = _number(row.get("vaf", ""), "vaf", path, line)
+    vaf = number_cell(row.get("vaf", ""), "vaf ", path=path, line=line, percent=True, missing=TABLE_MISSING)
     if "vaf_percent" in row:
-        pct = _number(row["vaf_percent"], "vaf", path, line)
+        pct = number_cell(row["vaf_percent"], "vaf ", path=path, line=line, percent=True, missing=TABLE_MISSING)
         vaf = None if pct is None else round(pct / 100, 6)
     elif vaf is not None and (vaf > 1 or row.get("vaf", "").endswith("%")):
         vaf = round(vaf / 100, 6)  # written as a percentage
@@ -271,8 +252,8 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
         raise ParseError(f"vaf {quote(row.get('vaf') or row.get('vaf_percent'))} is outside "
                          "0–1 (or 0–100%)",
                          path=str(path), line=line)
-    copy_number = _number(row.get("copy_number", ""), "copy_number", path, line)
-    depth_value = _number(row.get("depth", ""), "depth", path, line, integer=True)
+    copy_number = number_cell(row.get("copy_number", ""), "copy_number ", path=path, line=line, percent=True, missing=TABLE_MISSING)
+    depth_value = number_cell(row.get("depth", ""), "depth ", path=path, line=line, percent=True, missing=TABLE_MISSING, integer=True)
     depth = None if depth_value is None else int(depth_value)
     origin = Origin(str(path), line, text, FORMAT)
     common = dict(vaf=vaf, depth=depth, copy_number=copy_number, origin=origin)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 
+from alkseq.model import MECHANISM_CLASSES
 from alkseq.report.cells import safe_cell
 
 TABLE_FILE = "alkseq_samples_mqc.tsv"
 PLOT_FILE = "alkseq_mechanisms_mqc.yaml"
 SECTION_ID = "alkseq"
-MECHANISM_CLASSES = ("alk_dependent", "bypass", "transformation", "mixed", "none_found")
 FAILED = "failed"
 
 
