@@ -127,12 +127,13 @@ if mode == "dask":
 """
 
 
-def run_mode(mode: str, sheet: Path, out: Path, env: dict | None = None) -> dict:
+def run_mode(mode: str, sheet: Path, out: Path, env: dict | None = None,
+             python: str | None = None) -> dict:
     import json
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", RUN, mode, str(sheet), str(out)],
+    done = subprocess.run([python or sys.executable, "-c", RUN, mode, str(sheet), str(out)],
                           capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - start
     if done.returncode != 0:

@@ -7,6 +7,15 @@ each row's anchor next to the target, and the peak RSS of the alkseq process (os
     python benchmarks/run.py             # the full table: 5M-record genome (.vcf.gz and BCF, indexed
                                          # and streamed), HTML, batches, lookup, memory at 1M/5M/20M
     python benchmarks/run.py --quick     # the same rows on the 1M genome, smaller batches, 2 runs
+    python benchmarks/run.py --install editable   # this environment's alkseq (e.g. pip install -e)
+
+How alkseq is installed is part of what a start-up-bound row measures. By default (``--install
+wheel``) the checkout is built into a wheel and installed the way the README installs it (``pip
+install .``), into a scratch venv that sees this environment's site-packages as a plain path: the
+dependencies are the same files, but no ``.pth`` start-up hook of this environment runs (an editable
+install's import finder, a sandbox's certificate hook). ``--install editable`` runs the ``alkseq``
+script beside ``sys.executable`` (whatever this environment has installed). Either way every
+``python -c ...`` anchor runs on the same interpreter as alkseq; the header line says which was used.
 
 Files come from benchmarks/generate.py (made on first use; the 20M genome takes a few minutes).
 Timings use hyperfine when it is installed, else perf_counter over the same runs. Bytecode is cached
@@ -32,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import generate  # noqa: E402
 
-PY = sys.executable
+PY = sys.executable        # the interpreter that runs alkseq and the python anchors (see install_wheel)
 PEAKS: list[float] = []   # peak RSS (MB) of every alkseq run measured, for the summary line
 ENV = dict(os.environ)    # children: bytecode cached under a scratch prefix, as an installed wheel has it
 ENV.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -43,6 +52,34 @@ def alkseq_command() -> list[str]:
     if script.is_file():
         return [str(script)]
     return [PY, "-m", "alkseq"]
+
+
+def install_wheel(scratch: Path) -> tuple[str, str]:
+    """Build this checkout's wheel and install it into a scratch venv (no network for the install:
+    ``--no-deps --no-index``); returns (venv python, what was installed).
+
+    The venv does not inherit this environment with ``--system-site-packages`` (that would run
+    its ``.pth`` hooks, the editable finder among them): a ``.pth`` naming the site-packages
+    directories adds them as plain paths, so the dependencies are importable and nothing else runs
+    at start-up, as in a user's own environment."""
+    import sysconfig
+
+    dist = scratch / "dist"
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)]
+    if subprocess.run(build, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        # no build backend reachable: build with this environment's setuptools
+        subprocess.run(build + ["--no-build-isolation"], check=True, stdout=subprocess.DEVNULL)
+    wheel = next(dist.glob("alkseq-*.whl"))
+    venv = scratch / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    bases = dict.fromkeys(sysconfig.get_path(k) for k in ("purelib", "platlib"))
+    (Path(site) / "base-site-packages.pth").write_text("".join(f"{b}\n" for b in bases))
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                    "--no-deps", "--no-index", str(wheel)], check=True, stdout=subprocess.DEVNULL)
+    return str(python), wheel.name
 
 
 def regions(build: str = "GRCh38") -> str:
@@ -114,9 +151,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="the rows on the 1M genome, small batches, 2 runs")
     parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--install", choices=("wheel", "editable"), default="wheel",
+                        help="wheel (default): this checkout built and installed as `pip install .` does, "
+                             "in a scratch venv; editable: this environment's alkseq script")
     args = parser.parse_args()
     runs = args.runs or (2 if args.quick else 5)
     scratch_root = tempfile.mkdtemp(prefix="alkseq-bench-")
+    global PY
+    if args.install == "wheel":
+        PY, installed = install_wheel(Path(scratch_root))
+        ENV.pop("PYTHONPATH", None)   # the wheel's alkseq, not a checkout on the path
+        installed = f"{installed} in a scratch venv"
+    else:
+        installed = f"this environment's ({alkseq_command()[0]})"
     ENV["PYTHONPYCACHEPREFIX"] = os.path.join(scratch_root, "pycache")
     genome = "genome_1M" if args.quick else "genome_5M"
     memory_sizes = ["genome_1M"] if args.quick else ["genome_1M", "genome_5M", "genome_20M"]
@@ -132,6 +179,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores · hyperfine: "
           f"{'yes' if shutil.which('hyperfine') else 'no'} · {runs} runs · medians · load average {load:.1f}",
           flush=True)
+    print(f"alkseq: {installed} · python anchors on {PY}", flush=True)
     print(f"{'row (issue 18)':<46} {'alkseq':>12} | {'anchor':<40} {'':>12} | ratio target", flush=True)
 
     def annotate(path, fmt="json"):
@@ -185,7 +233,7 @@ def main() -> None:
 
         samples = 100 if args.quick else 600
         panels = batch_bench.make_panel_cohort(scratch / "panels", samples, panel)
-        data = batch_bench.run_mode("workers2", panels, scratch / "panels.csv", env=ENV)
+        data = batch_bench.run_mode("workers2", panels, scratch / "panels.csv", env=ENV, python=PY)
         rate = data["n"] / data["batch"]
         verdict = "ok" if rate >= batch_bench.TARGET and not data["failed"] else "MISSED"
         VERDICTS.append(("batch", verdict))
