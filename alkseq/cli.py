@@ -86,15 +86,28 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 
     Accepts G1202R, p.G1202R, p.Gly1202Arg, ALK:p.(Gly1202Arg).
     """
+    rich = fmt == "text" and sys.stdout.isatty()
+    key = query = None
+    if not rich:   # a query answered before with these tables and this code: its output
+        from alkseq.knowledge import cache
+
+        query = (mutation, tuple(prior), histology, progression, fmt)
+        key = cache.answer_key(knowledge)
+        answer = cache.find_answer(key, query) if key else None
+        if answer is not None:
+            return click.echo(answer, nl=False)
     from alkseq.api import lookup as run_lookup
     from alkseq.report import writer
 
     report = run_lookup(mutation, prior, histology=histology, progression=progression,
                         knowledge=knowledge)
-    if fmt == "text" and sys.stdout.isatty():
+    if rich:
         from alkseq.report.text import print_rich
         return print_rich([report])
-    click.echo(writer(fmt).render([report], kind="lookup"), nl=False)
+    answer = writer(fmt).render([report], kind="lookup")
+    if key:
+        cache.store_answer(key, query, answer)
+    click.echo(answer, nl=False)
 
 
 @cli.command()

@@ -123,3 +123,56 @@ def test_version_has_one_home():
 
     assert alkseq.__version__ == __version__
     assert 'version = {attr = "alkseq._version.__version__"}' in (ROOT / "pyproject.toml").read_text()
+
+
+# --------------------------------------------------------------------------- start-up paths
+
+PROBE = r"""
+import json, sys
+before = set(sys.modules)
+from alkseq.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit:
+    pass
+finally:
+    with open(sys.argv[1], "w") as out:
+        json.dump(sorted(set(sys.modules) - before), out)
+"""
+
+
+def _imported(tmp_path, *args, env=None) -> set[str]:
+    """Modules a real ``alkseq ARGS`` process imports beyond the interpreter's start-up."""
+    import os
+    import subprocess
+    import sys
+
+    listing = tmp_path / "modules.json"
+    done = subprocess.run([sys.executable, "-c", PROBE, str(listing), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+    assert done.returncode == 0, done.stderr
+    import json
+
+    return set(json.loads(listing.read_text()))
+
+
+# what `--help` and a repeated `lookup` must never pay for: the model's dataclasses, the
+# interpreter, the knowledge loader and row classes, the readers, pickle
+HEAVY = ("alkseq.model", "alkseq.api", "alkseq.interpret", "alkseq.knowledge.loader",
+         "alkseq.knowledge.kb", "alkseq.readers", "alkseq.genome", "dataclasses", "pickle")
+
+
+def test_help_imports_click_and_the_error_tree_only(tmp_path):
+    modules = _imported(tmp_path, "--help")
+    assert not [m for m in modules if m.startswith(HEAVY)]
+    assert not [m for m in modules if m.startswith("alkseq.knowledge")]
+
+
+def test_a_repeated_lookup_is_answered_without_the_interpreter(tmp_path):
+    env = {"ALKSEQ_CACHE_DIR": str(tmp_path / "cache")}
+    first = _imported(tmp_path, "lookup", "G1202R", env=env)
+    assert "alkseq.interpret" in first                 # computed, and its answer kept
+    again = _imported(tmp_path, "lookup", "G1202R", env=env)
+    assert not [m for m in again if m.startswith(HEAVY)], sorted(again)
+    assert not {"hashlib", "pathlib"} & again          # the key: built-in SHA-256 and os.path

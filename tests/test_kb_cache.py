@@ -63,7 +63,7 @@ def test_an_edit_to_the_pickled_classes_misses_the_cache(tmp_path, monkeypatch):
     assert cache.cache_key(kb_dir, None) != before
     # and the real modules exist where the key looks for them (an installed wheel included)
     monkeypatch.undo()
-    assert all(path.is_file() for path in cache.class_sources())
+    assert all(os.path.isfile(path) for path in cache.class_sources())
 
 
 def test_the_same_tables_elsewhere_are_their_own_entry(tmp_path, monkeypatch):
@@ -92,3 +92,60 @@ def test_an_edited_overlay_is_not_served_stale_in_the_same_process(tmp_path, mon
     os.utime(table, ns=(table.stat().st_atime_ns, table.stat().st_mtime_ns + 1_000_000))
     second = load_knowledge(str(kb_dir))
     assert second is not first and second != first
+
+
+def _lookup(cache_dir, *args):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "alkseq", "lookup", *args], capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "ALKSEQ_CACHE_DIR": str(cache_dir)})
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_kept_lookup_answer_is_the_computed_one(tmp_path):
+    """The book of lookup answers hands back exactly what the interpreter printed, per query."""
+    queries = [("G1202R+L1196M", "--prior", "crizotinib", "--prior", "alectinib"),
+               ("p.Gly1202Arg", "--format", "json"), ("G1202R", "--histology", "squamous")]
+    for query in queries:
+        fresh = _lookup("off", *query)
+        assert fresh[0] == 0, fresh[2]
+        assert _lookup(tmp_path / "cache", *query) == fresh     # computed, then kept
+        assert _lookup(tmp_path / "cache", *query) == fresh     # from the book
+    (book,) = (tmp_path / "cache").glob("lookup-*.marshal")
+    assert stat.S_IMODE(book.stat().st_mode) & 0o077 == 0
+    import marshal
+
+    assert len(marshal.loads(book.read_bytes())) == len(queries)
+    # errors are never kept: the same bad query fails the same way every time
+    bad = _lookup(tmp_path / "cache", "F1000L")
+    assert bad[0] != 0 and _lookup(tmp_path / "cache", "F1000L") == bad
+    book.write_bytes(b"damaged")
+    assert _lookup(tmp_path / "cache", *queries[0]) == _lookup("off", *queries[0])
+
+
+def test_the_lookup_book_follows_tables_overlays_and_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALKSEQ_CACHE_DIR", str(tmp_path / "cache"))
+    shipped = cache.answer_key(None)
+    assert shipped and cache.answer_key(None) == shipped
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "sources.tsv").write_text("source\tcitation\n")
+    with_overlay = cache.answer_key(str(overlay))
+    assert with_overlay not in (None, shipped)
+    (overlay / "sources.tsv").write_text("source\tcitation\nPMID:1\tx\n")
+    assert cache.answer_key(str(overlay)) not in (None, shipped, with_overlay)
+    assert cache.answer_key(str(tmp_path / "missing")) is None      # the full path says why
+    # a module of the package edited (size or mtime): a new book
+    package = tmp_path / "package"
+    (package / "knowledge").mkdir(parents=True)
+    for name in ("model.py", "knowledge/kb.py"):
+        (package / name).write_text("# a module\n")
+    monkeypatch.setattr(cache, "_PACKAGE", str(package))
+    before = cache.answer_key(None)
+    module = package / "model.py"
+    os.utime(module, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns + 1_000_000))
+    assert cache.answer_key(None) != before
+    monkeypatch.setenv("ALKSEQ_CACHE_DIR", "off")
+    assert cache.answer_key(None) is None

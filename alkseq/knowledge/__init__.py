@@ -1,5 +1,24 @@
-"""Curated knowledge: schema, loader and validator → an immutable ``KnowledgeBase``."""
-from alkseq.knowledge.kb import KnowledgeBase
-from alkseq.knowledge.loader import knowledge_warnings, load_knowledge, validate_knowledge
+"""Curated knowledge: schema, loader and validator → an immutable ``KnowledgeBase``.
+
+The names load on first use: ``alkseq.knowledge.cache`` (what a repeated ``alkseq lookup``
+needs) must not pay for the loader and the schema.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alkseq.knowledge.kb import KnowledgeBase
+    from alkseq.knowledge.loader import knowledge_warnings, load_knowledge, validate_knowledge
 
 __all__ = ["KnowledgeBase", "knowledge_warnings", "load_knowledge", "validate_knowledge"]
+
+
+def __getattr__(name: str):
+    if name == "KnowledgeBase":
+        from alkseq.knowledge.kb import KnowledgeBase
+        return KnowledgeBase
+    if name in ("knowledge_warnings", "load_knowledge", "validate_knowledge"):
+        from alkseq.knowledge import loader
+        return getattr(loader, name)
+    raise AttributeError(f"module 'alkseq.knowledge' has no attribute {name!r}")

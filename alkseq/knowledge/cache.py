@@ -9,64 +9,128 @@ tables are validated afresh. Only a knowledge base that passed validation is sto
 ``~/.cache/alkseq``; it is used only when the directory and file belong to the current user
 and are not writable by others (a pickle must never come from someone else). Any problem
 reading or writing it is silent: the tables are then simply loaded and validated.
+
+Beside each knowledge base sits the book of ``alkseq lookup`` answers computed with it
+(``lookup-KEY.marshal``): the rendered output per query, keyed by the knowledge key and by the
+size and mtime of every module of the installed package (what Python's own bytecode cache
+trusts), so a repeated lookup prints its answer without importing the interpreter, and an edited
+table, overlay or module is a new book. Plain ``os`` and ``marshal`` here (no pathlib, no
+pickle): that path is as short as ``import click``.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SUFFIXES = {".tsv", ".yaml", ".fa", ".md"}
+ANSWERS_KEPT = 256   # answers per book; the oldest go first
+
+
+def _sha256():
+    """hashlib's SHA-256 without hashlib's import (OpenSSL: ~3.5 ms at start-up), when the
+    interpreter has its built-in one (``_sha256`` up to 3.11, ``_sha2`` from 3.12)."""
+    for name in ("_sha2", "_sha256"):
+        try:
+            return __import__(name).sha256()
+        except (ImportError, AttributeError):
+            continue
+    import hashlib
+
+    return hashlib.sha256()
+
+
+def _cache_root() -> str | None:
+    configured = os.environ.get("ALKSEQ_CACHE_DIR")
+    if configured is not None:
+        return None if configured.strip().lower() in ("", "off", "0", "no") else configured
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "alkseq")
 
 
 def cache_dir() -> Path | None:
-    configured = os.environ.get("ALKSEQ_CACHE_DIR")
-    if configured is not None:
-        return None if configured.strip().lower() in ("", "off", "0", "no") else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "alkseq"
+    from pathlib import Path
+
+    root = _cache_root()
+    return None if root is None else Path(root)
 
 
-def class_sources() -> tuple[Path, ...]:
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+
+
+def class_sources() -> tuple[str, ...]:
     """The modules defining what a pickle holds: an edit to them (a field added, a row class
     changed) must miss the cache even when the version and the tables did not change."""
-    package = Path(__file__).resolve().parent.parent
-    return package / "knowledge" / "kb.py", package / "model.py"
+    return (os.path.join(_PACKAGE, "knowledge", "kb.py"), os.path.join(_PACKAGE, "model.py"))
 
 
-def cache_key(base: Path, overlay: Path | None) -> str:
+def _knowledge_files(root: str) -> list[tuple[str, str]]:
+    """(path relative to ``root``, path) of every knowledge file under ``root``, sorted."""
+    found = []
+    folders = [root]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    folders.append(entry.path)
+                elif os.path.splitext(entry.name)[1] in SUFFIXES and entry.is_file():
+                    found.append((os.path.relpath(entry.path, root), entry.path))
+    return sorted(found)
+
+
+def _read(path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def cache_key(base, overlay) -> str:
+    """The knowledge base's key (``base``, ``overlay``: directories as str or Path; OSError
+    when one cannot be read)."""
     from alkseq._version import __version__
 
-    digest = hashlib.sha256(f"alkseq {__version__}\n".encode())
+    digest = _sha256()
+    digest.update(f"alkseq {__version__}\n".encode())
     for module in class_sources():
-        digest.update(module.read_bytes() + b"\0")
+        digest.update(_read(module) + b"\0")
     for root in (base, overlay):
         if root is None:
             continue
         # rows remember the table they came from (for file:line messages): the same bytes at
         # another place are another entry
-        digest.update(str(root.resolve()).encode() + b"\0")
-        for path in sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
-            digest.update(str(path.relative_to(root)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+        root = os.path.realpath(os.fspath(root))
+        digest.update(root.encode() + b"\0")
+        for relative, path in _knowledge_files(root):
+            digest.update(relative.encode() + b"\0")
+            digest.update(_read(path) + b"\0")
     return digest.hexdigest()[:32]
 
 
-def _private(path: Path) -> bool:
-    info = path.stat()
+def _private(path) -> bool:
+    info = os.stat(path)
     return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def load(key: str):
-    directory = cache_dir()
+def _entry(key: str, kind: str) -> str | None:
+    """The cache file for ``key`` when the cache is on and its directory is the user's own."""
+    directory = _cache_root()
     if directory is None:
         return None
-    path = directory / f"kb-{key}.pickle"
+    return os.path.join(directory, f"{kind}-{key}")
+
+
+def load(key: str):
+    path = _entry(key, "kb")
+    if path is None:
+        return None
+    path += ".pickle"
     try:
-        if not (path.is_file() and _private(directory) and _private(path)):
+        if not (os.path.isfile(path) and _private(os.path.dirname(path)) and _private(path)):
             return None
+        import pickle
+
         with open(path, "rb") as handle:
             kb = pickle.load(handle)  # noqa: S301 (own, private, content-addressed file)
     except Exception:  # a damaged or foreign cache entry is ignored, never fatal
@@ -76,22 +140,114 @@ def load(key: str):
     return kb if isinstance(kb, KnowledgeBase) else None
 
 
-def store(key: str, kb) -> None:
-    directory = cache_dir()
-    if directory is None:
-        return
+def _write(path: str, data: bytes) -> None:
+    """``data`` into ``path`` atomically, in a private cache directory; silent on failure."""
+    directory = os.path.dirname(path)
+    tmp = None
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
         if not _private(directory):
             return
         import tempfile
 
-        fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".part", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=directory)
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(kb, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, directory / f"kb-{key}.pickle")
+            handle.write(data)
+        os.replace(tmp, path)
     except Exception:
-        try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
-        except Exception:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def store(key: str, kb) -> None:
+    path = _entry(key, "kb")
+    if path is None:
+        return
+    try:
+        import pickle
+
+        data = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return
+    _write(path + ".pickle", data)
+
+
+# ---- the book of lookup answers --------------------------------------------------------------
+
+def _code_signature(digest) -> None:
+    """Every module and template of the installed package, by name, size and mtime."""
+    folders = [_PACKAGE]
+    parts = []
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.name == "__pycache__":
+                    continue
+                if entry.is_dir():
+                    folders.append(entry.path)
+                else:
+                    info = entry.stat()
+                    parts.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\n")
+    digest.update("".join(sorted(parts)).encode())
+
+
+def answer_key(overlay: str | None) -> str | None:
+    """The key of the lookup answers given with the shipped tables plus ``overlay``; None
+    when the cache is off or a directory cannot be read (the full path then says why)."""
+    if _cache_root() is None:
+        return None
+    from alkseq.knowledge.paths import reference_root
+
+    try:
+        if overlay is not None and not os.path.isdir(overlay):
+            return None
+        digest = _sha256()
+        digest.update(cache_key(reference_root(), overlay).encode())
+        _code_signature(digest)
+    except OSError:
+        return None
+    return digest.hexdigest()[:32]
+
+
+def _book(path: str) -> dict:
+    import marshal
+
+    try:
+        if not (_private(os.path.dirname(path)) and _private(path)):
+            return {}
+        with open(path, "rb") as handle:
+            book = marshal.load(handle)
+    except Exception:   # missing, damaged or foreign: no answers
+        return {}
+    return book if isinstance(book, dict) else {}
+
+
+def find_answer(key: str, query: tuple) -> str | None:
+    """The output a lookup ``query`` gave with this knowledge and code, if it was kept."""
+    path = _entry(key, "lookup")
+    if path is None:
+        return None
+    answer = _book(path + ".marshal").get(query)
+    return answer if isinstance(answer, str) else None
+
+
+def store_answer(key: str, query: tuple, answer: str) -> None:
+    path = _entry(key, "lookup")
+    if path is None:
+        return
+    import marshal
+
+    path += ".marshal"
+    book = _book(path)
+    book.pop(query, None)
+    book[query] = answer
+    while len(book) > ANSWERS_KEPT:
+        del book[next(iter(book))]
+    try:
+        data = marshal.dumps(book)
+    except ValueError:   # a query that marshal cannot hold: not kept
+        return
+    _write(path, data)
