@@ -263,6 +263,11 @@ class TreatmentHistory:
     setting: str = "tki_naive"   # tki_naive | after_1g | after_2g | after_3g | after_next
     next_line: int = 1
 
+    @property
+    def last_alk_tki(self) -> tuple[str, str] | None:
+        """(drug, generation) of the latest ALK TKI given, or None: the one the patient progressed on."""
+        return (self.alk_tkis[-1][0], self.alk_tkis[-1][1]) if self.alk_tkis else None
+
 
 @dataclass(frozen=True)
 class Citation:

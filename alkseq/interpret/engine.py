@@ -116,13 +116,6 @@ def _generation(kb: KnowledgeBase, drug: str | None) -> str | None:
     return found.generation if found else None
 
 
-def _current_tki(kb: KnowledgeBase, context: Context) -> str | None:
-    for drug in reversed(context.prior_therapies):
-        if kb.is_alk_tki(drug):
-            return drug
-    return None
-
-
 class _Builder:
     def __init__(self, kb: KnowledgeBase, context: Context):
         self.kb = kb
@@ -132,7 +125,7 @@ class _Builder:
         self.not_recommended: dict[tuple, NotRecommended] = {}
         self.advice: list[str] = []
         self.warnings: list[str] = []
-        self.current_tki = _current_tki(kb, context)
+        self.current_tki = self.history.last_alk_tki[0] if self.history.last_alk_tki else None
         self.readings: dict[str, list[str]] = {}
         self.findings: list[Finding] = []
 

@@ -38,6 +38,7 @@ from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNot
                            printable, quote)
 from alkseq.model import Alteration, Origin
 from alkseq.readers.cells import number_cell
+from alkseq.sanitise import INPUT_CONTROL
 
 FORMAT = "foundation"
 BUILD = "GRCh37"
@@ -130,14 +131,13 @@ def _gunzip(data: bytes, path: str) -> bytes:
     return bytes(out)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _check_controls(root: Element, path: str, lines: dict[int, int]) -> None:
     """XML 1.0 refuses most C0 controls; C1 controls (a CSI escape) pass it, not alkseq."""
     for element in root.iter():
         for value in (element.text or "", *element.attrib.values()):
-            bad = _CONTROL.search(value)
+            bad = INPUT_CONTROL.search(value)
             if bad:
                 raise ParseError(f"control character U+{ord(bad.group()):04X} in "
                                  f"<{printable(element.tag)[:40]}>", path=path,
