@@ -281,6 +281,22 @@ class Citation:
         return f"{self.source} ({self.locator})" if self.locator else self.source
 
 
+def cited_once(citations) -> tuple[Citation, ...]:
+    """One citation per source, in order of first mention, its locators joined: a list of sources
+    names each once. Directness stays "tertiary" only if every mention was tertiary."""
+    by_source: dict[str, list[Citation]] = {}
+    for c in citations:
+        by_source.setdefault(c.source, []).append(c)
+    out = []
+    for source, cited in by_source.items():
+        where = "; ".join(dict.fromkeys(c.locator for c in cited if c.locator))
+        kinds = [c.directness for c in cited]
+        directness = "tertiary" if all(k == "tertiary" for k in kinds) else \
+            next((k for k in kinds if k and k != "tertiary"), "")
+        out.append(Citation(source, where, directness))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Finding:
     """An alteration after interpretation: its role and what the knowledge says of it."""

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from alkseq.model import ALK_KINASE_DOMAIN as KINASE_DOMAIN
-from alkseq.model import Citation, DrugCall, Finding, Report, call_facts
+from alkseq.model import Citation, DrugCall, Finding, Report, call_facts, cited_once
 from alkseq.sanitise import printable
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import (PHASE_BASIS, READING_WORDS, alternative, evidence_fields,
@@ -88,7 +88,7 @@ class _Refs:
                 "directness": c.directness.replace("_", " ")}
 
     def cites(self, citations) -> dict:
-        items = [self.cite(c) for c in citations]
+        items = [self.cite(c) for c in cited_once(citations)]
         return {"items": items, "tertiary_only": bool(items) and all(i["tertiary"] for i in items)}
 
     def listing(self) -> list[dict]:
