@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 from alkseq.model import Context, Report
@@ -35,11 +35,11 @@ def make_context(kb, prior: Iterable[str] = (), histology: str | None = None,
                    lines=tuple(lines))
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class NotebookReport(Report):
     """A ``Report`` (equal to the plain one with the same fields) with what a notebook
     wants: tidy frames and the HTML card. ``alkseq.annotate`` returns these; the model
-    itself stays free of pandas and the writers."""
+    itself stays free of pandas and the writers. No fields of its own: it inherits the
+    dataclass (fields, ``__init__``, frozen attributes) and adds methods only."""
 
     def candidates_frame(self):
         """The ranked candidates as a tidy, typed pandas DataFrame (``alkseq.frames``)."""

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import NamedTuple
 
 from alkseq.errors import UsageError
+from alkseq.model import dataclass  # frozen records without code generation at import
 from alkseq.model import Citation
 
 

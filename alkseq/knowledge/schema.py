@@ -5,8 +5,9 @@ the same rules for curators.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from alkseq.model import dataclass  # frozen records without code generation at import
 from alkseq.model import MECHANISM_CLASSES as _MECHANISM_CLASSES
 
 DIRECTNESS = {"primary", "primary_abstract", "curated_summary", "review", "guideline", "tertiary"}

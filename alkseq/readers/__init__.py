@@ -8,11 +8,12 @@ so ``alkseq --help`` never pays for cyvcf2 or pysam.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 
 from alkseq.errors import InputError, UsageError
+from alkseq.model import dataclass  # frozen records without code generation at import
 from alkseq.model import Alteration, Compound
 
 # Order matters: the first reader whose sniff() accepts the content wins.

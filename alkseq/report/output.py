@@ -28,14 +28,13 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from alkseq.errors import OutputError
+from alkseq.model import dataclass  # frozen records without code generation at import
 
 
 def _umask() -> int:
@@ -172,6 +171,8 @@ def atomic_path(target: OutputTarget, *, suffix: str = ".part") -> Iterator[str]
     else:
         mode = 0o666 & ~_UMASK
     try:
+        import tempfile   # only when a file is written (stdout and devices never need it)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=final.parent)
     except OSError as exc:
         raise OutputError(f"cannot write in {final.parent}: {exc.strerror or exc}",
