@@ -110,16 +110,17 @@ class BuildVotes:
         warnings.append("genome build not stated in the header; no record falls in a gene alkseq knows")
         return None, ""
 
-    def contradiction(self, given: str, path: str) -> BuildMismatchError | None:
-        """A given build the REF alleles clearly contradict (they match the other build): the error to raise."""
+    def contradiction(self, given: str, path: str, stated: str = "", hint: str = "") -> BuildMismatchError | None:
+        """A given build the REF alleles clearly contradict (they match the other build): the error to raise.
+        ``stated`` says who gave the build ('build GRCh37 was given' by default), ``hint`` how to fix it."""
         other = other_build(given)
         (own_match, own_miss), (other_match, other_miss) = self.votes[given], self.votes[other]
         if other_match > 0 and other_match - other_miss > max(own_match - own_miss, 0) \
                 and other_match >= 2 * other_miss:
             return BuildMismatchError(
-                f"build {given} was given, but REF alleles at known ALK/hotspot positions match {other} "
-                f"({other_match} match, {other_miss} mismatch) and not {given} ({own_match} match, "
-                f"{own_miss} mismatch)", path=path, hint=f"pass --build {other}, or leave the build out")
+                f"{stated or f'build {given} was given'}, but REF alleles at known ALK/hotspot positions match "
+                f"{other} ({other_match} match, {other_miss} mismatch) and not {given} ({own_match} match, "
+                f"{own_miss} mismatch)", path=path, hint=hint or f"pass --build {other}, or leave the build out")
         return None
 
 
@@ -169,8 +170,6 @@ def locate_small_variant(reference: Reference, chrom: str, pos: int, ref: str, a
     norm_pos, norm_ref, norm_alt = vcf_alleles(chrom, min_pos, min_ref, min_alt, sequence, (pos, ref, alt))
     notes: list[str] = []
     warnings: list[str] = []
-    if (norm_pos, norm_ref, norm_alt) != (pos, ref, alt):
-        notes.append(f"normalised from {pos} {ref}>{alt}")
     change: ProteinChange | None = None
     hgvs_c = None
     codons: tuple[int, ...] = ()
@@ -238,6 +237,14 @@ def maf_alleles(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
     minimal alleles as ``locate_small_variant`` takes them (an insertion at the base after)."""
     ref, alt = ("" if ref == "-" else ref.upper()), ("" if alt == "-" else alt.upper())
     return (pos + 1, ref, alt) if not ref else (pos, ref, alt)
+
+
+@lru_cache(maxsize=2)
+def known_genes(build: str) -> frozenset[str]:
+    """Every gene alkseq has a span for: a reader can skip the genome layer for any other gene by name."""
+    from alkseq.genome.transcript import gene_spans
+
+    return frozenset(span.gene for span in gene_spans(build))
 
 
 def genes_of(build: str, chrom: str, pos: int, ref: str) -> list[str]:

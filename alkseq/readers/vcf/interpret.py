@@ -168,10 +168,13 @@ class Context(Structural):
             return None
         if located.untranslated:
             self.counts["untranslated"] += 1
-        notes = ((f"VAF from {vaf_field}",) if vaf_field else ()) + located.notes
+        genomic = located.genomic
+        notes = ((f"VAF from {vaf_field}",) if vaf_field else ()) \
+            + ((f"normalised from {call.pos} {call.ref}>{alt}",) if (genomic.pos, genomic.ref, genomic.alt)
+               != (call.pos, call.ref, alt) else ()) + located.notes
         alteration = Alteration(
             gene=located.gene, kind="mutation", protein_change=located.protein_change, vaf=vaf, depth=depth,
-            genomic=located.genomic, phase=phase_tag(call, index), origin=self._origin(call),
+            genomic=genomic, phase=phase_tag(call, index), origin=self._origin(call),
             notes=tuple(n for n in notes if n))
         return Pending(alteration, located.codons, located.substitution)
 
