@@ -31,7 +31,6 @@ Not supported: cBioPortal's legacy ``data_fusion.txt`` and continuous CNA/log2 f
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNot
                            printable, quote)
 from alkseq.genome.protein import parse_protein_change
 from alkseq.model import Alteration, GenomicVariant, Origin
+from alkseq.readers.cells import number_cell
 from alkseq.readers._text import check_cells, text_lines
 
 FORMAT = "maf"
@@ -202,18 +202,7 @@ def _build_name(value: str, table: _Table, number: int) -> str | None:
 
 
 def _integer(value: str, column: str, table: _Table, number: int) -> int | None:
-    if not value:
-        return None
-    try:
-        number_value = float(value)
-    except ValueError:
-        raise ParseError(f"{column} {quote(value)} is not a number", path=str(table.path),
-                         line=number) from None
-    if not math.isfinite(number_value) or number_value < 0 or \
-            number_value != int(number_value):
-        raise ParseError(f"{column} {quote(value)} is not a count", path=str(table.path),
-                         line=number)
-    return int(number_value)
+    return number_cell(value, f"{column} ", path=table.path, line=number, integer=True)
 
 
 def read(path: str | Path, options=None) -> list:

@@ -39,8 +39,6 @@ from alkseq.model import Finding, Report
 from alkseq.sanitise import printable
 
 SUFFIX = ".vcf"
-_ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
-                  "transformation": "transformation"}
 _ENCODE = {"%": "%25", ",": "%2C", ";": "%3B", "=": "%3D", "&": "%26", "|": "%7C", ":": "%3A",
            "\t": "_", "\r": "_", "\n": "_", " ": "_"}
 
@@ -56,12 +54,6 @@ def _encode_value(value) -> str:
     if isinstance(value, list):
         return "|".join(":".join(_encode(part) for part in pair) for pair in value) or "."
     return _encode(value)
-
-
-def _mechanism_class(f: Finding) -> str | None:
-    if f.role in _ROLE_TO_CLASS:
-        return _ROLE_TO_CLASS[f.role]
-    return "alk_dependent" if f.role == "alk_other" and f.mechanism else None
 
 
 class _Sensitivity:
@@ -100,7 +92,7 @@ FIELDS: tuple[tuple[str, str, Callable], ...] = (
      lambda r, f, s: f.role),
     ("ALKSEQ_MECH", "Resistance mechanism class this finding adds: alk_dependent, bypass, "
                     "transformation ('.' none)",
-     lambda r, f, s: _mechanism_class(f)),
+     lambda r, f, s: f.mechanism_class),
     ("ALKSEQ_MECHID", "Curated mechanism id (alkseq reference/mechanisms.tsv)",
      lambda r, f, s: f.mechanism),
     ("ALKSEQ_SENS", "ALK TKI classes for this kinase-domain mutation alone: drug:class joined "
