@@ -162,6 +162,11 @@ def _trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
 def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
     """Which ALT of the record this finding came from."""
     g = f.alteration.genomic
+    original = g.original if g is not None else None
+    if original is not None and (original[0], original[1].upper()) == (pos, ref):   # the record's own alleles
+        for alt in alts:
+            if alt.upper() == original[2].upper():
+                return alt
     if g is not None:
         for alt in alts:
             if g.pos == pos and g.alt.upper() == alt.upper():
@@ -176,9 +181,6 @@ def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
                     sorted(a[1] + a[2]) == sorted(b[1] + b[2]):
                 return alt
     return alts[0] if len(alts) == 1 else None
-
-
-_MERGED = re.compile(r"(\d+) ([ACGTNacgtn]+)>([ACGTNacgtn]+)")
 
 
 def _annotations(reports: list[Report]) -> dict[tuple, list[dict[str, str]]]:
@@ -199,10 +201,8 @@ def _annotations(reports: list[Report]) -> dict[tuple, list[dict[str, str]]]:
             alt = _allele(f, pos, ref, alts)
             if alt is not None:
                 keys.append((chrom, pos, ref, alt.upper()))
-            for note in f.alteration.notes:  # one change merged from several records in a codon
-                if note.startswith("merged from"):
-                    keys.extend((chrom, int(p), r.upper(), a.upper())
-                                for p, r, a in _MERGED.findall(note.split("(", 1)[-1]))
+            if f.alteration.genomic is not None:  # one change merged from several records in a codon
+                keys.extend((chrom, p, r.upper(), a.upper()) for p, r, a in f.alteration.genomic.merged_from)
             for key in dict.fromkeys(keys):
                 table.setdefault(key, []).append(values)
     return table
