@@ -116,6 +116,36 @@ def test_isal_and_zlib_inflate_give_the_same_bytes_and_report(genome, tmp_path, 
     assert errors[True] == errors[False]
 
 
+def test_threaded_prefilter_over_many_chunks_matches_the_loop(genome, tmp_path, monkeypatch):
+    """The numpy prefilter scanning chunks in worker threads (the cut line joined in the main thread)
+    gives the findings, origin lines and counts of the line-by-line loop, with chunks a few KB long so
+    that hundreds of boundaries fall inside lines; blank lines are counted across boundaries too."""
+    from alkseq.readers.vcf import containers
+
+    plain, gz, _ = genome
+    streamed = tmp_path / "streamed.vcf.gz"
+    shutil.copy(gz, streamed)
+    text = plain.read_bytes()
+    cut = text.index(b"\n", text.index(b"\n#CHROM") + 5000)           # blank lines early in the body
+    blanks = tmp_path / "blanks.vcf"
+    blanks.write_bytes(text[:cut] + b"\n\n\r" + text[cut:])
+
+    def everything(path):
+        (sample,) = read_input(path, ReadOptions())
+        return (sorted((a.name, a.vaf, a.origin.line if a.origin else None) for a in sample.alterations),
+                sample.metadata["records_in_known_genes"], [w for w in sample.warnings if "blank" in w])
+
+    loop = everything(plain)
+    loop_blanks = everything(blanks)
+    assert loop_blanks[2] and loop_blanks[0] != loop[0]                # the blank lines shift origin lines
+    monkeypatch.setattr(containers, "_GROUP_BYTES", 2048)
+    monkeypatch.setattr(containers, "_CHUNK", 4096)
+    monkeypatch.setattr(vcf_reader, "_NUMPY_MIN_BYTES", 0)
+    assert everything(plain) == loop
+    assert everything(blanks) == loop_blanks
+    assert everything(streamed) == loop
+
+
 def test_streamed_lines_are_true_line_numbers(genome):
     plain, _gz, _ = genome
     (sample,) = read_input(plain, ReadOptions())

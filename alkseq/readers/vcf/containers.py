@@ -8,6 +8,7 @@ from alkseq.errors import InputError
 
 EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _CHUNK = 1 << 22             # bytes of text handled at a time when streaming (constant memory)
+_GROUP_BYTES = 1 << 20       # compressed bytes of BGZF blocks inflated as one chunk (~4 MB of VCF text)
 
 
 def container_of(path: Path) -> str:
@@ -146,7 +147,7 @@ def bgzf_chunks(path: Path, threads: int = 2):
         size = 1 << 16                 # the first group is small: it holds the header
         while True:
             raw = handle.read(size)
-            size = 1 << 20
+            size = _GROUP_BYTES
             buffer += raw
             blocks, offset = [], 0
             while len(buffer) - offset >= 18:
@@ -165,8 +166,8 @@ def bgzf_chunks(path: Path, threads: int = 2):
                     raise InputError("corrupt BGZF block (no block size)", path=str(path))
                 if len(buffer) - offset < bsize:
                     break
-                size = struct.unpack_from("<I", buffer, offset + bsize - 4)[0]   # ISIZE: one allocation
-                blocks.append((buffer[offset + 12 + xlen:offset + bsize - 8], size))
+                isize = struct.unpack_from("<I", buffer, offset + bsize - 4)[0]   # inflated size: one allocation
+                blocks.append((buffer[offset + 12 + xlen:offset + bsize - 8], isize))
                 offset += bsize
             buffer = buffer[offset:]
             if blocks:
