@@ -48,6 +48,10 @@ _WORDS = [  # (pattern, kind, label)
     (r"^(overexpression|expression|ihc positive|positive)$", "expression", "expression"),
 ]
 _WORD_PATTERNS = [(re.compile(pattern, re.ASCII), kind, label) for pattern, kind, label in _WORDS]
+_STATED_COPIES = re.compile(r"\s*[,;(]?\s*(?:(?:cn|copy number|copies|gcn)\s*[=:]?\s*(?P<n>\d+(?:\.\d+)?)"
+                            r"|(?P<m>\d+(?:\.\d+)?)\s*copies)\s*\)?$")
+# the 3' kinases of the fusions panels report; the other gene of a fusion is the partner
+_KINASES = ("ALK", "MET", "RET", "ROS1", "NTRK1", "BRAF")
 _FUSION_TEXT = re.compile(
     r"^(?P<a>[A-Z0-9]+)\s*(?:-|::|–|/)\s*(?P<b>[A-Z0-9]+)(?:\s*(?:fusion|rearrangement))?"
     r"(?:\s*[,(]?\s*(?:variant|v)\s*(?P<v>[0-9]+[ab]?(?:/[ab])?)\)?)?"
@@ -259,10 +263,24 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
     common = dict(vaf=vaf, depth=depth, copy_number=copy_number, origin=origin)
 
     lowered = " ".join(text.lower().split())
+    stated = _STATED_COPIES.search(lowered)    # 'amplification (CN=12)', 'amplified, 8 copies'
+    if stated and any(p.fullmatch(lowered[:stated.start()]) for p, kind, _ in _WORD_PATTERNS
+                      if kind in ("amplification", "gain")):
+        lowered = lowered[:stated.start()]
+        if copy_number is None:
+            copy_number = float(stated.group("n") or stated.group("m"))
+            common["copy_number"] = copy_number
     fusion = _FUSION_TEXT.fullmatch(text)
     if fusion and fusion.group("a").upper() != fusion.group("b").upper() and \
             not re.match(r"[A-Z]\d", text):
         return _fusion(gene, fusion, text, common)
+    kinase = _kinase_of_fusion_name(gene)
+    if kinase is not None:
+        fusion = _FUSION_TEXT.fullmatch(gene) if _FUSION_WORDS.fullmatch(text) else \
+            _FUSION_TEXT.fullmatch(f"{gene} {text}")
+        if fusion:
+            return _fusion(kinase, fusion, f"{gene} {text}", common)
+        gene = kinase    # 'EML4-ALK' + 'G1202R': a mutation in the fusion's ALK kinase domain
     for pattern, kind, label in _WORD_PATTERNS:
         if pattern.fullmatch(lowered):
             if kind == "amplification" and copy_number is not None \
@@ -271,7 +289,7 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
                                       f"{options.amp_threshold:g})"
             return Alteration(gene=gene, kind=kind, label=label, **common)
     try:
-        named_gene, change = _parse_protein_change(text)
+        named_gene, change = _parse_protein_change(_protein_part(text))
     except ParseError as exc:
         raise ParseError(f"{gene}: {exc.message}", path=str(path), line=line,
                          hint=exc.hint or "use a protein change or one of: amplification, "
@@ -283,11 +301,36 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
                       label=text, **common)
 
 
+# 'c.3604G>A (p.G1202R)', 'p.Gly1202Arg (c.3604G>A)', 'c.3604G>A; p.G1202R': clinical reports
+# write both; the protein change is the one alkseq reads (the row keeps the text as written)
+_WITH_CODING = re.compile(r"^(?:c\.\S+\s*[(;,/|]?\s*(?P<a>p\.[^\s();,|]+)\)?|(?P<b>p\.[^\s();,|]+)\s*[(;,/|]?\s*c\.\S+?\)?)$")
+
+
+def _protein_part(text: str) -> str:
+    both = _WITH_CODING.fullmatch(text)
+    return (both.group("a") or both.group("b")) if both else text
+
+
 @functools.lru_cache(maxsize=65536)  # large tables repeat the same changes
 def _parse_protein_change(text: str):
     from alkseq.genome.protein import parse_protein_change
 
     return parse_protein_change(text)
+
+
+_FUSION_WORDS = re.compile(r"(?:gene\s+)?(?:fusion|rearrangement|rearranged|translocation|positive)", re.I)
+
+
+def _kinase_of_fusion_name(gene: str) -> str | None:
+    """The kinase of a gene column that names a fusion ('EML4-ALK', 'EML4::ALK' → ALK), as many
+    panel exports write it; None for a plain or hyphenated symbol (NKX2-1)."""
+    named = _FUSION_TEXT.fullmatch(gene)
+    if not named or named.group("v") or named.group("ea"):
+        return None
+    a, b = named.group("a").upper(), named.group("b").upper()
+    if a == b:
+        return None
+    return b if b in _KINASES else (a if a in _KINASES else None)
 
 
 def _is_transformation(text: str) -> bool:
@@ -308,8 +351,8 @@ def _fusion(gene: str, m: re.Match, text: str, common: dict) -> Alteration:
             except ImportError:
                 variant = None
     # the 3' kinase partner is the gene of interest (ALK, MET, RET …); the other is the partner
-    three_prime = b if b in ("ALK", "MET", "RET", "ROS1", "NTRK1", "BRAF") or a == gene else b
-    if gene and gene in (a, b) and gene in ("ALK", "MET", "RET", "ROS1", "NTRK1", "BRAF"):
+    three_prime = b if b in _KINASES or a == gene else b
+    if gene and gene in (a, b) and gene in _KINASES:
         three_prime = gene
     partner = a if three_prime == b else b
     return Alteration(gene=three_prime, kind="fusion", partner=partner, fusion_variant=variant,
