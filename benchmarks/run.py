@@ -64,8 +64,11 @@ def install_wheel(scratch: Path) -> tuple[str, str]:
     at start-up, as in a user's own environment."""
     import sysconfig
 
-    dist = scratch / "dist"
-    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)]
+    dist, source = scratch / "dist", scratch / "source"
+    # built from a copy: setuptools leaves build/ and *.egg-info in the tree it builds
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "data"))
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(source)]
     if subprocess.run(build, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
         # no build backend reachable: build with this environment's setuptools
         subprocess.run(build + ["--no-build-isolation"], check=True, stdout=subprocess.DEVNULL)
