@@ -149,3 +149,31 @@ def test_the_lookup_book_follows_tables_overlays_and_code(tmp_path, monkeypatch)
     assert cache.answer_key(None) != before
     monkeypatch.setenv("ALKSEQ_CACHE_DIR", "off")
     assert cache.answer_key(None) is None
+
+
+def test_the_kept_key_follows_every_change_to_the_files(tmp_path, monkeypatch):
+    """The key is read from the stat index only for files that settled; a same-size edit that
+    restores the old mtime still changes the ctime, so it is hashed again."""
+    import time
+
+    monkeypatch.setenv("ALKSEQ_CACHE_DIR", str(tmp_path / "cache"))
+    kb_dir = write_synthetic_kb(tmp_path / "kb")
+    first = cache.key_for(kb_dir, None)
+    assert first == cache.cache_key(kb_dir, None)
+    assert not list((tmp_path / "cache").glob("files-*"))       # just written: not kept yet
+    time.sleep(cache.SETTLED_SECONDS + 0.2)
+    assert cache.key_for(kb_dir, None) == first
+    (index,) = (tmp_path / "cache").glob("files-*")
+    assert stat.S_IMODE(index.stat().st_mode) & 0o077 == 0
+    assert cache.key_for(kb_dir, None) == first                 # from the index
+    index.write_text("not a key")                                # a damaged entry: hashed again
+    assert cache.key_for(kb_dir, None) == first
+    table = kb_dir / "sensitivity.tsv"
+    before = table.stat()
+    text = table.read_text()
+    edited = text.replace("resistant", "sensitive", 1)          # the same size
+    assert edited != text and len(edited) == len(text)
+    table.write_text(edited)
+    os.utime(table, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert table.stat().st_size == before.st_size and table.stat().st_mtime_ns == before.st_mtime_ns
+    assert cache.key_for(kb_dir, None) == cache.cache_key(kb_dir, None) != first

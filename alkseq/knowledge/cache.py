@@ -10,6 +10,11 @@ tables are validated afresh. Only a knowledge base that passed validation is sto
 and are not writable by others (a pickle must never come from someone else). Any problem
 reading or writing it is silent: the tables are then simply loaded and validated.
 
+Reading and hashing every table costs a few milliseconds per start-up, so the key itself is
+kept too: a tiny ``files-SIGNATURE`` entry maps the files' inodes, sizes, mtimes and ctimes to
+the key computed from their bytes (``key_for``); any change to a file gives a new signature and
+the bytes are hashed again.
+
 Beside each knowledge base sits the book of ``alkseq lookup`` answers computed with it
 (``lookup-KEY.marshal``): the rendered output per query, keyed by the knowledge key and by the
 size and mtime of every module of the installed package (what Python's own bytecode cache
@@ -106,6 +111,66 @@ def cache_key(base, overlay) -> str:
             digest.update(relative.encode() + b"\0")
             digest.update(_read(path) + b"\0")
     return digest.hexdigest()[:32]
+
+
+SETTLED_SECONDS = 2.0   # a file changed more recently than this is hashed every time
+
+
+def _stat_signature(base, overlay) -> tuple[str, float]:
+    """A digest of what says whether any file behind ``cache_key`` changed — the version, and
+    each class source's and knowledge file's path, inode, size, mtime and ctime (a write, a
+    rename over it or ``touch`` changes the ctime, which no tool can set back) — and the
+    newest ctime among them."""
+    from alkseq._version import __version__
+
+    parts = [f"alkseq {__version__}"]
+    newest = 0.0
+
+    def add(name: str, path) -> None:
+        nonlocal newest
+        info = os.stat(path)
+        newest = max(newest, info.st_ctime)
+        parts.append(f"{name}\0{info.st_ino}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}")
+
+    for module in class_sources():
+        add(os.fspath(module), module)
+    for root in (base, overlay):
+        if root is None:
+            continue
+        root = os.path.realpath(os.fspath(root))
+        parts.append(root)
+        for relative, path in _knowledge_files(root):
+            add(relative, path)
+    digest = _sha256()
+    digest.update("\n".join(parts).encode())
+    return digest.hexdigest()[:32], newest
+
+
+def key_for(base, overlay) -> str:
+    """``cache_key(base, overlay)``, read from a small per-user index when no file behind it
+    changed since it was computed (``_stat_signature``): the tables are then not read and
+    hashed again on every start-up. OSError when a directory cannot be read."""
+    signature, newest = _stat_signature(base, overlay)
+    index = _entry(signature, "files")
+    if index is not None:
+        try:
+            if _private(os.path.dirname(index)) and _private(index):
+                with open(index, encoding="ascii") as handle:
+                    key = handle.read()
+                if len(key) == 32 and all(c in "0123456789abcdef" for c in key):
+                    return key
+        except (OSError, ValueError):
+            pass
+    key = cache_key(base, overlay)
+    # kept only for files that have settled (as git treats a "racily clean" file): a second
+    # write within the file system's timestamp granularity could leave the stats unchanged,
+    # and the bytes must not change between the signature and the hash
+    import time
+
+    if index is not None and newest < time.time() - SETTLED_SECONDS \
+            and _stat_signature(base, overlay)[0] == signature:
+        _write(index, key.encode("ascii"))
+    return key
 
 
 def _private(path) -> bool:
@@ -205,7 +270,7 @@ def answer_key(overlay: str | None) -> str | None:
         if overlay is not None and not os.path.isdir(overlay):
             return None
         digest = _sha256()
-        digest.update(cache_key(reference_root(), overlay).encode())
+        digest.update(key_for(reference_root(), overlay).encode())
         _code_signature(digest)
     except OSError:
         return None

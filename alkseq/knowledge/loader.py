@@ -266,7 +266,7 @@ def _load_validated(base: Path, overlay_dir: Path | None) -> KnowledgeBase:
     key = None
     if base.is_dir() and (overlay_dir is None or overlay_dir.is_dir()):
         try:
-            key = cache.cache_key(base, overlay_dir)
+            key = cache.key_for(base, overlay_dir)
         except OSError:
             key = None
     if key is not None:
