@@ -136,6 +136,10 @@ class GenomicVariant:
     ref: str
     alt: str
     hgvs_c: str | None = None
+    # the record's own (pos, REF, ALT) as read (before normalisation), and the records one merged change
+    # came from (substitutions in one ALK codon): data for writers, not part of equality
+    original: tuple[int, str, str] | None = field(default=None, compare=False)
+    merged_from: tuple[tuple[int, str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
