@@ -160,3 +160,16 @@ def test_audit_c1156y_l1198f_notes_do_not_claim_the_word_cis(kb):
     assert len(rows) == 4
     for row in rows:
         assert "in cis" not in row.note and "double mutation" in row.note
+
+
+def test_audit_wt_rows_follow_one_rule(kb):
+    """Audit 2026-12 (minor): WT rows were 'sensitive' in some items and 'unknown' in others. The rule
+    (sensitivity.tsv header): 'sensitive' only where the source states the wild-type's sensitivity."""
+    stated = {("ceritinib", "CIViC EID 1343"), ("ceritinib", "CIViC EID 1340"),
+              ("brigatinib", "CIViC EID 1291")}
+    for (mutation, drug), rows in kb.sensitivity.items():
+        if mutation != "WT":
+            continue
+        for row in rows:
+            assert row.drug_class in ("sensitive", "unknown"), row
+            assert (row.drug_class == "sensitive") == ((drug, row.citation.locator) in stated), row
