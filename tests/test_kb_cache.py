@@ -64,6 +64,9 @@ def test_an_edit_to_the_pickled_classes_misses_the_cache(tmp_path, monkeypatch):
     # and the real modules exist where the key looks for them (an installed wheel included)
     monkeypatch.undo()
     assert all(os.path.isfile(path) for path in cache.class_sources())
+    # the loader that builds the rows is part of the key too: reading a column differently
+    # (e.g. one locator per source) must not return rows built the old way
+    assert {os.path.basename(p) for p in cache.class_sources()} >= {"kb.py", "loader.py", "schema.py", "model.py"}
 
 
 def test_the_same_tables_elsewhere_are_their_own_entry(tmp_path, monkeypatch):
@@ -140,7 +143,7 @@ def test_the_lookup_book_follows_tables_overlays_and_code(tmp_path, monkeypatch)
     # a module of the package edited (size or mtime): a new book
     package = tmp_path / "package"
     (package / "knowledge").mkdir(parents=True)
-    for name in ("model.py", "knowledge/kb.py"):
+    for name in ("model.py", "knowledge/kb.py", "knowledge/loader.py", "knowledge/schema.py"):
         (package / name).write_text("# a module\n")
     monkeypatch.setattr(cache, "_PACKAGE", str(package))
     before = cache.answer_key(None)

@@ -1,8 +1,8 @@
 """A per-user cache of the *validated* knowledge base, so a pipeline calling alkseq once per
 sample does not re-parse and re-validate the same tables thousands of times.
 
-The key is a SHA-256 of alkseq's version, the source of the classes pickled (``kb.py``,
-``model.py``), where the tables sit, and every knowledge file's path and bytes (shipped tables plus any
+The key is a SHA-256 of alkseq's version, the source of the classes pickled and of the code
+that builds them (``kb.py``, ``loader.py``, ``schema.py``, ``model.py``), where the tables sit, and every knowledge file's path and bytes (shipped tables plus any
 ``--knowledge`` overlay): any edit to a table or to those classes misses the cache and the
 tables are validated afresh. Only a knowledge base that passed validation is stored. The cache lives in
 ``$ALKSEQ_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/alkseq`` or
@@ -67,9 +67,11 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
 def class_sources() -> tuple[str, ...]:
-    """The modules defining what a pickle holds: an edit to them (a field added, a row class
-    changed) must miss the cache even when the version and the tables did not change."""
-    return (os.path.join(_PACKAGE, "knowledge", "kb.py"), os.path.join(_PACKAGE, "model.py"))
+    """The modules defining what a pickle holds and how it is built from the tables: an edit to
+    them (a field added, a row class changed, a column read differently) must miss the cache even
+    when the version and the tables did not change."""
+    return tuple(os.path.join(_PACKAGE, "knowledge", name) for name in ("kb.py", "loader.py", "schema.py")) + \
+        (os.path.join(_PACKAGE, "model.py"),)
 
 
 def _knowledge_files(root: str) -> list[tuple[str, str]]:
