@@ -120,3 +120,15 @@ def test_any_text_gives_a_dict_or_a_parse_error(text):
     except AlkseqError:
         return
     assert set(parsed) >= {"gene", "partner", "variant", "breakpoint"}
+
+
+def test_fusion_kinases_are_listed_once():
+    """One list of fusion kinases (genome/fusion.py) for the VCF structural records and the panel reader."""
+    from pathlib import Path
+
+    from alkseq.genome.fusion import FUSION_KINASES
+
+    package = Path(__file__).resolve().parents[1] / "alkseq"
+    listing = [p.relative_to(package).as_posix() for p in package.rglob("*.py") if '"NTRK1"' in p.read_text()]
+    assert listing == ["genome/fusion.py"]
+    assert FUSION_KINASES[0] == "ALK"

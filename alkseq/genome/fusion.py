@@ -14,6 +14,9 @@ from pathlib import Path
 from alkseq.errors import KnowledgeError, ParseError
 
 VARIANT_TABLE = "genome/eml4_alk_variants.tsv"
+# the kinases whose fusions alkseq reads (the 3' kinase gene; the other gene is the partner), ALK first
+# so an ALK fusion with another kinase is ALK's; every reader takes this one list
+FUSION_KINASES = ("ALK", "ROS1", "RET", "NTRK1", "BRAF", "MET", "FGFR1")
 _COLUMNS = ("eml4_exon", "alk_exon", "variant", "source", "locator", "directness", "note")
 
 

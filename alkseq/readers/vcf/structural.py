@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import cache
 
 from alkseq.errors import ParseError
+from alkseq.genome.fusion import FUSION_KINASES
 from alkseq.model import Alteration, GenomicVariant
 from alkseq.readers.vcf.records import Call, to_number
 
@@ -21,7 +22,6 @@ FOCAL_MAX_BP = 10_000_000
 GAIN_MIN_CN = 3.0
 DELETION_MAX_CN = 0.5
 LOSS_MAX_CN = 1.5
-FUSION_KINASES = ("ALK", "ROS1", "RET", "NTRK1", "BRAF", "MET", "FGFR1")
 
 
 @cache
