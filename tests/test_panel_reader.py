@@ -54,6 +54,21 @@ def test_a_gene_column_naming_the_fusion(tmp_path):
     assert (mutation.gene, mutation.kind, mutation.protein_change.short) == ("ALK", "mutation", "G1202R")
     assert (nkx.gene, nkx.kind) == ("NKX2-1", "amplification")
 
+
+def test_clinical_report_spellings(tmp_path):
+    """A coding and a protein change in one cell (either order) read as the protein change; a copy
+    number written after the word fills copy_number (and the gain threshold applies to it)."""
+    (sample,) = _read(tmp_path, "gene\talteration\n"
+                                "ALK\tc.3604G>A (p.G1202R)\n"
+                                "ALK\tp.Leu1196Met (c.3586C>A)\n"
+                                "MET\tAmplification (CN=12)\n"
+                                "ERBB2\tamplified, 3 copies\n")
+    g1202r, l1196m, met, erbb2 = sample.alterations
+    assert (g1202r.protein_change.short, g1202r.label) == ("G1202R", "c.3604G>A (p.G1202R)")
+    assert l1196m.protein_change.short == "L1196M"
+    assert (met.kind, met.copy_number) == ("amplification", 12)
+    assert (erbb2.kind, erbb2.copy_number) == ("gain", 3)
+
 def test_amplification_below_threshold_is_a_gain(tmp_path):
     (sample,) = _read(tmp_path, "gene\talteration\tcopy_number\nMET\tamplification\t4\n")
     assert sample.alterations[0].kind == "gain"

@@ -49,6 +49,8 @@ _WORDS = [  # (pattern, kind, label)
     (r"^(overexpression|expression|ihc positive|positive)$", "expression", "expression"),
 ]
 _WORD_PATTERNS = [(re.compile(pattern, re.ASCII), kind, label) for pattern, kind, label in _WORDS]
+_STATED_COPIES = re.compile(r"\s*[,;(]?\s*(?:(?:cn|copy number|copies|gcn)\s*[=:]?\s*(?P<n>\d+(?:\.\d+)?)"
+                            r"|(?P<m>\d+(?:\.\d+)?)\s*copies)\s*\)?$")
 _FUSION_TEXT = re.compile(
     r"^(?P<a>[A-Z0-9]+)\s*(?:-|::|–|/)\s*(?P<b>[A-Z0-9]+)(?:\s*(?:fusion|rearrangement))?"
     r"(?:\s*[,(]?\s*(?:variant|v)\s*(?P<v>[0-9]+[ab]?(?:/[ab])?)\)?)?"
@@ -260,6 +262,13 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
     common = dict(vaf=vaf, depth=depth, copy_number=copy_number, origin=origin)
 
     lowered = " ".join(text.lower().split())
+    stated = _STATED_COPIES.search(lowered)    # 'amplification (CN=12)', 'amplified, 8 copies'
+    if stated and any(p.fullmatch(lowered[:stated.start()]) for p, kind, _ in _WORD_PATTERNS
+                      if kind in ("amplification", "gain")):
+        lowered = lowered[:stated.start()]
+        if copy_number is None:
+            copy_number = float(stated.group("n") or stated.group("m"))
+            common["copy_number"] = copy_number
     fusion = _FUSION_TEXT.fullmatch(text)
     if fusion and fusion.group("a").upper() != fusion.group("b").upper() and \
             not re.match(r"[A-Z]\d", text):
@@ -279,7 +288,7 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
                                       f"{options.amp_threshold:g})"
             return Alteration(gene=gene, kind=kind, label=label, **common)
     try:
-        named_gene, change = _parse_protein_change(text)
+        named_gene, change = _parse_protein_change(_protein_part(text))
     except ParseError as exc:
         raise ParseError(f"{gene}: {exc.message}", path=str(path), line=line,
                          hint=exc.hint or "use a protein change or one of: amplification, "
@@ -289,6 +298,16 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
                          path=str(path), line=line)
     return Alteration(gene=gene or named_gene or "", kind="mutation", protein_change=change,
                       label=text, **common)
+
+
+# 'c.3604G>A (p.G1202R)', 'p.Gly1202Arg (c.3604G>A)', 'c.3604G>A; p.G1202R': clinical reports
+# write both; the protein change is the one alkseq reads (the row keeps the text as written)
+_WITH_CODING = re.compile(r"^(?:c\.\S+\s*[(;,/|]?\s*(?P<a>p\.[^\s();,|]+)\)?|(?P<b>p\.[^\s();,|]+)\s*[(;,/|]?\s*c\.\S+?\)?)$")
+
+
+def _protein_part(text: str) -> str:
+    both = _WITH_CODING.fullmatch(text)
+    return (both.group("a") or both.group("b")) if both else text
 
 
 @functools.lru_cache(maxsize=65536)  # large tables repeat the same changes

@@ -19,8 +19,8 @@ Encoding (documented for parsers):
   percent-encoded (VCF 4.3 style, ``%2C`` …).
 
 Output types are bcftools' (``-O``): ``v`` plain VCF, ``z`` BGZF-compressed VCF with a
-tabix index (pysam), ``b`` BCF and ``u`` uncompressed BCF (both written by cyvcf2, the VCF/BCF
-library the readers use). Without ``-O`` the name decides: ``.vcf.gz``/``.vcf.bgz`` → z,
+tabix index (pysam), ``b`` BCF and ``u`` uncompressed BCF (both written by htslib through
+``readers/vcf/bcfio``, the module the BCF reader opens files with). Without ``-O`` the name decides: ``.vcf.gz``/``.vcf.bgz`` → z,
 ``.bcf`` → b, anything else → v. Files appear atomically and never over the input; binary
 types to stdout are written whole once complete (a pipe gets them, a terminal does not).
 """
@@ -131,21 +131,10 @@ def _input_lines(path: Path) -> Iterator[str]:
 
 
 def _bcf_lines(path: Path) -> Iterator[str]:
-    """BCF as VCF text lines, through cyvcf2 (htslib's own BCF → VCF formatting)."""
-    import cyvcf2
+    """BCF as VCF text lines: htslib's own BCF → VCF formatting, opened as the reader opens it."""
+    from alkseq.readers.vcf.bcfio import text_lines
 
-    with _quiet_stderr():
-        try:
-            vcf = cyvcf2.VCF(str(path), lazy=True, strict_gt=False)
-        except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
-            raise InputError(f"cannot read the input BCF again to annotate it: {exc}",
-                             path=str(path)) from None
-    try:
-        yield from vcf.raw_header.rstrip("\n").split("\n")
-        for record in vcf:
-            yield str(record).rstrip("\n")
-    finally:
-        vcf.close()
+    yield from text_lines(path, what="cannot read the input BCF again to annotate it")
 
 
 # --------------------------------------------------------------------------- matching
@@ -379,10 +368,10 @@ def _write_kind(lines: Iterator[str], target: Path, kind: str) -> None:
 
 
 def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
-    """The annotated VCF text → BCF with cyvcf2 (htslib), through a scratch VCF beside the
-    target, then renamed into place. htslib needs every contig declared to write BCF: a
-    header without ``##contig`` lines gets them from the records (as ``bcftools view`` does)."""
-    import cyvcf2
+    """The annotated VCF text → BCF with htslib (``bcfio``, the reader's binding), through a scratch
+    VCF beside the target, then renamed into place. htslib needs every contig declared to write BCF:
+    a header without ``##contig`` lines gets them from the records (as ``bcftools view`` does)."""
+    from alkseq.readers.vcf.bcfio import write_bcf
 
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
@@ -392,16 +381,10 @@ def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
     part = Path(scratch) / "out.bcf"
     try:
         _write_atomic_lines(_with_contigs(lines, text_path), text_path, compressed=False)
-        with _quiet_stderr():
-            try:
-                source = cyvcf2.VCF(str(text_path), lazy=True, strict_gt=False)
-                sink = cyvcf2.Writer(str(part), source, mode="wb" if compressed else "wbu")
-                for record in source:
-                    sink.write_record(record)
-                sink.close()
-                source.close()
-            except Exception as exc:  # cyvcf2 raises bare exceptions from htslib
-                raise OutputError(f"cannot write BCF: {exc}", path=str(target)) from None
+        try:
+            write_bcf(text_path, part, compressed=compressed)
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"cannot write BCF: {exc}", path=str(target)) from None
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(part, 0o666 & ~umask)
@@ -412,28 +395,6 @@ def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
         import shutil
 
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-class _quiet_stderr:
-    """htslib (inside cyvcf2) prints ``[W::...]`` lines straight to fd 2: keep the CLI's
-    output one line."""
-
-    def __enter__(self):
-        try:
-            sys.stderr.flush()
-            self.saved = os.dup(2)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-        except OSError:
-            self.saved = None
-        return self
-
-    def __exit__(self, *exc):
-        if self.saved is not None:
-            os.dup2(self.saved, 2)
-            os.close(self.saved)
-        return False
 
 
 def _with_contigs(lines: Iterator[str], spool: Path) -> Iterator[str]:
