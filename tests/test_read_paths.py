@@ -86,6 +86,66 @@ def test_every_path_gives_the_same_findings(genome, tmp_path, monkeypatch):
     assert results["streamed .vcf.gz"][0].metadata["mode"] == "streamed"
 
 
+def test_isal_and_zlib_inflate_give_the_same_bytes_and_report(genome, tmp_path, monkeypatch):
+    """BGZF blocks are inflated by ISA-L when ``isal`` is installed, else by zlib: the same text, the same
+    report, and a corrupt block is the same one-line error either way."""
+    from alkseq.errors import InputError
+    from alkseq.readers.vcf import containers
+
+    _plain, gz, _ = genome
+    streamed = tmp_path / "streamed.vcf.gz"
+    shutil.copy(gz, streamed)
+    assert containers.raw_inflate()[0].__module__.startswith("isal")     # the test environment has isal
+    text = b"".join(containers.bgzf_chunks(streamed))
+    assert text == gzip.decompress(gz.read_bytes())
+    report = _report_json(streamed, prior=["alectinib"])
+    corrupt = tmp_path / "corrupt.vcf.gz"
+    data = bytearray(gz.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 64] = bytes(64)                # inside some block's deflate data
+    corrupt.write_bytes(bytes(data))
+    errors = {}
+    for use_isal in (True, False):
+        monkeypatch.setattr(containers, "_USE_ISAL", use_isal)
+        assert (containers.raw_inflate()[0].__module__ == "zlib") is not use_isal
+        assert b"".join(containers.bgzf_chunks(streamed)) == text
+        assert _report_json(streamed, prior=["alectinib"]) == report
+        with pytest.raises(InputError) as caught:
+            b"".join(containers.bgzf_chunks(corrupt))
+        assert "corrupt BGZF" in str(caught.value)
+        errors[use_isal] = str(caught.value).split(":")[0]
+    assert errors[True] == errors[False]
+
+
+def test_threaded_prefilter_over_many_chunks_matches_the_loop(genome, tmp_path, monkeypatch):
+    """The numpy prefilter scanning chunks in worker threads (the cut line joined in the main thread)
+    gives the findings, origin lines and counts of the line-by-line loop, with chunks a few KB long so
+    that hundreds of boundaries fall inside lines; blank lines are counted across boundaries too."""
+    from alkseq.readers.vcf import containers
+
+    plain, gz, _ = genome
+    streamed = tmp_path / "streamed.vcf.gz"
+    shutil.copy(gz, streamed)
+    text = plain.read_bytes()
+    cut = text.index(b"\n", text.index(b"\n#CHROM") + 5000)           # blank lines early in the body
+    blanks = tmp_path / "blanks.vcf"
+    blanks.write_bytes(text[:cut] + b"\n\n\r" + text[cut:])
+
+    def everything(path):
+        (sample,) = read_input(path, ReadOptions())
+        return (sorted((a.name, a.vaf, a.origin.line if a.origin else None) for a in sample.alterations),
+                sample.metadata["records_in_known_genes"], [w for w in sample.warnings if "blank" in w])
+
+    loop = everything(plain)
+    loop_blanks = everything(blanks)
+    assert loop_blanks[2] and loop_blanks[0] != loop[0]                # the blank lines shift origin lines
+    monkeypatch.setattr(containers, "_GROUP_BYTES", 2048)
+    monkeypatch.setattr(containers, "_CHUNK", 4096)
+    monkeypatch.setattr(vcf_reader, "_NUMPY_MIN_BYTES", 0)
+    assert everything(plain) == loop
+    assert everything(blanks) == loop_blanks
+    assert everything(streamed) == loop
+
+
 def test_streamed_lines_are_true_line_numbers(genome):
     plain, _gz, _ = genome
     (sample,) = read_input(plain, ReadOptions())

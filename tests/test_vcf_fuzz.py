@@ -291,3 +291,24 @@ def test_fuzz_numpy_and_python_prefilters_agree(records):
         ranges = spans.get(chrom.decode())
         if ranges and vcf_reader.overlaps_any(ranges, pos, end):
             assert number in python_kept
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([b"chr2", b"2", b"chr7", b"chr12", b"chrX", b"", b"c"]),
+                          st.one_of(st.integers(0, 9_999_999_999).map(lambda n: str(n).encode()),
+                                    st.integers(29_000_000, 30_000_000).map(lambda n: str(n).encode()),
+                                    st.binary(max_size=12)),
+                          st.integers(1, 80)),
+                min_size=1, max_size=50),
+       st.integers(0, 4000), st.integers(0, 4000))
+def test_fuzz_prefilter_scan_of_a_slice_matches_lines(records, start, length):
+    """``scan(data, start, stop)`` (what the worker threads run, no copy) keeps what ``lines`` keeps on the
+    copied slice, in both forms, for any POS bytes (9–10 digits, leading zeros, tabs, junk)."""
+    prefilter = vcf_reader.Prefilter(vcf_reader.spans_by_chrom(("GRCh38",)))
+    data = b"\n".join(b"\t".join([chrom, pos, b".", b"A" * ref_len, b"T", b".", b"PASS", b"."])
+                      for chrom, pos, ref_len in records)
+    start = min(start, len(data))
+    stop = min(start + length, len(data))
+    for big in (False, True):
+        kept, count, _blanks = prefilter.scan(data, start, stop, big)
+        assert kept == list(prefilter.lines(data[start:stop], 0, big)) and count == prefilter.line_count

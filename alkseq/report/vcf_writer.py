@@ -39,8 +39,6 @@ from alkseq.model import Finding, Report
 from alkseq.sanitise import printable
 
 SUFFIX = ".vcf"
-_ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
-                  "transformation": "transformation"}
 _ENCODE = {"%": "%25", ",": "%2C", ";": "%3B", "=": "%3D", "&": "%26", "|": "%7C", ":": "%3A",
            "\t": "_", "\r": "_", "\n": "_", " ": "_"}
 
@@ -56,12 +54,6 @@ def _encode_value(value) -> str:
     if isinstance(value, list):
         return "|".join(":".join(_encode(part) for part in pair) for pair in value) or "."
     return _encode(value)
-
-
-def _mechanism_class(f: Finding) -> str | None:
-    if f.role in _ROLE_TO_CLASS:
-        return _ROLE_TO_CLASS[f.role]
-    return "alk_dependent" if f.role == "alk_other" and f.mechanism else None
 
 
 class _Sensitivity:
@@ -100,7 +92,7 @@ FIELDS: tuple[tuple[str, str, Callable], ...] = (
      lambda r, f, s: f.role),
     ("ALKSEQ_MECH", "Resistance mechanism class this finding adds: alk_dependent, bypass, "
                     "transformation ('.' none)",
-     lambda r, f, s: _mechanism_class(f)),
+     lambda r, f, s: f.mechanism_class),
     ("ALKSEQ_MECHID", "Curated mechanism id (alkseq reference/mechanisms.tsv)",
      lambda r, f, s: f.mechanism),
     ("ALKSEQ_SENS", "ALK TKI classes for this kinase-domain mutation alone: drug:class joined "
@@ -159,6 +151,11 @@ def _trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
 def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
     """Which ALT of the record this finding came from."""
     g = f.alteration.genomic
+    original = g.original if g is not None else None
+    if original is not None and (original[0], original[1].upper()) == (pos, ref):   # the record's own alleles
+        for alt in alts:
+            if alt.upper() == original[2].upper():
+                return alt
     if g is not None:
         for alt in alts:
             if g.pos == pos and g.alt.upper() == alt.upper():
@@ -173,9 +170,6 @@ def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
                     sorted(a[1] + a[2]) == sorted(b[1] + b[2]):
                 return alt
     return alts[0] if len(alts) == 1 else None
-
-
-_MERGED = re.compile(r"(\d+) ([ACGTNacgtn]+)>([ACGTNacgtn]+)")
 
 
 def _annotations(reports: list[Report]) -> dict[tuple, list[dict[str, str]]]:
@@ -196,10 +190,8 @@ def _annotations(reports: list[Report]) -> dict[tuple, list[dict[str, str]]]:
             alt = _allele(f, pos, ref, alts)
             if alt is not None:
                 keys.append((chrom, pos, ref, alt.upper()))
-            for note in f.alteration.notes:  # one change merged from several records in a codon
-                if note.startswith("merged from"):
-                    keys.extend((chrom, int(p), r.upper(), a.upper())
-                                for p, r, a in _MERGED.findall(note.split("(", 1)[-1]))
+            if f.alteration.genomic is not None:  # one change merged from several records in a codon
+                keys.extend((chrom, p, r.upper(), a.upper()) for p, r, a in f.alteration.genomic.merged_from)
             for key in dict.fromkeys(keys):
                 table.setdefault(key, []).append(values)
     return table

@@ -2,6 +2,7 @@
 through the byte prefilter. Only survivors are parsed (or counted on the raw line, ``background``)."""
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,36 +32,73 @@ def text_source(path: Path, container: str, body: bytes, chunks, first_line: int
 def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line: int,
                     spans: dict[str, list[tuple[int, int]]], *, numpy_min_bytes: int,
                     max_line_bytes: int, warnings: list[str]) -> Iterator[tuple]:
+    """Kept lines in file order. A big input's chunks are scanned by the numpy prefilter in two worker
+    threads (numpy releases the GIL) while this thread parses survivors; the line cut across two chunks
+    is joined and scanned here. Nothing is copied but that line; a few chunks are in flight."""
     prefilter = Prefilter(spans)
     try:
         size = path.stat().st_size
     except OSError:
         size = 0
     big = size * (4 if container != "plain" else 1) >= numpy_min_bytes
-    record = 0
-    line_number = first_line + 1       # of the first byte in ``pending``
+    pool = None
+    if big:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=2)
+    scans: deque = deque()           # in file order: a scan's result, or its future
+    state = {"record": 0, "line": first_line + 1, "blank": 0}   # next record, line number of the next scan
+
+    def emit(scan):
+        kept, count, blanks = scan if isinstance(scan, tuple) else scan.result()
+        line_number = state["line"]
+        for index, raw in kept:
+            state["record"] += 1
+            yield decode_line(raw, path, line_number + index), line_number + index, state["record"], None
+        state["line"] += count
+        state["blank"] += blanks
+
     pending = body
-    for chunk in chunks:
-        pending += chunk
-        cut = pending.rfind(b"\n")
-        if cut < 0:
-            if len(pending) > max_line_bytes:
-                raise InputTooLargeError("a record line is longer than 64 MB (the limit for one VCF line)",
-                                         path=str(path), line=line_number)
-            continue
-        whole, pending = pending[:cut], pending[cut + 1:]
-        for number, raw in prefilter.lines(whole, line_number, big):
-            record += 1
-            yield decode_line(raw, path, number), number, record, None
-        line_number += prefilter.line_count
-    if pending.strip(b"\r\n"):
-        if pending.endswith(b"\n"):
-            pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
-        for number, raw in prefilter.lines(pending, line_number, big):
-            record += 1
-            yield decode_line(raw, path, number), number, record, None
-    if prefilter.blank_lines > 1:      # one is a trailing newline too many; more is not VCF
-        warnings.append(f"{prefilter.blank_lines:,} blank lines among the records, skipped: not VCF "
+    in_flight = 0                    # scans submitted to the pool and not yet taken
+    try:
+        for chunk in chunks:
+            first = chunk.find(b"\n")
+            if first < 0:
+                pending += chunk
+                if len(pending) > max_line_bytes:
+                    while scans:                     # the line number of ``pending`` is known once they are out
+                        yield from emit(scans.popleft())
+                    raise InputTooLargeError("a record line is longer than 64 MB (the limit for one VCF line)",
+                                             path=str(path), line=state["line"])
+                continue
+            head = pending + chunk[:first]           # the line cut by the chunk boundary (or the header's rest)
+            scans.append(prefilter.scan(head, 0, len(head), big))
+            cut = chunk.rfind(b"\n")
+            if cut > first:
+                if pool is not None:
+                    scans.append(pool.submit(prefilter.scan, chunk, first + 1, cut, big))
+                    in_flight += 1
+                else:
+                    scans.append(prefilter.scan(chunk, first + 1, cut, big))
+            pending = chunk[cut + 1:]
+            while scans and (in_flight > 2 or isinstance(scans[0], tuple)):
+                scan = scans.popleft()
+                in_flight -= not isinstance(scan, tuple)
+                yield from emit(scan)
+        while scans:
+            yield from emit(scans.popleft())
+        if pending.strip(b"\r\n"):
+            if pending.endswith(b"\n"):
+                pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
+            yield from emit(prefilter.scan(pending, 0, len(pending), big))
+    finally:
+        for scan in scans:
+            if not isinstance(scan, tuple):
+                scan.cancel()
+        if pool is not None:
+            pool.shutdown(wait=True)
+    if state["blank"] > 1:             # one is a trailing newline too many; more is not VCF
+        warnings.append(f"{state['blank']:,} blank lines among the records, skipped: not VCF "
                         "(is the file damaged or padded?)")
 
 

@@ -7,6 +7,9 @@ import bisect
 import re
 from pathlib import Path
 
+_END = re.compile(rb"END=")
+
+
 def find_index(path: Path) -> str | None:
     for suffix in (".tbi", ".csi"):
         candidate = Path(str(path) + suffix)
@@ -108,17 +111,26 @@ class Prefilter:
 
     def lines(self, data: bytes, first_line: int, big: bool):
         """(line number, line bytes) of each kept line in ``data`` (whole lines)."""
-        if big:
-            yield from self._numpy_lines(data, first_line)
-            return
-        lines = data.split(b"\n")
-        self.line_count = len(lines)
+        kept, self.line_count, blanks = self.scan(data, 0, len(data), big)
+        self.blank_lines += blanks
+        for index, line in kept:
+            yield first_line + index, line
+
+    def scan(self, data: bytes, start: int, stop: int, big: bool) -> tuple[list[tuple[int, bytes]], int, int]:
+        """(kept lines of ``data[start:stop]`` as (index from ``start``, bytes), lines, blank lines): whole
+        lines, nothing copied, no state changed, so worker threads can scan the chunks of a stream."""
+        if big and stop - start >= 32:
+            return self._numpy_scan(data, start, stop)
+        kept, blanks = [], 0
+        lines = data[start:stop].split(b"\n")
+        keep_line = self.keep_line
         for offset, line in enumerate(lines):
             if line and line != b"\r":
-                if self.keep_line(line):
-                    yield first_line + offset, line
+                if keep_line(line):
+                    kept.append((offset, line))
             else:
-                self.blank_lines += 1
+                blanks += 1
+        return kept, len(lines), blanks
 
     def _tables(self):
         if self._numpy is None:
@@ -132,71 +144,95 @@ class Prefilter:
                     starts.append((index << 33) + s)
                     ends.append((index << 33) + e)
             order = np.argsort(np.array(starts, dtype=np.int64))
-            masks = np.array([(1 << (8 * k)) - 1 for k in range(8)], dtype=np.uint64)
-            powers = np.array([[10.0 ** (t - 1 - k) if k < t else 0.0 for k in range(10)] for t in range(11)])
+            lanes = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)  # the low k bytes of a word
             self._numpy = (np, codes, np.array(starts, dtype=np.int64)[order], np.array(ends, dtype=np.int64)[order],
-                           masks, powers)
+                           lanes)
         return self._numpy
 
     @staticmethod
     def _code(name: bytes) -> int:
         return (len(name) << 56) | int.from_bytes(name[:7].ljust(7, b"\0"), "little") if len(name) <= 7 else -1
 
-    def _numpy_lines(self, data: bytes, first_line: int):
+    def _numpy_scan(self, data: bytes, start: int, stop: int) -> tuple[list[tuple[int, bytes]], int, int]:
         """The same decision as ``keep_line``, vectorised over a whole chunk (numpy releases the GIL, so the
         BGZF threads keep inflating meanwhile). Only CHROM (≤ 7 bytes to be one of ours) and POS (≤ 10
-        digits) are read; REF length is bounded by the line length, so a line that starts before a gene but
-        is long enough to reach it is kept, and the parsed record gets the exact overlap test."""
-        np, codes, starts_g, ends_g, masks, powers = self._tables()
-        a = np.frombuffer(data, dtype=np.uint8)
+        digits) are read, as 8-byte words (one unaligned gather per field, bytes handled as lanes of the
+        word), and POS only on lines whose CHROM is a gene contig; REF length is bounded by the line
+        length, so a line that starts before a gene but is long enough to reach it is kept, and the
+        parsed record gets the exact overlap test."""
+        np, codes, starts_g, ends_g, lanes = self._tables()
+        a = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
         ends_nl = np.flatnonzero(a == 10)
-        if not data.endswith(b"\n"):
-            ends_nl = np.append(ends_nl, len(data))
-        self.line_count = len(ends_nl)
-        if not len(ends_nl) or len(a) < 32:
-            yield from self.lines(data, first_line, False)
-            return
+        if data[stop - 1:stop] != b"\n":
+            ends_nl = np.append(ends_nl, len(a))
         begins = np.empty_like(ends_nl)
         begins[0] = 0
         begins[1:] = ends_nl[:-1] + 1
         lengths = ends_nl - begins
-        self.blank_lines += int((lengths == 0).sum()) + int(((lengths == 1) & (a[begins] == 13)).sum())
-        tail = begins > len(a) - 24                     # too close to the end for the windows: exact check
-        begins_w = np.minimum(begins, len(a) - 24)
-        rows = np.arange(len(begins))
+        blanks = int((lengths == 0).sum()) + int(((lengths == 1) & (a[begins] == 13)).sum())
+        tail = begins > len(a) - 24                     # too close to the end for the words: exact check
         # unaligned 8-byte words at every offset: one gather per field instead of one per byte
-        words = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=data, strides=(1,))
-        head = words[begins_w]                          # CHROM and its tab
-        head_bytes = head.view(np.uint8).reshape(-1, 8)
-        t1 = (head_bytes == 9).argmax(axis=1)
-        short = (head_bytes[rows, t1] == 9) & (t1 >= 1) & (t1 < lengths)
-        code = (head & masks[t1]).astype(np.int64) | (t1.astype(np.int64) << 56)
-        code[~short] = -1
+        words = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=data, offset=start, strides=(1,))
+        head = words[np.minimum(begins, len(a) - 24)]   # CHROM and its tab
+        t1, found = _first_tab(np, head)
+        code = (head & lanes[t1]).astype(np.int64) | (t1.astype(np.int64) << 56)
         slot = np.minimum(np.searchsorted(codes, code), len(codes) - 1)
-        known = short & (codes[slot] == code) & ~tail
-        at = begins_w + t1 + 1
-        field = np.empty((len(begins), 2), dtype="<u8")
-        field[:, 0] = words[at]
-        field[:, 1] = words[at + 8]
-        field = field.view(np.uint8).reshape(-1, 16)[:, :11]   # POS and its tab
-        t2 = (field == 9).argmax(axis=1)
-        place = powers[t2]                               # 10^(t2-1-k) for digit k, 0 past the field
-        raw = field[:, :10]
-        pos_ok = known & (field[rows, t2] == 9) & (t2 >= 1) & (t2 < lengths - t1) & \
-            ~(((raw < 48) | (raw > 57)) & (place > 0)).any(axis=1)
-        pos = ((raw - 48.0) * place).sum(axis=1).astype(np.int64)
+        known = found & (t1 >= 1) & (t1 < lengths) & (codes[slot] == code) & ~tail
+        rows = np.flatnonzero(known)                    # lines on a gene contig: only these get a POS
+        slot, t1, line_lengths = slot[rows], t1[rows], lengths[rows]
+        at = begins[rows] + t1 + 1
+        first, extra = words[at], words[at + 8]         # POS (up to 10 digits) and its tab
+        t2, in_first = _first_tab(np, first)
+        extra_bytes = extra & np.uint64(0xFFFFFF)
+        t2 = np.where(in_first, t2, 8 + _first_tab(np, extra_bytes | np.uint64(0x0909090909000000))[0])
+        pos_ok = (t2 >= 1) & (t2 <= 10) & (t2 < line_lengths - t1)
+        first_lanes = lanes[np.minimum(t2, 8)]
+        digits = first & first_lanes
+        pos_ok &= (digits & np.uint64(0xF0F0F0F0F0F0F0F0)) == (np.uint64(0x3030303030303030) & first_lanes)
+        pos_ok &= ((digits + np.uint64(0x0606060606060606)) & np.uint64(0xF0F0F0F0F0F0F0F0)) == \
+            (np.uint64(0x3030303030303030) & first_lanes)
+        d8 = (extra_bytes & np.uint64(0xFF)).astype(np.int64) - 48
+        d9 = ((extra_bytes >> np.uint64(8)) & np.uint64(0xFF)).astype(np.int64) - 48
+        pos_ok &= (t2 <= 8) | ((d8 >= 0) & (d8 <= 9))
+        pos_ok &= (t2 <= 9) | ((d9 >= 0) & (d9 <= 9))
+        pos = _eight_digits(np, digits << (np.uint64(8) * (np.uint64(8) - np.minimum(t2, 8).astype(np.uint64))))
+        pos = np.where(t2 == 9, pos * 10 + d8, np.where(t2 == 10, pos * 100 + d8 * 10 + d9, pos))
         g_pos = (slot.astype(np.int64) << 33) + pos
         j = np.searchsorted(starts_g, g_pos, side="right")
         hit = (j > 0) & (ends_g[np.maximum(j - 1, 0)] >= g_pos)
         nxt = np.minimum(j, len(starts_g) - 1)
-        near = (j < len(starts_g)) & (starts_g[nxt] <= g_pos + lengths - 1)
-        keep = (pos_ok & (hit | near)) | (known & ~pos_ok) | tail
+        near = (j < len(starts_g)) & (starts_g[nxt] <= g_pos + line_lengths - 1)
+        keep = tail.copy()
+        keep[rows] = ~pos_ok | hit | near
         # records whose extent comes from INFO/END
-        for match in re.finditer(rb"END=", data):
-            line_index = int(np.searchsorted(ends_nl, match.start()))
+        for match in _END.finditer(data, start, stop):
+            line_index = int(np.searchsorted(ends_nl, match.start() - start))
             if line_index < len(keep) and known[line_index]:
                 keep[line_index] = True
+        kept = []
         for index in np.flatnonzero(keep).tolist():
-            if tail[index] and not self.keep_line(data[begins[index]:ends_nl[index]]):
-                continue
-            yield first_line + index, data[begins[index]:ends_nl[index]]
+            line = data[start + int(begins[index]):start + int(ends_nl[index])]
+            if not tail[index] or self.keep_line(line):
+                kept.append((index, line))
+        return kept, len(ends_nl), blanks
+
+
+def _first_tab(np, words):
+    """(index of the first tab byte in each little-endian 8-byte word, whether there is one): the
+    zero-byte test on ``word ^ 0x09…`` (exact for the lowest zero lane), its lowest set bit read from
+    the float exponent (a power of two converts exactly)."""
+    x = words ^ np.uint64(0x0909090909090909)
+    zero = (x - np.uint64(0x0101010101010101)) & ~x & np.uint64(0x8080808080808080)
+    found = zero != 0
+    low = (zero & (~zero + np.uint64(1))) | np.uint64(1 << 63) * ~found      # lowest set bit (bit 8k+7)
+    exponent = low.astype(np.float64).view(np.int64) >> 52
+    return ((exponent - 1023 - 7) >> 3), found
+
+
+def _eight_digits(np, word):
+    """Eight ASCII digits in a little-endian word (first digit in the low byte) → their value (SWAR)."""
+    word = word & np.uint64(0x0F0F0F0F0F0F0F0F)
+    word = (word * np.uint64(2561)) >> np.uint64(8)
+    word = ((word & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    word = ((word & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
+    return word.astype(np.int64)
