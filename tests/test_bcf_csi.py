@@ -117,3 +117,22 @@ def test_an_index_this_module_cannot_read_falls_back(tmp_path):
     bad.write_bytes(b"not an index")
     assert csi.load(str(bad)) is None
     assert csi.load(str(tmp_path / "missing.csi")) is None
+
+
+@pytest.mark.parametrize("use_isal", [True, False])
+def test_csi_inflates_with_isal_and_with_zlib_alike(interleaved, monkeypatch, use_isal):
+    """ISA-L (when installed) and the zlib fallback give one index; a corrupt block means htslib decides."""
+    import gzip
+
+    from alkseq.readers.vcf import containers
+
+    monkeypatch.setattr(containers, "_USE_ISAL", use_isal)
+    assert (containers.raw_inflate()[0].__module__ == "zlib") is not use_isal
+    _bcftools("index", "-f", "-c", interleaved)
+    raw = Path(f"{interleaved}.csi").read_bytes()
+    assert csi._inflate(raw) == gzip.decompress(raw)
+    corrupt = interleaved.with_name("corrupt.csi")
+    damaged = bytearray(raw)
+    damaged[40:72] = bytes(32)                       # inside the first block's deflate data
+    corrupt.write_bytes(bytes(damaged))
+    assert csi.load(str(corrupt)) is None

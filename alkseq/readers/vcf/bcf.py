@@ -2,7 +2,10 @@
 records into VCF text, and the text path parses them.
 
 So a BCF and the same records as text VCF share one record parser, the background counter and
-every check after it. Indexed (``.csi``): one query per merged gene interval. Streamed: the fixed
+every check after it. Indexed (``.csi``): alkseq reads the CSI index itself (``csi``: htslib's
+full index load was the largest part of an indexed run), seeks to where each merged gene interval's
+records start and keeps those htslib's own region query would; an index it cannot read, or an
+interval it leaves undecided, goes to htslib's query as before. Streamed: the fixed
 record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
 outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
 a small temporary BCF that htslib decodes. Big inputs find record starts with numpy
