@@ -2,7 +2,10 @@
 records into VCF text, and the text path parses them.
 
 So a BCF and the same records as text VCF share one record parser, the background counter and
-every check after it. Indexed (``.csi``): one query per merged gene interval. Streamed: the fixed
+every check after it. Indexed (``.csi``): alkseq reads the CSI index itself (``csi``: htslib's
+full index load was the largest part of an indexed run), seeks to where each merged gene interval's
+records start and keeps those htslib's own region query would; an index it cannot read, or an
+interval it leaves undecided, goes to htslib's query as before. Streamed: the fixed
 record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
 outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
 a small temporary BCF that htslib decodes. Big inputs find record starts with numpy
@@ -11,11 +14,13 @@ the result is the same either way.
 """
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions
+from alkseq.readers.vcf.csi import load as load_csi
 from alkseq.readers.vcf.bcfio import open_bcf, record_texts
 from alkseq.readers.vcf.header import TextHeader
 from alkseq.readers.vcf.prefilter import find_index, merged_spans, overlaps_any, spans_by_chrom, with_extra
@@ -31,8 +36,9 @@ def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: 
     from alkseq.readers.vcf.samples import read_records
 
     index = find_index(path)
+    table = load_csi(index) if index and index.endswith(".csi") and os.path.isdir("/dev/fd") else None
     try:
-        handle = open_bcf(path, index=index if index else None)
+        handle = open_bcf(path, index=index if index and table is None else None, without_index=table is not None)
     except InputError:
         if _raw_bcf_cut_short(path):
             raise InputError("truncated BCF file (its header is cut short)", path=str(path),
@@ -43,6 +49,8 @@ def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: 
 
         def source(builds, extra_spans):
             spans = with_extra(spans_by_chrom(builds), extra_spans)
+            if table is not None:
+                return "indexed", _csi_items(path, handle, table, spans, index)
             if index:
                 return "indexed", _indexed_items(path, handle, spans)
             names = {contig.id: name for name, contig in handle.header.contigs.items()}
@@ -71,6 +79,54 @@ def _indexed_items(path: Path, handle, spans):
             for text in record_texts(handle, path, found, f"cannot query {chrom}:{start}-{end}"):
                 record += 1
                 yield text, None, record, earlier
+
+
+def _csi_items(path: Path, handle, table, spans, index: str):
+    """What ``_indexed_items`` gives, without htslib loading the whole index: per merged interval, a seek
+    to where the CSI index says its records start (``csi.Csi.start``), then records in file order with htslib's
+    own tests — a record overlaps when it ends after the start and starts before the end; reading stops
+    at the first record on another contig or starting at or after the end (the file is sorted). An
+    interval the index leaves undecided is fetched by htslib (index loaded then, once)."""
+    ids = {name: contig.id for name, contig in handle.header.contigs.items()}
+    fetcher = None
+    record = 0
+    try:
+        for chrom, ranges in sorted(merged_spans(spans).items()):
+            rid = ids.get(chrom)
+            if rid is None or not table.has_records(rid):
+                continue
+            for number, (start, end) in enumerate(ranges):
+                earlier = ranges[:number]
+                where = f"cannot query {chrom}:{start}-{end}"
+                offset = table.start(rid, start - 1)
+                if offset is None:
+                    if fetcher is None:
+                        fetcher = open_bcf(path, index=index)
+                    found = fetcher.fetch(chrom, start - 1, end)
+                    texts = record_texts(fetcher, path, found, where)
+                else:
+                    texts = record_texts(handle, path, _from(handle, offset, rid, start - 1, end, path, where),
+                                         where)
+                for text in texts:
+                    record += 1
+                    yield text, None, record, earlier
+    finally:
+        if fetcher is not None:
+            fetcher.close()
+
+
+def _from(handle, offset: int, rid: int, begin: int, end: int, path: Path, where: str):
+    """Records from virtual ``offset`` overlapping 0-based ``[begin, end)`` of contig ``rid``, as htslib's
+    iterator tests them."""
+    try:
+        handle.seek(offset)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{where}: {exc}", path=str(path)) from None
+    for found in handle:
+        if found.rid != rid or found.start >= end:
+            return
+        if found.stop > begin:
+            yield found
 
 
 def _raw_bcf_cut_short(path: Path) -> bool:

@@ -25,10 +25,20 @@ def libcbcf():
     return pysam_extension("libcbcf")
 
 
-def open_bcf(file, *, index: str | None = None, path=None, what: str = "cannot read as BCF"):
+def open_bcf(file, *, index: str | None = None, path=None, what: str = "cannot read as BCF",
+             without_index: bool = False):
     """A ``VariantFile`` reading ``file`` (with its CSI index when given); htslib's errors as one
-    ``InputError`` naming ``path`` (the user's file; ``file`` may be a scratch copy of its records)."""
+    ``InputError`` naming ``path`` (the user's file; ``file`` may be a scratch copy of its records).
+
+    ``without_index``: htslib loads ``file.csi`` whenever it is there, even unasked; through
+    ``/dev/fd/N`` it has no name to find it by (the caller reads the index itself, ``csi``)."""
     try:
+        if without_index:
+            descriptor = os.open(file, os.O_RDONLY)
+            try:
+                return libcbcf().VariantFile(f"/dev/fd/{descriptor}")
+            finally:
+                os.close(descriptor)
         return libcbcf().VariantFile(str(file), index_filename=index)
     except (OSError, ValueError) as exc:
         reason = "no valid VCF/BCF header" if "valid header" in str(exc) else str(exc)

@@ -202,7 +202,10 @@ def parse_record(line: str, text_header: TextHeader, header: Header, sample_inde
             genotype = [-1 if a in (".", "") else (_integer(a) if _integer(a) is not None else -1) for a in alleles]
             separators = _GT_SEPARATOR.findall(gt)
             phased = separators[-1] == "|" if separators else True   # cyvcf2 calls a haploid GT phased
-    alts = [] if alt_text in (".", "") else alt_text.split(",")
+    # bases upper-cased like REF (soft-masked lower case is still sequence); symbolic and breakend
+    # ALTs keep their text, whose case can matter (<DEL>, chr names in brackets)
+    alts = [] if alt_text in (".", "") else [a if "<" in a or "[" in a or "]" in a else a.upper()
+                                              for a in alt_text.split(",")]
     return Call(chrom, pos, end, None if ident in (".", "") else ident, ref.upper(), alts,
                  None if filters in ("PASS", ".", "") else filters, info, fmt, genotype, phased,
                  line_number, record)
