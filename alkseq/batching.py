@@ -288,8 +288,8 @@ def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
                 bar.advance(len(chunk))
     result = BatchResult(str(sheet), results)
     with _signals_end_the_batch():
-        _write_outputs(result, kb, inputs, output, json_dir, summary, html, html_dir)
-        write_pipeline_outputs(result.results, kb, inputs, json_out=json_out, multiqc=multiqc,
+        _write_outputs(result, inputs, output, json_dir, summary, html, html_dir)
+        write_pipeline_outputs(result.results, inputs, json_out=json_out, multiqc=multiqc,
                                failures=result.failures)
     return result
 
@@ -629,7 +629,7 @@ def _check_outputs(output, json_dir, summary, html, html_dir, inputs) -> None:
                 raise OutputError("exists and is not a directory", path=str(target))
 
 
-def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, html,
+def _write_outputs(result: BatchResult, inputs, output, json_dir, summary, html,
                    html_dir) -> None:
     from alkseq.report.cohort import render_csv, render_summary
     from alkseq.report.output import emit, write_atomic
@@ -650,19 +650,16 @@ def _write_outputs(result: BatchResult, kb, inputs, output, json_dir, summary, h
         base = Path(html).resolve().parent
         links = {sample: Path(os.path.relpath(page, base)).as_posix()
                  for sample, page in pages.items()}
-        alk_tkis = {d.drug: d.generation for d in kb.alk_tkis()}
         write_atomic(html, _html_module().render_cohort(result.rows, result.reports,
-                                                        alk_tkis=alk_tkis,
                                                         sample_links=links or None),
                      inputs=inputs)
     if summary:
-        alk_tkis = {d.drug: d.generation for d in kb.alk_tkis()}
-        emit(render_summary(result.results, alk_tkis), summary, inputs=inputs)
+        emit(render_summary(result.results), summary, inputs=inputs)
     if output is not None:
         emit(render_csv(result.rows), output, inputs=inputs)
 
 
-def write_pipeline_outputs(results, kb, inputs, *, json_out=None, multiqc=None,
+def write_pipeline_outputs(results, inputs, *, json_out=None, multiqc=None,
                            failures=(), kind: str = "batch") -> None:
     """The outputs pipelines consume: one JSON document and the MultiQC files (also
     written by ``alkseq merge`` from per-sample JSON)."""
@@ -675,7 +672,7 @@ def write_pipeline_outputs(results, kb, inputs, *, json_out=None, multiqc=None,
     if multiqc:
         from alkseq.report import multiqc as mqc
 
-        mqc.write(results, multiqc, {d.drug: d.generation for d in kb.alk_tkis()}, inputs=inputs)
+        mqc.write(results, multiqc, inputs=inputs)
 
 
 def _per_sample(result: BatchResult, directory: str, suffix: str, render,
@@ -702,7 +699,7 @@ def _make_directory(directory: str) -> Path:
 
 def merge(documents: Sequence[str | Path], *, output: str | None = None,
           json_out: str | None = None, multiqc: str | None = None,
-          summary: str | None = None, knowledge: str | None = None) -> BatchResult:
+          summary: str | None = None) -> BatchResult:
     """Per-sample JSON documents (``alkseq annotate --format json``, one job each in a
     workflow) → the cohort outputs ``alkseq batch`` writes, with the same columns.
 
@@ -710,7 +707,6 @@ def merge(documents: Sequence[str | Path], *, output: str | None = None,
     order of the documents given; a sample name seen twice is an error naming both files.
     """
     from alkseq.errors import InputError
-    from alkseq.knowledge import load_knowledge
     from alkseq.report.cohort import render_csv, render_summary
     from alkseq.report.json_writer import read_document, report_from_dict
     from alkseq.report.output import emit
@@ -743,12 +739,10 @@ def merge(documents: Sequence[str | Path], *, output: str | None = None,
     inputs = [str(p) for p in documents]
     _check_outputs(output, multiqc, summary, json_out, None, inputs)
     result = BatchResult(",".join(inputs), results)
-    kb = load_knowledge(overlay=str(Path(knowledge).resolve()) if knowledge else None)
-    write_pipeline_outputs(results, kb, inputs, json_out=json_out, multiqc=multiqc,
+    write_pipeline_outputs(results, inputs, json_out=json_out, multiqc=multiqc,
                            failures=result.failures, kind="merge")
     if summary:
-        emit(render_summary(results, {d.drug: d.generation for d in kb.alk_tkis()}), summary,
-             inputs=inputs)
+        emit(render_summary(results), summary, inputs=inputs)
     if output is not None:
         emit(render_csv(result.rows), output, inputs=inputs)
     return result

@@ -161,10 +161,10 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
 
         reports = [replace(reports[0], sample=sample_name)]
     for target, name, vcf_type in plans:
-        _write_annotated(reports, path, target, name, vcf_type, knowledge, (path, bam, fasta))
+        _write_annotated(reports, path, target, name, vcf_type, (path, bam, fasta))
 
 
-def _write_annotated(reports, path, output, fmt, vcf_type, knowledge, inputs) -> None:
+def _write_annotated(reports, path, output, fmt, vcf_type, inputs) -> None:
     """One output of `annotate`: a writer chosen by name, to a file or stdout."""
     from alkseq.report import writer
     from alkseq.report.output import emit

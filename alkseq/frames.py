@@ -8,9 +8,10 @@ pandas is imported here and only when a frame is asked for.
 """
 from __future__ import annotations
 
+from alkseq.model import MECHANISM_CLASSES
+
 EVIDENCE_LEVELS = ("A", "B", "C", "D", "E")          # A guideline … E review/inferred
 DRUG_CLASSES = ("sensitive", "intermediate", "resistant", "unknown")
-MECHANISM_CLASSES = ("alk_dependent", "bypass", "transformation", "mixed", "none_found")
 STATUSES = ("ok", "error")
 
 

@@ -22,6 +22,13 @@ AlterationKind = Literal[
 
 Role = Literal["alk_kinase_domain", "alk_other", "fusion", "bypass", "transformation", "other"]
 Phase = Literal["cis", "trans", "mixed", "unknown"]
+MechanismClass = Literal["alk_dependent", "bypass", "transformation", "mixed", "none_found"]
+# The resistance class a sample's findings add up to, in the order every table and figure lists them.
+MECHANISM_CLASSES: tuple[MechanismClass, ...] = ("alk_dependent", "bypass", "transformation", "mixed", "none_found")
+# The class one finding adds; an ``alk_other`` finding adds alk_dependent only when it has a curated mechanism
+# (the classifier gives that role to mechanisms whose reference/mechanisms.tsv role is alk_dependent).
+ROLE_TO_CLASS: dict[str, MechanismClass] = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
+                                            "transformation": "transformation"}
 
 THREE_TO_ONE = {
     "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
@@ -129,6 +136,10 @@ class GenomicVariant:
     ref: str
     alt: str
     hgvs_c: str | None = None
+    # the record's own (pos, REF, ALT) as read (before normalisation), and the records one merged change
+    # came from (substitutions in one ALK codon): data for writers, not part of equality
+    original: tuple[int, str, str] | None = field(default=None, compare=False)
+    merged_from: tuple[tuple[int, str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -256,6 +267,11 @@ class TreatmentHistory:
     setting: str = "tki_naive"   # tki_naive | after_1g | after_2g | after_3g | after_next
     next_line: int = 1
 
+    @property
+    def last_alk_tki(self) -> tuple[str, str] | None:
+        """(drug, generation) of the latest ALK TKI given, or None: the one the patient progressed on."""
+        return (self.alk_tkis[-1][0], self.alk_tkis[-1][1]) if self.alk_tkis else None
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -269,6 +285,22 @@ class Citation:
         return f"{self.source} ({self.locator})" if self.locator else self.source
 
 
+def cited_once(citations) -> tuple[Citation, ...]:
+    """One citation per source, in order of first mention, its locators joined: a list of sources
+    names each once. Directness stays "tertiary" only if every mention was tertiary."""
+    by_source: dict[str, list[Citation]] = {}
+    for c in citations:
+        by_source.setdefault(c.source, []).append(c)
+    out = []
+    for source, cited in by_source.items():
+        where = "; ".join(dict.fromkeys(c.locator for c in cited if c.locator))
+        kinds = [c.directness for c in cited]
+        directness = "tertiary" if all(k == "tertiary" for k in kinds) else \
+            next((k for k in kinds if k and k != "tertiary"), "")
+        out.append(Citation(source, where, directness))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Finding:
     """An alteration after interpretation: its role and what the knowledge says of it."""
@@ -278,6 +310,13 @@ class Finding:
     mechanism: str | None = None         # id from reference/mechanisms.tsv
     mechanism_label: str | None = None
     note: str = ""
+
+    @property
+    def mechanism_class(self) -> MechanismClass | None:
+        """The resistance class this finding adds (alk_dependent, bypass, transformation), or None."""
+        if self.role in ROLE_TO_CLASS:
+            return ROLE_TO_CLASS[self.role]
+        return "alk_dependent" if self.role == "alk_other" and self.mechanism else None
 
 
 @dataclass(frozen=True)
@@ -386,7 +425,7 @@ class Report:
     context: Context
     findings: tuple[Finding, ...]
     compounds: tuple[Compound, ...]
-    mechanism_class: str                 # alk_dependent | bypass | transformation | mixed | none_found
+    mechanism_class: MechanismClass
     matrix: tuple[DrugCall, ...]
     candidates: tuple[Candidate, ...]
     not_recommended: tuple[NotRecommended, ...]

@@ -18,6 +18,8 @@ import re
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 """What ``printable`` escapes: C0 except TAB/LF, DEL, C1, U+2028/U+2029."""
+INPUT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+"""What an input cell may not hold (readers refuse it): the same, with CR also allowed (line endings)."""
 
 _JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029]")
 

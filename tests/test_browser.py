@@ -264,9 +264,7 @@ def test_cohort_page_scales(driver, tmp_path, n):
     rows, reports = _cohort(n)
     page = tmp_path / f"cohort{n}.html"
     links = {r.sample: f"pages/{r.sample}.html" for r in reports}
-    page.write_text(html.render_cohort(rows, reports, sample_links=links,
-                                       alk_tkis={"crizotinib": "1", "alectinib": "2",
-                                                 "lorlatinib": "3"}))
+    page.write_text(html.render_cohort(rows, reports, sample_links=links))
     size = page.stat().st_size
     COHORT_SIZES[n] = size
     assert size < 60_000 + 80 * n, size

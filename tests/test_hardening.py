@@ -163,8 +163,8 @@ def test_maf_gzip_bomb_and_truncated_gzip(tmp_path):
 
 
 @pytest.mark.parametrize("row,message", [
-    (b"ALK\tS1\tp.G1202R\tMissense_Mutation\tinf\n", "is not a count"),
-    (b"ALK\tS1\tp.G1202R\tMissense_Mutation\t1e400\n", "is not a count"),
+    (b"ALK\tS1\tp.G1202R\tMissense_Mutation\tinf\n", "is not a finite, non-negative number"),
+    (b"ALK\tS1\tp.G1202R\tMissense_Mutation\t1e400\n", "is not a finite, non-negative number"),
     (b"ALK\tS\x1b1\tp.G1202R\tMissense_Mutation\t7\n", "control character U+001B"),
 ])
 def test_maf_bad_cells(tmp_path, row, message):

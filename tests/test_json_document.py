@@ -60,7 +60,7 @@ def test_batch_document_json_dir_and_merge(tmp_path):
                      f"B,{EXAMPLES / 'post_lorlatinib_met_amp' / 'panel.csv'},lorlatinib\n"
                      "C,does/not/exist.vcf,\n")
     result = run_cli("batch", sheet, "-o", tmp_path / "cohort.csv", "--json", tmp_path / "all.json",
-                     "--json-dir", tmp_path / "per")
+                     "--json-dir", tmp_path / "per", "--summary", tmp_path / "summary.tsv")
     assert result.returncode == 10, result.stderr
     doc = valid(json.loads((tmp_path / "all.json").read_text()))
     assert doc["kind"] == "batch" and [s["sample"] for s in doc["samples"]] == ["A", "B"]
@@ -73,6 +73,12 @@ def test_batch_document_json_dir_and_merge(tmp_path):
     # merge: the per-sample documents give the batch's own cohort rows, columns and all
     merged = run_cli("merge", *per, "--json", tmp_path / "merged.json", "-o", tmp_path / "m.csv")
     assert merged.returncode == 0, merged.stderr
+    # the summary groups by the last ALK TKI of each document's own treatment history
+    assert run_cli("merge", *per, "--summary", tmp_path / "merged.tsv", "-o", tmp_path / "m2.csv").returncode == 0
+    summary = (tmp_path / "merged.tsv").read_text()
+    assert summary == (tmp_path / "summary.tsv").read_text()
+    groups = [line.split("\t")[0] for line in summary.splitlines()[1:]]
+    assert groups == ["alectinib", "lorlatinib", "all samples"], groups
     assert valid(json.loads((tmp_path / "merged.json").read_text()))["kind"] == "merge"
     batch_rows = list(csv.DictReader(io.StringIO((tmp_path / "cohort.csv").read_text())))
     merge_rows = list(csv.DictReader(io.StringIO((tmp_path / "m.csv").read_text())))
@@ -115,7 +121,6 @@ def test_every_example_round_trips_through_report_from_dict():
 
     def kept(sample):
         fields = {k: sample[k] for k in MERGED_FIELDS}
-        fields["context"] = {k: v for k, v in fields["context"].items() if k != "history"}
         return (fields,
                 [(a["name"], a["role"], a["mechanism"], a["protein_change"]) for a in sample["alterations"]],
                 [(c["therapy"], c["evidence_level"], c["drugs"]) for c in sample["candidates"]],

@@ -57,7 +57,7 @@ def test_protein_change_vaf_depth_and_genomic_record():
     assert g1202r.kind == "mutation"
     assert g1202r.protein_change.hgvs == "p.Gly1202Arg"
     assert g1202r.vaf == pytest.approx(50 / 400) and g1202r.depth == 400
-    assert g1202r.genomic.chrom == "2" and g1202r.genomic.pos == 29220000
+    assert g1202r.genomic.chrom == "2" and g1202r.genomic.pos == 29220747
     assert (g1202r.genomic.ref, g1202r.genomic.alt, g1202r.genomic.build) == ("C", "T", "GRCh38")
     assert g1202r.genomic.hgvs_c == "c.3604G>A"
     assert g1202r.origin.line == 4 and g1202r.origin.reader == "maf"
@@ -107,10 +107,20 @@ def test_bad_row_names_file_and_line():
     assert caught.value.exit_code == 3
 
 
-def test_build_option_overrides_with_warning():
-    sample = read(DATA / "maf_two_samples.maf", build="GRCh37")[0]
-    assert sample.build == "GRCh37"
-    assert any("overrides NCBI_Build GRCh38" in w for w in sample.warnings)
+def test_build_option_overrides_with_warning(tmp_path):
+    # rows labelled GRCh37 whose REF alleles are GRCh38's: --build GRCh38 overrides the column
+    mislabelled = tmp_path / "mislabelled.maf"
+    mislabelled.write_text((DATA / "maf_two_samples.maf").read_text().replace("\tGRCh38\t", "\tGRCh37\t"))
+    sample = read(mislabelled, build="GRCh38")[0]
+    assert sample.build == "GRCh38"
+    assert any("overrides NCBI_Build GRCh37" in w for w in sample.warnings)
+
+
+def test_build_option_the_ref_alleles_contradict_is_a_build_mismatch():
+    from alkseq.errors import BuildMismatchError
+
+    with pytest.raises(BuildMismatchError, match="--build GRCh37 was given, but REF alleles"):
+        read(DATA / "maf_two_samples.maf", build="GRCh37")
 
 
 def test_gzipped_maf(tmp_path):

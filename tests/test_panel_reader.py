@@ -37,6 +37,38 @@ def test_csv_multi_sample_words_and_fusions(tmp_path):
     assert (sclc.kind, sclc.label) == ("transformation", "small-cell")
 
 
+
+def test_a_gene_column_naming_the_fusion(tmp_path):
+    """'EML4-ALK' in the gene column (as many panel exports write it) is an ALK fusion with EML4,
+    whatever the alteration column says of it; a hyphenated symbol (NKX2-1) stays a gene."""
+    (sample,) = _read(tmp_path, "gene\talteration\n"
+                                "EML4-ALK\tfusion\n"
+                                "EML4::ALK\tE13;A20\n"
+                                "KIF5B-ALK\tv1\n"
+                                "EML4-ALK\tG1202R\n"
+                                "NKX2-1\tamplification\n")
+    fusion, exons, kif5b, mutation, nkx = sample.alterations
+    assert (fusion.gene, fusion.kind, fusion.partner) == ("ALK", "fusion", "EML4")
+    assert (exons.gene, exons.partner, exons.fusion_variant) == ("ALK", "EML4", "v1")
+    assert (kif5b.gene, kif5b.partner, kif5b.fusion_variant) == ("ALK", "KIF5B", "v1")
+    assert (mutation.gene, mutation.kind, mutation.protein_change.short) == ("ALK", "mutation", "G1202R")
+    assert (nkx.gene, nkx.kind) == ("NKX2-1", "amplification")
+
+
+def test_clinical_report_spellings(tmp_path):
+    """A coding and a protein change in one cell (either order) read as the protein change; a copy
+    number written after the word fills copy_number (and the gain threshold applies to it)."""
+    (sample,) = _read(tmp_path, "gene\talteration\n"
+                                "ALK\tc.3604G>A (p.G1202R)\n"
+                                "ALK\tp.Leu1196Met (c.3586C>A)\n"
+                                "MET\tAmplification (CN=12)\n"
+                                "ERBB2\tamplified, 3 copies\n")
+    g1202r, l1196m, met, erbb2 = sample.alterations
+    assert (g1202r.protein_change.short, g1202r.label) == ("G1202R", "c.3604G>A (p.G1202R)")
+    assert l1196m.protein_change.short == "L1196M"
+    assert (met.kind, met.copy_number) == ("amplification", 12)
+    assert (erbb2.kind, erbb2.copy_number) == ("gain", 3)
+
 def test_amplification_below_threshold_is_a_gain(tmp_path):
     (sample,) = _read(tmp_path, "gene\talteration\tcopy_number\nMET\tamplification\t4\n")
     assert sample.alterations[0].kind == "gain"

@@ -1,4 +1,4 @@
-"""Outputs pipelines consume, each read by the real tool: VCF/BCF (-O v|z|b|u, cyvcf2 BCF) by
+"""Outputs pipelines consume, each read by the real tool: VCF/BCF (-O v|z|b|u, BCF by htslib) by
 bcftools, several -o in one run, MAF out by alkseq's MAF reader and a cBioPortal-format header
 check, MultiQC custom content by a real `multiqc` run.
 

@@ -153,3 +153,23 @@ def test_answer_first_with_what_it_rests_on_and_every_source_numbered():
     assert len(numbers) == len(cited)
     assert "Shaw AT et al. N Engl J Med 2016" in refs and "PMID 26698910" in refs
     assert "[tertiary]" in plain                         # a tertiary source says so
+
+
+def test_a_source_cited_twice_is_listed_once_with_its_locators_together():
+    """After lorlatinib the chemotherapy answer rests on rows that share sources (Lin JJ 2024's
+    abstract read twice): each source gets one number in text and HTML, every locator kept."""
+    from alkseq.report import html
+
+    report = annotate(ROOT / "examples" / "post_lorlatinib_compound" / "panel.tsv",
+                      ["alectinib", "lorlatinib"])[0]
+    top = report.candidates[0]
+    assert len({c.source for c in top.citations}) < len(top.citations)   # the case has repeats
+    sources = text.Numbers(report).sources(top.citations)
+    numbers = re.findall(r"\[(\d+)\]", sources)
+    assert len(numbers) == len(set(numbers)) == len({c.source for c in top.citations})
+    for c in top.citations:
+        assert not c.locator or c.locator in sources
+    page = html.render([report])
+    rests = page[page.index("Rests on"):page.index("</dd>", page.index("Rests on"))]
+    cited = re.findall(r'href="#ref-[^"]*?(\d+)"', rests) or re.findall(r"\[(\d+)\]", rests)
+    assert cited and len(cited) == len(set(cited)), rests[:400]

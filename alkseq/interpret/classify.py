@@ -5,12 +5,8 @@ import re
 from typing import cast
 
 from alkseq.knowledge.kb import KnowledgeBase, Mechanism
-from alkseq.model import Alteration, Context, Finding, Role
+from alkseq.model import Alteration, Context, Finding, MechanismClass, Role
 from alkseq.normalise import is_alk_kinase_mutation
-
-ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
-                 "transformation": "transformation"}
-
 
 def _kind_matches(mech: Mechanism, alt: Alteration) -> bool:
     change = alt.protein_change
@@ -99,18 +95,11 @@ def classify(kb: KnowledgeBase, alterations: list[Alteration], context: Context
     return findings
 
 
-def mechanism_classes(kb: KnowledgeBase, findings: list[Finding]) -> set[str]:
-    classes: set[str] = set()
-    mech_roles = {m.mechanism: m.role for m in kb.mechanisms}
-    for f in findings:
-        if f.role in ROLE_TO_CLASS:
-            classes.add(ROLE_TO_CLASS[f.role])
-        elif f.mechanism and mech_roles.get(f.mechanism) == "alk_dependent":
-            classes.add("alk_dependent")
-    return classes
+def mechanism_classes(findings: list[Finding]) -> set[MechanismClass]:
+    return {f.mechanism_class for f in findings if f.mechanism_class is not None}
 
 
-def mechanism_class(classes: set[str]) -> str:
+def mechanism_class(classes: set[MechanismClass]) -> MechanismClass:
     if not classes:
         return "none_found"
     if len(classes) > 1:

@@ -17,7 +17,7 @@ from alkseq.interpret.matrix import residue_order as _residue
 from alkseq.interpret.matrix import patient_call
 from alkseq.knowledge.kb import KnowledgeBase, Rule, TherapyClass
 from alkseq.knowledge.schema import EVIDENCE_STRENGTH, STRENGTH_LEVEL, STRENGTHS
-from alkseq.model import (Alteration, Candidate, Citation, Compound, Context, DrugCall, Finding,
+from alkseq.model import (Alteration, Candidate, Citation, Compound, Context, DrugCall, Finding, MechanismClass,
                           NotRecommended, PhaseEvidence, Report, TreatmentHistory)
 from alkseq.normalise import is_alk_kinase_mutation, normalise_alterations
 
@@ -116,13 +116,6 @@ def _generation(kb: KnowledgeBase, drug: str | None) -> str | None:
     return found.generation if found else None
 
 
-def _current_tki(kb: KnowledgeBase, context: Context) -> str | None:
-    for drug in reversed(context.prior_therapies):
-        if kb.is_alk_tki(drug):
-            return drug
-    return None
-
-
 class _Builder:
     def __init__(self, kb: KnowledgeBase, context: Context):
         self.kb = kb
@@ -132,7 +125,7 @@ class _Builder:
         self.not_recommended: dict[tuple, NotRecommended] = {}
         self.advice: list[str] = []
         self.warnings: list[str] = []
-        self.current_tki = _current_tki(kb, context)
+        self.current_tki = self.history.last_alk_tki[0] if self.history.last_alk_tki else None
         self.readings: dict[str, list[str]] = {}
         self.findings: list[Finding] = []
 
@@ -450,7 +443,7 @@ def _class_candidates(b: _Builder, kd: list[str], covers_directly: bool) -> None
 class _Facts:
     """What the rule conditions test, computed once per case."""
 
-    classes: set[str]
+    classes: set[MechanismClass]
     approved_covers: bool          # directly or by inference (the no_approved_alk_tki_covers test)
     covers_directly: bool
     has_alk_mutation: bool
@@ -626,7 +619,7 @@ def interpret(alterations, context: Context, kb: KnowledgeBase, *, compounds=(),
         matrix, covers_directly, covers_inferred = _alk_tki_candidates(b, readings)
         if not covers_directly:
             warnings.append(W.NO_APPROVED_COVERS)
-    classes = C.mechanism_classes(kb, findings)
+    classes = C.mechanism_classes(findings)
     matched = _mechanism_candidates(b, findings)
     uncurated = any(all(not kb.sensitivity_rows(m, d.drug) for d in kb.alk_tkis()) for m in kd)
     facts = _Facts(classes, covers_directly or covers_inferred, covers_directly, bool(kd),

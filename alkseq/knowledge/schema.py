@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from alkseq.model import MECHANISM_CLASSES as _MECHANISM_CLASSES
+
 DIRECTNESS = {"primary", "primary_abstract", "curated_summary", "review", "guideline", "tertiary"}
 EVIDENCE_KINDS = {"guideline", "clinical", "case_report", "preclinical", "review"}
 SENSITIVITY_CLASSES = {"sensitive", "intermediate", "resistant", "unknown"}
@@ -130,7 +132,7 @@ ALK_TKI_SETTINGS = {"tki_naive", "after_1g", "after_2g", "after_3g", "after_next
 CLASS_TRIGGERS = ("mechanism", "alk_compound", "alk_compound_with", "no_approved_alk_tki_covers",
                   "alk_tki_setting")
 RULE_ACTIONS = {"recommend", "not_recommend", "advise"}
-MECHANISM_CLASSES = {"alk_dependent", "bypass", "transformation", "mixed", "none_found"}
+MECHANISM_CLASSES: set[str] = set(_MECHANISM_CLASSES)
 PROGRESSION_PATTERNS = {"oligo", "systemic", "cns"}
 PATIENT_HISTOLOGIES = {"adenocarcinoma", "squamous", "small-cell"}
 SPECIMENS = {"tissue", "plasma"}

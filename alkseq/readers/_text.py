@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from alkseq.errors import InputError, InputTooLargeError, ParseError, quote
+from alkseq.sanitise import INPUT_CONTROL
 
 MAX_TEXT_CHARS = 1 << 30
 MAX_LINE_CHARS = 1 << 20
@@ -29,7 +30,6 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 # C0 controls except tab/LF/CR, DEL, C1 controls and U+2028/2029 (line breaks to some
 # tools): never in a real cell, and an ANSI
 # escape (ESC, CSI) echoed into a report or a terminal must not act as one.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 UNSUPPORTED_COMPRESSION = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
@@ -94,7 +94,7 @@ def text_lines(path: Path, *, limits: tuple[int, int, int] | None = None
 def check_cells(cells, path: Path | str, line: int, columns=None) -> None:
     """Refuse control characters (NUL, ESC …) in cells: a broken export, never data."""
     for index, cell in enumerate(cells):
-        bad = _CONTROL.search(cell)
+        bad = INPUT_CONTROL.search(cell)
         if bad:
             name = f" in column {quote(columns[index], 40)}" if columns and index < len(columns) \
                 else ""

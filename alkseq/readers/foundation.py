@@ -29,7 +29,6 @@ Security: documents declaring a DOCTYPE or ENTITY are refused (no entity expansi
 """
 from __future__ import annotations
 
-import math
 import re
 import xml.parsers.expat as expat
 from pathlib import Path
@@ -38,6 +37,8 @@ from xml.etree.ElementTree import Element, TreeBuilder
 from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
                            printable, quote)
 from alkseq.model import Alteration, Origin
+from alkseq.readers.cells import number_cell
+from alkseq.sanitise import INPUT_CONTROL
 
 FORMAT = "foundation"
 BUILD = "GRCh37"
@@ -130,14 +131,13 @@ def _gunzip(data: bytes, path: str) -> bytes:
     return bytes(out)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _check_controls(root: Element, path: str, lines: dict[int, int]) -> None:
     """XML 1.0 refuses most C0 controls; C1 controls (a CSI escape) pass it, not alkseq."""
     for element in root.iter():
         for value in (element.text or "", *element.attrib.values()):
-            bad = _CONTROL.search(value)
+            bad = INPUT_CONTROL.search(value)
             if bad:
                 raise ParseError(f"control character U+{ord(bad.group()):04X} in "
                                  f"<{printable(element.tag)[:40]}>", path=path,
@@ -233,26 +233,8 @@ def _metadata(report: Element) -> dict:
 def _number(element: Element, name: str, path: str, line: int | None, *, integer: bool = False,
             fraction: bool = False):
     """An attribute as a number; a bad value names the element's line."""
-    value = (element.get(name) or "").strip()
-    if not value or value.lower() in ("n/a", "na", "unknown", "."):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise ParseError(f"{element.tag} @{name}={quote(value)} is not a number", path=path,
-                         line=line) from None
-    if not math.isfinite(number) or (number < 0 and not integer):
-        raise ParseError(f"{element.tag} @{name}={quote(value)} is not a finite, non-negative "
-                         "number", path=path, line=line)
-    if integer:
-        if number < 0 or number != int(number):
-            raise ParseError(f"{element.tag} @{name}={quote(value)} is not a count", path=path,
-                             line=line)
-        return int(number)
-    if fraction and not 0 <= number <= 1:
-        raise ParseError(f"{element.tag} @{name}={quote(value)} is outside 0–1", path=path,
-                         line=line)
-    return number
+    return number_cell(element.get(name), f"{element.tag} @{name}=", path=path, line=line, integer=integer,
+                       fraction=fraction)
 
 
 def _flag_notes(element: Element) -> list[str]:

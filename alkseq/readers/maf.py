@@ -10,6 +10,11 @@ Supported:
   + ``t_alt_count``, else ``tumor_f``/``t_vaf``); build from ``NCBI_Build``; the genomic
   record from ``Chromosome``/``Start_Position``/``Reference_Allele``/``Tumor_Seq_Allele2``
   kept as written in the MAF (insertions have ``-`` as reference; not VCF-normalised).
+  Rows in genes alkseq knows go through the genome layer as VCF records do
+  (``alkseq.genome.locate``): REF checked against the shipped ALK sequence and the build
+  voted on (a contradicted NCBI_Build/--build is a ``BuildMismatchError``, exit 4), ALK
+  translated on NM_004304.5 from the coordinates (a protein column that disagrees is
+  warned about; alkseq's translation kept), bypass genes from the shipped hotspot table.
   Silent/Intron/UTR/Flank/IGR/RNA rows are skipped unless they carry a non-synonymous
   protein change; ``Splice_Site`` rows are kept even without one. Rows whose ``FILTER`` is
   neither empty, ``.`` nor ``PASS`` are skipped unless ``include_filtered``.
@@ -26,7 +31,6 @@ Not supported: cBioPortal's legacy ``data_fusion.txt`` and continuous CNA/log2 f
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +41,7 @@ from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNot
                            printable, quote)
 from alkseq.genome.protein import parse_protein_change
 from alkseq.model import Alteration, GenomicVariant, Origin
+from alkseq.readers.cells import number_cell
 from alkseq.readers._text import check_cells, text_lines
 
 FORMAT = "maf"
@@ -197,18 +202,7 @@ def _build_name(value: str, table: _Table, number: int) -> str | None:
 
 
 def _integer(value: str, column: str, table: _Table, number: int) -> int | None:
-    if not value:
-        return None
-    try:
-        number_value = float(value)
-    except ValueError:
-        raise ParseError(f"{column} {quote(value)} is not a number", path=str(table.path),
-                         line=number) from None
-    if not math.isfinite(number_value) or number_value < 0 or \
-            number_value != int(number_value):
-        raise ParseError(f"{column} {quote(value)} is not a count", path=str(table.path),
-                         line=number)
-    return int(number_value)
+    return number_cell(value, f"{column} ", path=table.path, line=number, integer=True)
 
 
 def read(path: str | Path, options=None) -> list:
@@ -272,24 +266,26 @@ def _read_mutations(table: _Table, options):
     builds: dict[str, set[str]] = {}
     stem = printable(table.path.name.split(".")[0])
     protein_columns = [c for c in PROTEIN_COLUMNS if table.has(c)]
+    genome = _Genome(options.fasta, options.build)
     for number, cells in table.rows:
         cells = _check_width(table, number, cells)
         sample = table.cell(cells, "Tumor_Sample_Barcode") or stem
         per_sample.setdefault(sample, [])
         if options.sample is not None and sample != options.sample:
             continue
-        alteration, warning, build = _mutation_row(table, number, cells, protein_columns, options)
+        alteration, warning, build = _mutation_row(table, number, cells, protein_columns, options, genome)
         if build:
             builds.setdefault(sample, set()).add(build)
         if warning:
             warnings.setdefault(sample, []).append(warning)
         if alteration is not None:
             table.keep(per_sample[sample], alteration, number)
+    genome.check_builds(table.path)
     return per_sample, warnings, builds
 
 
 def _mutation_row(table: _Table, number: int, cells: list[str], protein_columns: list[str],
-                  options) -> tuple[Alteration | None, str | None, str | None]:
+                  options, genome: _Genome) -> tuple[Alteration | None, str | None, str | None]:
     """One MAF row → (alteration or None when skipped, warning or None, build or None)."""
     where = f"{table.path}:{number}"
     gene = table.cell(cells, "Hugo_Symbol")
@@ -300,10 +296,11 @@ def _mutation_row(table: _Table, number: int, cells: list[str], protein_columns:
     filter_value = table.cell(cells, "FILTER")
     if filter_value and filter_value.upper() != "PASS" and not options.include_filtered:
         return None, None, build
-    raw_change = ""
+    raw_change, change_column = "", None
     for column in protein_columns:
         raw_change = table.cell(cells, column)
         if raw_change:
+            change_column = column
             break
     depth = _integer(table.cell(cells, "t_depth"), "t_depth", table, number)
     alt_count = _integer(table.cell(cells, "t_alt_count"), "t_alt_count", table, number)
@@ -342,6 +339,13 @@ def _mutation_row(table: _Table, number: int, cells: list[str], protein_columns:
             warning = f"{where}: {gene} protein change not understood ({exc.message}); " \
                       "kept without a protein change"
             notes.append(f"protein change {quote(raw_change)} not parsed")
+    row_build = options.build or build
+    if genomic is not None and row_build and gene.upper() in genome.genes(row_build):
+        genome.vote(row_build, genomic)
+        if not warning:
+            protein_change, more_notes, warning = _through_genome(genome, table, number, gene.upper(), genomic,
+                                                                  row_build, protein_change, change_column)
+            notes.extend(more_notes)
     skipped = variant_class.lower() in SKIPPED_CLASSES
     if skipped and (protein_change is None or protein_change.kind == "synonymous") and not warning:
         return None, None, build
@@ -362,6 +366,88 @@ def _mutation_row(table: _Table, number: int, cells: list[str], protein_columns:
                       text=f"{gene} {raw_change or variant_class}".strip(), reader=FORMAT),
         notes=tuple(notes))
     return alteration, warning, build
+
+
+class _Genome:
+    """One MAF's way into the genome layer: the genes it knows and each build's reference (a --fasta
+    opened once, on the first row that needs it)."""
+
+    def __init__(self, fasta: str | None, given: str | None):
+        self.fasta_path, self.fasta, self.given = fasta, None, given
+        self.references: dict[str, object] = {}
+        self.votes: dict[str, object] = {}     # build → BuildVotes of the rows read as that build
+        self.known: dict[str, frozenset[str]] = {}
+
+    def vote(self, build: str, genomic: GenomicVariant) -> None:
+        from alkseq.genome.locate import BuildVotes
+
+        votes = self.votes.get(build) or self.votes.setdefault(build, BuildVotes())
+        votes.add(genomic.chrom, genomic.pos, genomic.pos + max(len(genomic.ref), 1) - 1, genomic.ref,
+                  [genomic.alt])
+
+    def check_builds(self, path: Path) -> None:
+        """A build the REF alleles contradict (NCBI_Build or --build) is the VCF path's BuildMismatchError."""
+        from alkseq.genome.transcript import other_build
+
+        for build, votes in self.votes.items():
+            stated = f"--build {build} was given" if self.given else f"NCBI_Build says {build}"
+            hint = f"pass --build {other_build(build)}" if self.given else \
+                f"correct NCBI_Build, or pass --build {other_build(build)}"
+            error = votes.contradiction(build, str(path), stated, hint)
+            if error is not None:
+                raise error
+
+    def genes(self, build: str) -> frozenset[str]:
+        genes = self.known.get(build)
+        if genes is None:
+            from alkseq.genome.locate import known_genes
+
+            genes = self.known[build] = known_genes(build)
+        return genes
+
+    def reference(self, build: str):
+        from alkseq.genome.locate import Reference
+
+        if build not in self.references:
+            if self.fasta_path and self.fasta is None:
+                from alkseq.genome.transcript import FastaSequence
+
+                self.fasta = FastaSequence(self.fasta_path)
+            self.references[build] = Reference(build, self.fasta)
+        return self.references[build]
+
+
+def _through_genome(genome: _Genome, table: _Table, number: int, gene: str, genomic: GenomicVariant,
+                    build: str, stated, column: str | None) -> tuple:
+    """(protein change, notes, warning) from the row's coordinates, as for a VCF record: REF checked
+    against the shipped ALK sequence (a mismatch is the VCF path's ``BuildMismatchError``), ALK
+    translated on NM_004304.5 (a row that says otherwise is warned about, alkseq's translation kept),
+    a bypass gene by the shipped hotspot table. What the genome layer cannot name stays as the row says."""
+    from alkseq.genome.locate import Located, genes_of, locate_small_variant, maf_alleles
+
+    where = f"{table.path}:{number}"
+    if gene not in genes_of(build, genomic.chrom, genomic.pos, genomic.ref):
+        return stated, (), None
+    reference = genome.reference(build)
+    if gene == "ALK" and genomic.ref != "-":
+        mismatch = reference.mismatch(genomic.chrom, genomic.pos, genomic.ref)
+        if mismatch is not None:
+            raise mismatch.error(str(table.path), number)
+    said = f"the MAF's {column}" if column else "the MAF"
+    located = locate_small_variant(reference, genomic.chrom, *maf_alleles(genomic.pos, genomic.ref, genomic.alt),
+                                   [gene], annotation=(lambda _gene: stated) if stated is not None else None,
+                                   annotation_names=(said, f"protein change from {said}"))
+    if not isinstance(located, Located):
+        if located.reason == "noncoding" and stated is not None and stated.kind != "synonymous":
+            return stated, (), (f"{where}: {gene} {stated.short}: {genomic.chrom}:{genomic.pos} is outside the "
+                                f"coding sequence of NM_004304.5 in {build}; the row's protein change is kept")
+        return stated, (), None
+    change = located.protein_change
+    if change is None or stated is not None and change.short == stated.short:
+        return stated, (), None
+    notes = located.notes if located.notes or gene != "ALK" else \
+        (f"protein change translated by alkseq on NM_004304.5 from {genomic.chrom}:{genomic.pos}",)
+    return change, notes, "; ".join(f"{where}: {w}" for w in located.warnings) or None
 
 
 def _genomic(table: _Table, number: int, cells: list[str], build: str | None):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import functools
-import math
 import re
 from pathlib import Path
 
 from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
                            printable, quote)
 from alkseq.model import Alteration, Origin
+from alkseq.readers.cells import TABLE_MISSING, number_cell
 from alkseq.readers._text import check_cells, text_lines
 
 FORMAT = "panel"
@@ -48,6 +48,10 @@ _WORDS = [  # (pattern, kind, label)
     (r"^(overexpression|expression|ihc positive|positive)$", "expression", "expression"),
 ]
 _WORD_PATTERNS = [(re.compile(pattern, re.ASCII), kind, label) for pattern, kind, label in _WORDS]
+_STATED_COPIES = re.compile(r"\s*[,;(]?\s*(?:(?:cn|copy number|copies|gcn)\s*[=:]?\s*(?P<n>\d+(?:\.\d+)?)"
+                            r"|(?P<m>\d+(?:\.\d+)?)\s*copies)\s*\)?$")
+# the 3' kinases of the fusions panels report; the other gene of a fusion is the partner
+_KINASES = ("ALK", "MET", "RET", "ROS1", "NTRK1", "BRAF")
 _FUSION_TEXT = re.compile(
     r"^(?P<a>[A-Z0-9]+)\s*(?:-|::|–|/)\s*(?P<b>[A-Z0-9]+)(?:\s*(?:fusion|rearrangement))?"
     r"(?:\s*[,(]?\s*(?:variant|v)\s*(?P<v>[0-9]+[ab]?(?:/[ab])?)\)?)?"
@@ -223,25 +227,6 @@ def _map_header(header: list[str], path: Path, line: int) -> dict[str, int]:
     return columns
 
 
-def _number(text: str, what: str, path: Path, line: int, *, integer: bool = False
-            ) -> float | None:
-    """A numeric cell: empty/NA → None; anything not a finite, non-negative number → error."""
-    if not text or text.lower() in (".", "na", "n/a", "-", "nan", "none", "null"):
-        return None
-    try:
-        value = float(text.rstrip("%").strip())
-    except ValueError:
-        raise ParseError(f"{what} {quote(text)} is not a number", path=str(path),
-                         line=line) from None
-    if not math.isfinite(value) or value < 0:
-        raise ParseError(f"{what} {quote(text)} is not a finite, non-negative number",
-                         path=str(path), line=line)
-    if integer and value != int(value):
-        raise ParseError(f"{what} {quote(text)} is not a whole number", path=str(path),
-                         line=line)
-    return value
-
-
 MAX_ALTERATION_CHARS = 200
 _ASCII_SYMBOL = re.compile(r"[!-~]+(?: [!-~]+)*")
 
@@ -261,9 +246,9 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
         raise ParseError("empty gene", path=str(path), line=line)
     if not text:
         raise ParseError(f"empty alteration for {gene}", path=str(path), line=line)
-    vaf = _number(row.get("vaf", ""), "vaf", path, line)
+    vaf = number_cell(row.get("vaf", ""), "vaf ", path=path, line=line, percent=True, missing=TABLE_MISSING)
     if "vaf_percent" in row:
-        pct = _number(row["vaf_percent"], "vaf", path, line)
+        pct = number_cell(row["vaf_percent"], "vaf ", path=path, line=line, percent=True, missing=TABLE_MISSING)
         vaf = None if pct is None else round(pct / 100, 6)
     elif vaf is not None and (vaf > 1 or row.get("vaf", "").endswith("%")):
         vaf = round(vaf / 100, 6)  # written as a percentage
@@ -271,17 +256,31 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
         raise ParseError(f"vaf {quote(row.get('vaf') or row.get('vaf_percent'))} is outside "
                          "0–1 (or 0–100%)",
                          path=str(path), line=line)
-    copy_number = _number(row.get("copy_number", ""), "copy_number", path, line)
-    depth_value = _number(row.get("depth", ""), "depth", path, line, integer=True)
+    copy_number = number_cell(row.get("copy_number", ""), "copy_number ", path=path, line=line, percent=True, missing=TABLE_MISSING)
+    depth_value = number_cell(row.get("depth", ""), "depth ", path=path, line=line, percent=True, missing=TABLE_MISSING, integer=True)
     depth = None if depth_value is None else int(depth_value)
     origin = Origin(str(path), line, text, FORMAT)
     common = dict(vaf=vaf, depth=depth, copy_number=copy_number, origin=origin)
 
     lowered = " ".join(text.lower().split())
+    stated = _STATED_COPIES.search(lowered)    # 'amplification (CN=12)', 'amplified, 8 copies'
+    if stated and any(p.fullmatch(lowered[:stated.start()]) for p, kind, _ in _WORD_PATTERNS
+                      if kind in ("amplification", "gain")):
+        lowered = lowered[:stated.start()]
+        if copy_number is None:
+            copy_number = float(stated.group("n") or stated.group("m"))
+            common["copy_number"] = copy_number
     fusion = _FUSION_TEXT.fullmatch(text)
     if fusion and fusion.group("a").upper() != fusion.group("b").upper() and \
             not re.match(r"[A-Z]\d", text):
         return _fusion(gene, fusion, text, common)
+    kinase = _kinase_of_fusion_name(gene)
+    if kinase is not None:
+        fusion = _FUSION_TEXT.fullmatch(gene) if _FUSION_WORDS.fullmatch(text) else \
+            _FUSION_TEXT.fullmatch(f"{gene} {text}")
+        if fusion:
+            return _fusion(kinase, fusion, f"{gene} {text}", common)
+        gene = kinase    # 'EML4-ALK' + 'G1202R': a mutation in the fusion's ALK kinase domain
     for pattern, kind, label in _WORD_PATTERNS:
         if pattern.fullmatch(lowered):
             if kind == "amplification" and copy_number is not None \
@@ -290,7 +289,7 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
                                       f"{options.amp_threshold:g})"
             return Alteration(gene=gene, kind=kind, label=label, **common)
     try:
-        named_gene, change = _parse_protein_change(text)
+        named_gene, change = _parse_protein_change(_protein_part(text))
     except ParseError as exc:
         raise ParseError(f"{gene}: {exc.message}", path=str(path), line=line,
                          hint=exc.hint or "use a protein change or one of: amplification, "
@@ -302,11 +301,36 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
                       label=text, **common)
 
 
+# 'c.3604G>A (p.G1202R)', 'p.Gly1202Arg (c.3604G>A)', 'c.3604G>A; p.G1202R': clinical reports
+# write both; the protein change is the one alkseq reads (the row keeps the text as written)
+_WITH_CODING = re.compile(r"^(?:c\.\S+\s*[(;,/|]?\s*(?P<a>p\.[^\s();,|]+)\)?|(?P<b>p\.[^\s();,|]+)\s*[(;,/|]?\s*c\.\S+?\)?)$")
+
+
+def _protein_part(text: str) -> str:
+    both = _WITH_CODING.fullmatch(text)
+    return (both.group("a") or both.group("b")) if both else text
+
+
 @functools.lru_cache(maxsize=65536)  # large tables repeat the same changes
 def _parse_protein_change(text: str):
     from alkseq.genome.protein import parse_protein_change
 
     return parse_protein_change(text)
+
+
+_FUSION_WORDS = re.compile(r"(?:gene\s+)?(?:fusion|rearrangement|rearranged|translocation|positive)", re.I)
+
+
+def _kinase_of_fusion_name(gene: str) -> str | None:
+    """The kinase of a gene column that names a fusion ('EML4-ALK', 'EML4::ALK' → ALK), as many
+    panel exports write it; None for a plain or hyphenated symbol (NKX2-1)."""
+    named = _FUSION_TEXT.fullmatch(gene)
+    if not named or named.group("v") or named.group("ea"):
+        return None
+    a, b = named.group("a").upper(), named.group("b").upper()
+    if a == b:
+        return None
+    return b if b in _KINASES else (a if a in _KINASES else None)
 
 
 def _is_transformation(text: str) -> bool:
@@ -327,8 +351,8 @@ def _fusion(gene: str, m: re.Match, text: str, common: dict) -> Alteration:
             except ImportError:
                 variant = None
     # the 3' kinase partner is the gene of interest (ALK, MET, RET …); the other is the partner
-    three_prime = b if b in ("ALK", "MET", "RET", "ROS1", "NTRK1", "BRAF") or a == gene else b
-    if gene and gene in (a, b) and gene in ("ALK", "MET", "RET", "ROS1", "NTRK1", "BRAF"):
+    three_prime = b if b in _KINASES or a == gene else b
+    if gene and gene in (a, b) and gene in _KINASES:
         three_prime = gene
     partner = a if three_prime == b else b
     return Alteration(gene=three_prime, kind="fusion", partner=partner, fusion_variant=variant,

@@ -145,37 +145,34 @@ def categories_of(report) -> list[str]:
     return [c.label for c in CATEGORIES if c.test(report)]
 
 
-def last_alk_tki(report, alk_tkis) -> str:
-    """The last ALK TKI in the report's prior therapies (generic name), or NO_PRIOR_TKI."""
-    for drug in reversed(report.context.prior_therapies):
-        if drug in alk_tkis:
-            return drug
-    return NO_PRIOR_TKI
+def last_alk_tki(report) -> tuple[str, str]:
+    """(drug, generation) of the ALK TKI the report's treatment history ends on, or (NO_PRIOR_TKI, "")."""
+    last = report.history.last_alk_tki if report.history is not None else None
+    return last or (NO_PRIOR_TKI, "")
 
 
-def group_reports(reports, alk_tkis: dict[str, str]) -> dict[str, list]:
+def group_reports(reports) -> dict[str, list]:
     """Reports by last prior ALK TKI, groups ordered by generation (no prior TKI first)."""
     groups: dict[str, list] = {}
+    generations: dict[str, str] = {}
     for report in reports:
-        groups.setdefault(last_alk_tki(report, alk_tkis), []).append(report)
+        drug, generation = last_alk_tki(report)
+        groups.setdefault(drug, []).append(report)
+        generations[drug] = generation
     generation_order = {"1": 1, "2": 2, "3": 3, "next": 4}
 
     def order(name: str):
         if name == NO_PRIOR_TKI:
             return (0, 0, name)
-        return (1, generation_order.get(str(alk_tkis.get(name, "")), 9), name)
+        return (1, generation_order.get(generations[name], 9), name)
 
     return {name: groups[name] for name in sorted(groups, key=order)}
 
 
-def summary_rows(results, alk_tkis: dict[str, str]) -> list[dict]:
-    """Counts and percentages per last prior ALK TKI, then one row for all samples.
-
-    ``alk_tkis`` maps each ALK TKI's generic name to its generation ('1', '2', '3', 'next'),
-    which orders the groups.
-    """
+def summary_rows(results) -> list[dict]:
+    """Counts and percentages per last prior ALK TKI (ordered by generation), then all samples."""
     reports = [r.report for r in results if r.report is not None]
-    out = [_summary_row(name, group) for name, group in group_reports(reports, alk_tkis).items()]
+    out = [_summary_row(name, group) for name, group in group_reports(reports).items()]
     out.append(_summary_row(ALL_SAMPLES, reports))
     return out
 
@@ -190,8 +187,8 @@ def _summary_row(name: str, reports: list) -> dict:
     return values
 
 
-def render_summary(results, alk_tkis: dict[str, str]) -> str:
+def render_summary(results) -> str:
     lines = ["\t".join(SUMMARY_COLUMNS)]
-    for values in summary_rows(results, alk_tkis):
+    for values in summary_rows(results):
         lines.append("\t".join(safe_cell(values[c]) for c in SUMMARY_COLUMNS))
     return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from alkseq.model import ALK_KINASE_DOMAIN as KINASE_DOMAIN
-from alkseq.model import Citation, DrugCall, Finding, Report, call_facts
+from alkseq.model import Citation, DrugCall, Finding, Report, call_facts, cited_once
 from alkseq.sanitise import printable
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import (PHASE_BASIS, READING_WORDS, alternative, evidence_fields,
@@ -99,7 +99,7 @@ class _Refs:
                 "directness": c.directness.replace("_", " ")}
 
     def cites(self, citations) -> dict:
-        items = [self.cite(c) for c in citations]
+        items = [self.cite(c) for c in cited_once(citations)]
         return {"items": items, "tertiary_only": bool(items) and all(i["tertiary"] for i in items)}
 
     def listing(self) -> list[dict]:
@@ -361,17 +361,10 @@ def _is_ok(row: dict) -> bool:
     return str(row.get("status") or "").strip().lower() == "ok"
 
 
-def _alk_tkis_of(reports) -> dict[str, str]:
-    """Without a drug table from the caller: the ALK TKIs the reports' matrices name."""
-    return {m.drug: "" for r in reports for m in r.matrix}
-
-
-def cohort_view(rows: list[dict], reports: list[Report], alk_tkis: dict[str, str] | None = None,
-                sample_links: dict[str, str] | None = None) -> dict:
+def cohort_view(rows: list[dict], reports: list[Report], sample_links: dict[str, str] | None = None) -> dict:
     """Entries (failed first, then by mechanism and top candidate), grouped counts, table data."""
     from alkseq.report.cohort import CATEGORIES, categories_of, group_reports
 
-    alk_tkis = alk_tkis if alk_tkis is not None else _alk_tkis_of(reports)
     queues: dict[str, list[Report]] = {}
     for r in reports:
         queues.setdefault(r.sample, []).append(r)
@@ -402,7 +395,7 @@ def cohort_view(rows: list[dict], reports: list[Report], alk_tkis: dict[str, str
                        top.therapy if top else "~", sample)})
     table.sort(key=lambda t: t["_order"])
     ran = [e[3] for e in entries if e[3] is not None]
-    grouped = group_reports(ran, alk_tkis)
+    grouped = group_reports(ran)
     totals = {g: len(rs) for g, rs in grouped.items()}
     counts = {(g, c.label): sum(1 for rep in rs if c.test(rep))
               for g, rs in grouped.items() for c in CATEGORIES}
@@ -427,7 +420,6 @@ def _script_hash(script: str) -> str:
 
 
 def render_cohort(rows: list[dict], reports: list[Report], *,
-                  alk_tkis: dict[str, str] | None = None,
                   sample_links: dict[str, str] | None = None, title: str = "alkseq cohort",
                   **_options) -> str:
     """Cohort page for ``alkseq batch --html``: failures first, an aggregated oncoprint
@@ -435,12 +427,12 @@ def render_cohort(rows: list[dict], reports: list[Report], *,
     per-sample table that pages, sorts and filters in the page (inline script, no fetch).
 
     ``rows`` are the batch CSV rows (``sample``, ``status``, ``error``, ``mechanism_class``);
-    ``reports`` the samples that ran; ``alk_tkis`` maps each ALK TKI to its generation
-    (the batch passes its knowledge base's); ``sample_links`` maps a sample to its page.
+    ``reports`` the samples that ran (each grouped by the ALK TKI its own treatment history ends
+    on); ``sample_links`` maps a sample to its page.
     """
     from alkseq.report.plots import cohort_grid_svg
 
-    view = cohort_view(rows, reports, alk_tkis, sample_links)
+    view = cohort_view(rows, reports, sample_links)
     grid = cohort_grid_svg(view["labels"], view["groups"], view["counts"], view["totals"],
                            prefix="onc") if view["groups"] else None
     failed = [t for t in view["table"] if not t["ok"]]

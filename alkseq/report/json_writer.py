@@ -186,7 +186,17 @@ def report_from_dict(data: dict) -> Report:
         warnings=tuple(data["warnings"]), knowledge_version=data["knowledge_version"],
         alkseq_version=data["alkseq_version"], input_path=data["input"]["path"],
         input_format=data["input"]["format"], build=data["input"]["build"],
-        advice=tuple(data.get("advice") or ()))
+        advice=tuple(data.get("advice") or ()), history=_history_from(context.get("history")))
+
+
+def _history_from(h: dict | None):
+    from alkseq.model import TreatmentHistory
+
+    if h is None:
+        return None
+    return TreatmentHistory(lines=(), alk_tkis=tuple((t["drug"], t["generation"], t["line"]) for t in h["alk_tkis"]),
+                            chemotherapy_given=h["chemotherapy_given"], setting=h["setting"],
+                            next_line=h["next_line"])
 
 
 def _candidate(c: dict, citations):

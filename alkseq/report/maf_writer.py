@@ -36,12 +36,6 @@ def _best(report: Report):
     return report.candidates[0] if report.candidates else None
 
 
-def _mechanism_class(f: Finding) -> str:
-    from alkseq.report.vcf_writer import _mechanism_class
-
-    return _mechanism_class(f) or ""
-
-
 def _compound(report: Report, f: Finding) -> str:
     change = f.alteration.protein_change
     if f.role != "alk_kinase_domain" or change is None:
@@ -57,7 +51,7 @@ ROW_COLUMNS: tuple[tuple[str, Callable], ...] = (
     ("PROTEIN_CHANGE", lambda r, f, calls: f.alteration.protein_change.short
      if f and f.alteration.protein_change else ""),
     ("ROLE", lambda r, f, calls: f.role if f else ""),
-    ("MECHANISM_CLASS", lambda r, f, calls: _mechanism_class(f) if f else ""),
+    ("MECHANISM_CLASS", lambda r, f, calls: (f.mechanism_class or "") if f else ""),
     ("MECHANISM", lambda r, f, calls: (f.mechanism or "") if f else ""),
     ("COMPOUND", lambda r, f, calls: _compound(r, f) if f else ""),
 )

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 
+from alkseq.model import MECHANISM_CLASSES
 from alkseq.report.cells import safe_cell
 
 TABLE_FILE = "alkseq_samples_mqc.tsv"
 PLOT_FILE = "alkseq_mechanisms_mqc.yaml"
 SECTION_ID = "alkseq"
-MECHANISM_CLASSES = ("alk_dependent", "bypass", "transformation", "mixed", "none_found")
 FAILED = "failed"
 
 
@@ -90,9 +90,9 @@ def render_table(results) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mechanism_counts(results, alk_tkis) -> dict[str, dict[str, int]]:
+def mechanism_counts(results) -> dict[str, dict[str, int]]:
     """{bar: {mechanism class (or 'failed'): samples}}: per last prior ALK TKI, then all."""
-    from alkseq.report.cohort import ALL_SAMPLES, last_alk_tki
+    from alkseq.report.cohort import ALL_SAMPLES, NO_PRIOR_TKI, last_alk_tki
 
     bars: dict[str, dict[str, int]] = {}
     total = dict.fromkeys((*MECHANISM_CLASSES, FAILED), 0)
@@ -100,8 +100,8 @@ def mechanism_counts(results, alk_tkis) -> dict[str, dict[str, int]]:
         if result.report is None:
             total[FAILED] += 1
             continue
-        group = last_alk_tki(result.report, alk_tkis)
-        counts = bars.setdefault(f"after {group}" if group in alk_tkis else group,
+        group = last_alk_tki(result.report)[0]
+        counts = bars.setdefault(group if group == NO_PRIOR_TKI else f"after {group}",
                                  dict.fromkeys((*MECHANISM_CLASSES, FAILED), 0))
         counts[result.report.mechanism_class] = counts.get(result.report.mechanism_class, 0) + 1
         total[result.report.mechanism_class] = total.get(result.report.mechanism_class, 0) + 1
@@ -109,7 +109,7 @@ def mechanism_counts(results, alk_tkis) -> dict[str, dict[str, int]]:
     return bars
 
 
-def render_plot(results, alk_tkis) -> str:
+def render_plot(results) -> str:
     """The bar plot as MultiQC custom-content YAML (written as JSON, which YAML reads)."""
     config = {
         "id": f"{SECTION_ID}_mechanisms",
@@ -120,18 +120,18 @@ def render_plot(results, alk_tkis) -> str:
         "pconfig": {"id": f"{SECTION_ID}_mechanisms_plot", "title": "alkseq: mechanism classes",
                     "ylab": "Samples", "cpswitch_counts_label": "Samples"},
         "categories": {name: {"name": name.replace("_", " ")} for name in (*MECHANISM_CLASSES, FAILED)},
-        "data": mechanism_counts(results, alk_tkis),
+        "data": mechanism_counts(results),
     }
     return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
 
 
-def write(results, directory, alk_tkis, *, inputs=()) -> list:
+def write(results, directory, *, inputs=()) -> list:
     """Both files into ``directory`` (created if needed), each atomically; their paths."""
     from alkseq.report.output import make_directory, write_atomic
 
     root = make_directory(directory, "MultiQC folder")
     written = []
-    for name, text in ((TABLE_FILE, render_table(results)), (PLOT_FILE, render_plot(results, alk_tkis))):
+    for name, text in ((TABLE_FILE, render_table(results)), (PLOT_FILE, render_plot(results))):
         write_atomic(root / name, text, inputs=inputs)
         written.append(root / name)
     return written

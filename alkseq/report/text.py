@@ -11,7 +11,7 @@ import re
 import textwrap
 
 from alkseq.sanitise import printable
-from alkseq.model import Report, describe_conflict
+from alkseq.model import Report, cited_once, describe_conflict
 from alkseq.notice import RESEARCH_USE
 from alkseq.report.basis import alternative, evidence_fields, phase_basis, reading_needed
 from alkseq.report.sources import reference_line, reference_view
@@ -34,7 +34,7 @@ class Numbers:
     def sources(self, citations, locators: bool = True) -> str:
         """'Sources: [1] Lin JJ … 2017 (Table 2); [2] …' — every source, none cut."""
         parts = []
-        for c in citations:
+        for c in cited_once(citations):
             n = self.numbers.setdefault(c.source, len(self.numbers) + 1)
             ref = self.known.get(c.source)
             text = ref.citation if ref is not None and ref.citation else c.source

@@ -19,8 +19,8 @@ Encoding (documented for parsers):
   percent-encoded (VCF 4.3 style, ``%2C`` …).
 
 Output types are bcftools' (``-O``): ``v`` plain VCF, ``z`` BGZF-compressed VCF with a
-tabix index (pysam), ``b`` BCF and ``u`` uncompressed BCF (both written by cyvcf2, the VCF/BCF
-library the readers use). Without ``-O`` the name decides: ``.vcf.gz``/``.vcf.bgz`` → z,
+tabix index (pysam), ``b`` BCF and ``u`` uncompressed BCF (both written by htslib through
+``readers/vcf/bcfio``, the module the BCF reader opens files with). Without ``-O`` the name decides: ``.vcf.gz``/``.vcf.bgz`` → z,
 ``.bcf`` → b, anything else → v. Files appear atomically and never over the input; binary
 types to stdout are written whole once complete (a pipe gets them, a terminal does not).
 """
@@ -39,8 +39,6 @@ from alkseq.model import Finding, Report
 from alkseq.sanitise import printable
 
 SUFFIX = ".vcf"
-_ROLE_TO_CLASS = {"alk_kinase_domain": "alk_dependent", "bypass": "bypass",
-                  "transformation": "transformation"}
 _ENCODE = {"%": "%25", ",": "%2C", ";": "%3B", "=": "%3D", "&": "%26", "|": "%7C", ":": "%3A",
            "\t": "_", "\r": "_", "\n": "_", " ": "_"}
 
@@ -56,12 +54,6 @@ def _encode_value(value) -> str:
     if isinstance(value, list):
         return "|".join(":".join(_encode(part) for part in pair) for pair in value) or "."
     return _encode(value)
-
-
-def _mechanism_class(f: Finding) -> str | None:
-    if f.role in _ROLE_TO_CLASS:
-        return _ROLE_TO_CLASS[f.role]
-    return "alk_dependent" if f.role == "alk_other" and f.mechanism else None
 
 
 class _Sensitivity:
@@ -100,7 +92,7 @@ FIELDS: tuple[tuple[str, str, Callable], ...] = (
      lambda r, f, s: f.role),
     ("ALKSEQ_MECH", "Resistance mechanism class this finding adds: alk_dependent, bypass, "
                     "transformation ('.' none)",
-     lambda r, f, s: _mechanism_class(f)),
+     lambda r, f, s: f.mechanism_class),
     ("ALKSEQ_MECHID", "Curated mechanism id (alkseq reference/mechanisms.tsv)",
      lambda r, f, s: f.mechanism),
     ("ALKSEQ_SENS", "ALK TKI classes for this kinase-domain mutation alone: drug:class joined "
@@ -139,21 +131,10 @@ def _input_lines(path: Path) -> Iterator[str]:
 
 
 def _bcf_lines(path: Path) -> Iterator[str]:
-    """BCF as VCF text lines, through cyvcf2 (htslib's own BCF → VCF formatting)."""
-    import cyvcf2
+    """BCF as VCF text lines: htslib's own BCF → VCF formatting, opened as the reader opens it."""
+    from alkseq.readers.vcf.bcfio import text_lines
 
-    with _quiet_stderr():
-        try:
-            vcf = cyvcf2.VCF(str(path), lazy=True, strict_gt=False)
-        except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
-            raise InputError(f"cannot read the input BCF again to annotate it: {exc}",
-                             path=str(path)) from None
-    try:
-        yield from vcf.raw_header.rstrip("\n").split("\n")
-        for record in vcf:
-            yield str(record).rstrip("\n")
-    finally:
-        vcf.close()
+    yield from text_lines(path, what="cannot read the input BCF again to annotate it")
 
 
 # --------------------------------------------------------------------------- matching
@@ -170,6 +151,11 @@ def _trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
 def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
     """Which ALT of the record this finding came from."""
     g = f.alteration.genomic
+    original = g.original if g is not None else None
+    if original is not None and (original[0], original[1].upper()) == (pos, ref):   # the record's own alleles
+        for alt in alts:
+            if alt.upper() == original[2].upper():
+                return alt
     if g is not None:
         for alt in alts:
             if g.pos == pos and g.alt.upper() == alt.upper():
@@ -184,9 +170,6 @@ def _allele(f: Finding, pos: int, ref: str, alts: list[str]) -> str | None:
                     sorted(a[1] + a[2]) == sorted(b[1] + b[2]):
                 return alt
     return alts[0] if len(alts) == 1 else None
-
-
-_MERGED = re.compile(r"(\d+) ([ACGTNacgtn]+)>([ACGTNacgtn]+)")
 
 
 def _annotations(reports: list[Report]) -> dict[tuple, list[dict[str, str]]]:
@@ -207,10 +190,8 @@ def _annotations(reports: list[Report]) -> dict[tuple, list[dict[str, str]]]:
             alt = _allele(f, pos, ref, alts)
             if alt is not None:
                 keys.append((chrom, pos, ref, alt.upper()))
-            for note in f.alteration.notes:  # one change merged from several records in a codon
-                if note.startswith("merged from"):
-                    keys.extend((chrom, int(p), r.upper(), a.upper())
-                                for p, r, a in _MERGED.findall(note.split("(", 1)[-1]))
+            if f.alteration.genomic is not None:  # one change merged from several records in a codon
+                keys.extend((chrom, p, r.upper(), a.upper()) for p, r, a in f.alteration.genomic.merged_from)
             for key in dict.fromkeys(keys):
                 table.setdefault(key, []).append(values)
     return table
@@ -387,10 +368,10 @@ def _write_kind(lines: Iterator[str], target: Path, kind: str) -> None:
 
 
 def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
-    """The annotated VCF text → BCF with cyvcf2 (htslib), through a scratch VCF beside the
-    target, then renamed into place. htslib needs every contig declared to write BCF: a
-    header without ``##contig`` lines gets them from the records (as ``bcftools view`` does)."""
-    import cyvcf2
+    """The annotated VCF text → BCF with htslib (``bcfio``, the reader's binding), through a scratch
+    VCF beside the target, then renamed into place. htslib needs every contig declared to write BCF:
+    a header without ``##contig`` lines gets them from the records (as ``bcftools view`` does)."""
+    from alkseq.readers.vcf.bcfio import write_bcf
 
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
@@ -400,16 +381,10 @@ def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
     part = Path(scratch) / "out.bcf"
     try:
         _write_atomic_lines(_with_contigs(lines, text_path), text_path, compressed=False)
-        with _quiet_stderr():
-            try:
-                source = cyvcf2.VCF(str(text_path), lazy=True, strict_gt=False)
-                sink = cyvcf2.Writer(str(part), source, mode="wb" if compressed else "wbu")
-                for record in source:
-                    sink.write_record(record)
-                sink.close()
-                source.close()
-            except Exception as exc:  # cyvcf2 raises bare exceptions from htslib
-                raise OutputError(f"cannot write BCF: {exc}", path=str(target)) from None
+        try:
+            write_bcf(text_path, part, compressed=compressed)
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"cannot write BCF: {exc}", path=str(target)) from None
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(part, 0o666 & ~umask)
@@ -420,28 +395,6 @@ def _write_bcf(lines: Iterator[str], target: Path, *, compressed: bool) -> None:
         import shutil
 
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-class _quiet_stderr:
-    """htslib (inside cyvcf2) prints ``[W::...]`` lines straight to fd 2: keep the CLI's
-    output one line."""
-
-    def __enter__(self):
-        try:
-            sys.stderr.flush()
-            self.saved = os.dup(2)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-        except OSError:
-            self.saved = None
-        return self
-
-    def __exit__(self, *exc):
-        if self.saved is not None:
-            os.dup2(self.saved, 2)
-            os.close(self.saved)
-        return False
 
 
 def _with_contigs(lines: Iterator[str], spool: Path) -> Iterator[str]:

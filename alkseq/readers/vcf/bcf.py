@@ -1,4 +1,5 @@
-"""BCF: htslib (pysam) decodes records into VCF text, and the text path parses them.
+"""BCF: htslib (pysam's ``libcbcf``, opened through ``bcfio`` as the VCF writer's BCF is) decodes
+records into VCF text, and the text path parses them.
 
 So a BCF and the same records as text VCF share one record parser, the background counter and
 every check after it. Indexed (``.csi``): one query per merged gene interval. Streamed: the fixed
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions
+from alkseq.readers.vcf.bcfio import open_bcf, record_texts
 from alkseq.readers.vcf.header import TextHeader
 from alkseq.readers.vcf.prefilter import find_index, merged_spans, overlaps_any, spans_by_chrom, with_extra
 
@@ -27,19 +29,15 @@ def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: 
     """Every reported sample of a BCF: htslib's text of the records that may touch a known gene, read by
     the text path (``read_records``), so BCF and text VCF give the same report."""
     from alkseq.readers.vcf.samples import read_records
-    from alkseq.readers.vcf.collect import pysam_extension
 
-    libcbcf = pysam_extension("libcbcf")
     index = find_index(path)
     try:
-        handle = libcbcf.VariantFile(str(path), index_filename=index if index else None)
-    except (OSError, ValueError) as exc:
+        handle = open_bcf(path, index=index if index else None)
+    except InputError:
         if _raw_bcf_cut_short(path):
             raise InputError("truncated BCF file (its header is cut short)", path=str(path),
                              hint="the file was cut short; re-copy or re-write it") from None
-        reason = "no valid VCF/BCF header" if "valid header" in str(exc) else str(exc)
-        raise InputError(f"cannot read as BCF: {reason}", path=str(path),
-                         hint="is the file complete and a BCF 2? re-index with bcftools index if the index is stale") from None
+        raise
     try:
         lines = str(handle.header).rstrip("\n").split("\n")
 
@@ -48,8 +46,8 @@ def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: 
             if index:
                 return "indexed", _indexed_items(path, handle, spans)
             names = {contig.id: name for name, contig in handle.header.contigs.items()}
-            texts = _streamed_texts(path, libcbcf, names, spans, TextHeader(lines), numpy_min_bytes)
-            return "streamed", ((text.rstrip("\n"), None, number, None) for number, text in enumerate(texts, 1))
+            texts = _streamed_texts(path, names, spans, TextHeader(lines), numpy_min_bytes)
+            return "streamed", ((text, None, number, None) for number, text in enumerate(texts, 1))
 
         return read_records(path, options, lines, build, build_source, warnings, source)
     finally:
@@ -67,12 +65,12 @@ def _indexed_items(path: Path, handle, spans):
         for number, (start, end) in enumerate(ranges):
             earlier = ranges[:number]
             try:
-                texts = [str(found) for found in handle.fetch(chrom, start - 1, end)]
+                found = handle.fetch(chrom, start - 1, end)
             except (ValueError, OSError) as exc:
                 raise InputError(f"cannot query {chrom}:{start}-{end}: {exc}", path=str(path)) from None
-            for text in texts:
+            for text in record_texts(handle, path, found, f"cannot query {chrom}:{start}-{end}"):
                 record += 1
-                yield text.rstrip("\n"), None, record, earlier
+                yield text, None, record, earlier
 
 
 def _raw_bcf_cut_short(path: Path) -> bool:
@@ -89,7 +87,7 @@ def _raw_bcf_cut_short(path: Path) -> bool:
     return size < 9 + int.from_bytes(head[5:9], "little")
 
 
-def _streamed_texts(path: Path, libcbcf, names: dict[int, str], spans, text_header: TextHeader,
+def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextHeader,
                     numpy_min_bytes: int):
     """Text of every record that may overlap a known gene, streaming the file once."""
     import os
@@ -128,16 +126,8 @@ def _streamed_texts(path: Path, libcbcf, names: dict[int, str], spans, text_head
                 raise InputError("truncated BCF file (the header is cut short)", path=str(path))
             if pending:
                 raise InputError("truncated BCF file (the last record is cut short)", path=str(path))
-        try:
-            decoded = libcbcf.VariantFile(survivors)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read as BCF: {exc}", path=str(path)) from None
-        with decoded:
-            try:
-                for record in decoded:
-                    yield str(record)
-            except (OSError, ValueError) as exc:
-                raise InputError(f"unreadable BCF record: {exc}", path=str(path)) from None
+        with open_bcf(survivors, path=path) as decoded:
+            yield from record_texts(decoded, path)
     finally:
         chunks.close()
         try:

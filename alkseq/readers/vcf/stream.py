@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from alkseq.readers.vcf.interpret import BuildVotes, Context
+from alkseq.genome.locate import BuildVotes
+from alkseq.readers.vcf.interpret import Context
 from alkseq.readers.vcf.records import Call, Unplaceable
 
 BUILD_RECORDS = 10_000       # in-gene records held to decide a build the header does not state
@@ -45,7 +46,7 @@ class Fanout:
                 if self.held is not None:
                     call = self.probe(item)
                     if call is not None:
-                        self.votes.add(call)
+                        self.votes.add(call.chrom, call.pos, call.end, call.ref, call.alts)
                         self.held.append(item)
                         if len(self.held) >= BUILD_RECORDS:
                             self._decide()
@@ -59,7 +60,7 @@ class Fanout:
                 if self.verify is not None:
                     first = first or self.verify(item)
                     if first is not None:
-                        self.votes.add(first)
+                        self.votes.add(first.chrom, first.pos, first.end, first.ref, first.alts)
             except Unplaceable as exc:     # no usable position: htslib reads it as 0 and goes on
                 self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
 
@@ -89,17 +90,7 @@ class Fanout:
         return [context.finish() for context in self.contexts]
 
     def _check_build(self, path: str) -> None:
-        from alkseq.errors import BuildMismatchError
-        from alkseq.genome.transcript import other_build
-
         given = self.contexts[0].build
-        if given is None:
-            return
-        other = other_build(given)
-        (own_match, own_miss), (other_match, other_miss) = self.votes.votes[given], self.votes.votes[other]
-        if other_match > 0 and other_match - other_miss > max(own_match - own_miss, 0) \
-                and other_match >= 2 * other_miss:
-            raise BuildMismatchError(
-                f"build {given} was given, but REF alleles at known ALK/hotspot positions match {other} "
-                f"({other_match} match, {other_miss} mismatch) and not {given} ({own_match} match, "
-                f"{own_miss} mismatch)", path=path, hint=f"pass --build {other}, or leave the build out")
+        error = self.votes.contradiction(given, path) if given is not None else None
+        if error is not None:
+            raise error
