@@ -64,6 +64,9 @@ def test_an_edit_to_the_pickled_classes_misses_the_cache(tmp_path, monkeypatch):
     # and the real modules exist where the key looks for them (an installed wheel included)
     monkeypatch.undo()
     assert all(path.is_file() for path in cache.class_sources())
+    # the loader that builds the rows is part of the key too: reading a column differently
+    # (e.g. one locator per source) must not return rows built the old way
+    assert {p.name for p in cache.class_sources()} >= {"kb.py", "loader.py", "schema.py", "model.py"}
 
 
 def test_the_same_tables_elsewhere_are_their_own_entry(tmp_path, monkeypatch):

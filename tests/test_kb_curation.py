@@ -103,3 +103,73 @@ def test_prior_lorviqua_on_the_command_line():
 def test_emt_mechanism_can_match_a_reported_emt(kb):
     emt = next(m for m in kb.mechanisms if m.mechanism == "emt")
     assert emt.protein_match and re.search(emt.protein_match, "EMT", re.I)
+
+
+# --------------------------------------------------------------------------- 2026.12.1 gaps
+
+def test_map2k1_k57n_after_lorlatinib_is_bypass_with_its_citation(tmp_path):
+    """Crystal 2014 (an ALK-positive resistant tumour with a MAP2K1 activating mutation) makes
+    MAP2K1 K57N a bypass finding; the class option it triggers cites the same paper."""
+    import json
+
+    from conftest import run_cli
+    panel = tmp_path / "map2k1_panel.csv"
+    panel.write_text("Sample ID,Gene,Alteration,Copy number,VAF (%)\n"
+                     "PT1,ALK,EML4-ALK fusion (variant 1),,\n"
+                     "PT1,MAP2K1,p.K57N,,12.0\n")
+    result = run_cli("annotate", panel, "--prior", "alectinib", "--prior", "lorlatinib",
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    sample = json.loads(result.stdout)["samples"][0]
+    text = json.dumps(sample)
+    assert '"mechanism": "map2k1_mutation"' in text and '"role": "bypass"' in text
+    mek = [c for c in sample["candidates"] if c["therapy"].startswith("MEK inhibitor")]
+    assert mek, [c["therapy"] for c in sample["candidates"]]
+    assert "DOI:10.1126/science.1254721" in {s["source"] for s in mek[0]["sources"]}
+    shown = run_cli("annotate", panel, "--prior", "alectinib", "--prior", "lorlatinib")
+    assert "MAP2K1 K57N · bypass · MAP2K1 (MEK1) activating mutation" in shown.stdout
+    assert "Mechanism class: bypass" in shown.stdout
+
+
+def test_map2k1_row_matches_only_the_sourced_activating_alleles(kb):
+    row = next(m for m in kb.mechanisms if m.mechanism == "map2k1_mutation")
+    assert {c.source for c in row.citations} == {"DOI:10.1126/science.1254721", "PMID:18632602"}
+    assert re.search(row.protein_match, "K57N") and re.search(row.protein_match, "Q56P")
+    assert not re.search(row.protein_match, "K57E")      # not named by a source read
+
+
+def test_mek_inhibitor_class_applies_to_every_mapk_mechanism(kb):
+    mek = kb.therapy_classes["mek_inhibitor"]
+    assert {"mechanism:kras_amplification", "mechanism:mek_reactivation",
+            "mechanism:map2k1_mutation"} <= set(mek.applies_when)
+    assert "DOI:10.1126/science.1254721" in {c.source for c in mek.citations}
+    assert mek.agents_named == ()          # "none named": no source names the MEK inhibitor
+
+
+def test_gilteritinib_code_name_resolves(kb):
+    assert kb.resolve_drug("ASP2215") == "gilteritinib"
+    assert kb.resolve_drug("NVL-655") == "neladalkib"
+    assert kb.resolve_drug("TPX-0131") == "tpx-0131"
+
+
+def test_audit_c1156y_l1198f_notes_do_not_claim_the_word_cis(kb):
+    """Audit 2026-12: CIViC EIDs 843/844 say 'double mutation', not 'cis'."""
+    rows = [r for r in kb.sensitivity_rows("C1156Y+L1198F", "lorlatinib")
+            + kb.sensitivity_rows("C1156Y+L1198F", "crizotinib")
+            if r.citation.source == "PMID:26698910"]
+    assert len(rows) == 4
+    for row in rows:
+        assert "in cis" not in row.note and "double mutation" in row.note
+
+
+def test_audit_wt_rows_follow_one_rule(kb):
+    """Audit 2026-12 (minor): WT rows were 'sensitive' in some items and 'unknown' in others. The rule
+    (sensitivity.tsv header): 'sensitive' only where the source states the wild-type's sensitivity."""
+    stated = {("ceritinib", "CIViC EID 1343"), ("ceritinib", "CIViC EID 1340"),
+              ("brigatinib", "CIViC EID 1291")}
+    for (mutation, drug), rows in kb.sensitivity.items():
+        if mutation != "WT":
+            continue
+        for row in rows:
+            assert row.drug_class in ("sensitive", "unknown"), row
+            assert (row.drug_class == "sensitive") == ((drug, row.citation.locator) in stated), row

@@ -164,3 +164,15 @@ def test_overlay_is_validated_and_applied(tmp_path, synthetic_kb_dir):
 def test_knowledge_dir_missing(tmp_path):
     kb, problems = validate_knowledge(str(tmp_path / "nope"))
     assert kb is None and "not found" in problems[0].message
+
+
+def test_a_row_citing_several_sources_pairs_each_with_its_own_locator():
+    """therapy_classes.tsv's MEK-inhibitor row cites three sources with three ';'-separated locators
+    (one holding a ';' inside brackets): each source carries its own, in order."""
+    from alkseq.knowledge import load_knowledge
+
+    mek = load_knowledge().therapy_classes["mek_inhibitor"]
+    by_source = {c.source: c.locator for c in mek.citations}
+    assert by_source["URL:https://pmc.ncbi.nlm.nih.gov/articles/PMC8448518/table/T1"].startswith("Table 1")
+    assert by_source["DOI:10.1126/science.1254721"].startswith("Abstract ('the combination")
+    assert "DUSP6" in by_source["PMID:26301689"] and "Table 1" not in by_source["PMID:26301689"]

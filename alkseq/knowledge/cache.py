@@ -1,8 +1,8 @@
 """A per-user cache of the *validated* knowledge base, so a pipeline calling alkseq once per
 sample does not re-parse and re-validate the same tables thousands of times.
 
-The key is a SHA-256 of alkseq's version, the source of the classes pickled (``kb.py``,
-``model.py``), where the tables sit, and every knowledge file's path and bytes (shipped tables plus any
+The key is a SHA-256 of alkseq's version, the source of the classes pickled and of the code
+that builds them (``kb.py``, ``loader.py``, ``schema.py``, ``model.py``), where the tables sit, and every knowledge file's path and bytes (shipped tables plus any
 ``--knowledge`` overlay): any edit to a table or to those classes misses the cache and the
 tables are validated afresh. Only a knowledge base that passed validation is stored. The cache lives in
 ``$ALKSEQ_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/alkseq`` or
@@ -30,10 +30,12 @@ def cache_dir() -> Path | None:
 
 
 def class_sources() -> tuple[Path, ...]:
-    """The modules defining what a pickle holds: an edit to them (a field added, a row class
-    changed) must miss the cache even when the version and the tables did not change."""
+    """The modules defining what a pickle holds and how it is built from the tables: an edit to
+    them (a field added, a row class changed, a column read differently) must miss the cache even
+    when the version and the tables did not change."""
     package = Path(__file__).resolve().parent.parent
-    return package / "knowledge" / "kb.py", package / "model.py"
+    return tuple(package / "knowledge" / name for name in ("kb.py", "loader.py", "schema.py")) + \
+        (package / "model.py",)
 
 
 def cache_key(base: Path, overlay: Path | None) -> str:

@@ -173,9 +173,32 @@ def _valid_source_id(src: str) -> bool:
     return src.startswith("URL:http")
 
 
+def _top_level_parts(cell: str) -> list[str]:
+    """``cell`` split on ';' outside brackets and quotes ('Table 1 (a; b); Abstract' → 2 parts)."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(cell):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == "'" and (i == 0 or not cell[i - 1].isalnum()) or ch == "'" and quoted:
+            quoted = not quoted
+        elif ch == ";" and depth == 0 and not quoted:
+            parts.append(cell[start:i].strip())
+            start = i + 1
+    parts.append(cell[start:].strip())
+    return [p for p in parts if p]
+
+
 def _citations(row: Row) -> tuple[Citation, ...]:
-    return tuple(Citation(src, row.get("locator", ""), row.get("directness", ""))
-                 for src in _split(row.get("source", "")))
+    """One citation per source; a row citing several sources may give one locator per source,
+    in the same order, ';'-separated (else every source shows the whole locator)."""
+    sources = _split(row.get("source", ""))
+    locator, directness = row.get("locator", ""), row.get("directness", "")
+    locators = _top_level_parts(locator) if len(sources) > 1 else []
+    if len(locators) != len(sources):
+        locators = [locator] * len(sources)
+    return tuple(Citation(src, loc, directness) for src, loc in zip(sources, locators))
 
 
 def _table_paths(base: Path, overlay: Path | None, name: str) -> list[Path]:
