@@ -17,8 +17,37 @@ from alkseq.errors import INTERNAL_ERROR_EXIT, AlkseqError, SignalInterrupt
 from alkseq.report import WRITERS  # noqa: E402  (the registry only: no writer is imported)
 
 FORMATS = tuple(WRITERS)
-HISTOLOGIES = ("adenocarcinoma", "squamous", "small-cell")
-PROGRESSION = ("oligo", "systemic", "cns")
+
+
+class RegistryChoice(click.Choice):
+    """A ``click.Choice`` whose values come from alkseq's registries (readers, builds, the knowledge
+    schema's vocabularies), read the first time click needs them: never repeated here as literals,
+    and never imported by a command that does not use the option."""
+
+    def __init__(self, module: str, name: str):
+        self._where, self._values = (module, name), None
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self):
+        if self._values is None:
+            import importlib
+
+            module, name = self._where
+            values = getattr(importlib.import_module(module), name)
+            self._values = tuple(values) if isinstance(values, (tuple, list, dict)) else tuple(sorted(values))
+        return self._values
+
+    @choices.setter
+    def choices(self, _values) -> None:   # click.Choice.__init__ assigns (); the registry decides
+        pass
+
+
+HISTOLOGIES = RegistryChoice("alkseq.knowledge.schema", "PATIENT_HISTOLOGIES")
+PROGRESSION = RegistryChoice("alkseq.knowledge.schema", "PROGRESSION_PATTERNS")
+SPECIMENS = RegistryChoice("alkseq.knowledge.schema", "SPECIMENS")
+INPUT_FORMATS = RegistryChoice("alkseq.readers", "READER_MODULES")
+BUILDS = RegistryChoice("alkseq.genome.transcript", "BUILDS")
 
 # Paths are not checked by click (its three-line usage error, exit 2): alkseq checks each
 # one where it is used and says what is wrong on one line (inputs exit 3, outputs exit 6,
@@ -50,9 +79,9 @@ def _context_options(func):
                         help="One line of prior therapy, repeatable, oldest first (generic, code "
                              "or brand names); drugs given together join with '+' "
                              "(carboplatin+pemetrexed); 'a;b' is two lines.")(func)
-    func = click.option("--histology", type=click.Choice(HISTOLOGIES),
+    func = click.option("--histology", type=HISTOLOGIES,
                         help="Histology of the re-biopsy (small-cell/squamous = transformation).")(func)
-    func = click.option("--progression", type=click.Choice(PROGRESSION),
+    func = click.option("--progression", type=PROGRESSION,
                         help="Progression pattern: oligo, systemic or cns.")(func)
     func = click.option("--knowledge", type=PATH,
                         help="Extra knowledge tables (validated) overlaid on the shipped ones.")(func)
@@ -100,7 +129,7 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 @cli.command()
 @click.argument("path", type=PATH)
 @_context_options
-@click.option("--specimen", type=click.Choice(("tissue", "plasma")),
+@click.option("--specimen", type=SPECIMENS,
               help="Re-biopsy specimen (a negative plasma test prompts tissue advice).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Output format (default: from the -o name, else text).")
@@ -113,9 +142,9 @@ def lookup(mutation, prior, histology, progression, knowledge, fmt):
 @click.option("--sample-name", metavar="NAME",
               help="Name the sample this in the outputs (e.g. the samplesheet's name); the "
                    "input must hold one sample (or pick it with --sample).")
-@click.option("--input-format", type=click.Choice(("panel", "vcf", "maf", "foundation")),
+@click.option("--input-format", type=INPUT_FORMATS,
               help="Skip content sniffing.")
-@click.option("--build", type=click.Choice(("GRCh37", "GRCh38")),
+@click.option("--build", type=BUILDS,
               help="Genome build (default: detected from the header).")
 @click.option("--sample", help="Tumour sample (VCF column, MAF barcode, table sample).")
 @click.option("--include-filtered", is_flag=True, help="Keep VCF records that fail FILTER.")

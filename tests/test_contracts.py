@@ -30,6 +30,37 @@ def test_every_registered_reader_has_a_fixture():
 
 
 @pytest.mark.parametrize("fmt", sorted(READER_FIXTURES))
+def test_every_registered_reader_follows_the_reader_protocol(fmt):
+    import inspect
+
+    from alkseq.readers import Reader, reader_module
+
+    module = reader_module(fmt)
+    assert isinstance(module, Reader) and module.FORMAT == fmt
+    for function, names in ((module.sniff, ["head", "path"]), (module.read, ["path", "options"])):
+        parameters = list(inspect.signature(function).parameters.values())
+        assert [p.name for p in parameters] == names
+        assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+
+
+def test_cli_choices_come_from_the_registries():
+    """--input-format, --build, --histology, --progression and --specimen list what the registries hold."""
+    from alkseq import cli
+    from alkseq.genome.transcript import BUILDS
+    from alkseq.knowledge import schema
+    from alkseq.readers import READER_MODULES
+
+    options = {option.name: option.type for command in cli.cli.commands.values() for option in command.params}
+    assert options["input_format"].choices == tuple(READER_MODULES)
+    assert options["build"].choices == BUILDS
+    assert set(options["histology"].choices) == schema.PATIENT_HISTOLOGIES
+    assert set(options["progression"].choices) == schema.PROGRESSION_PATTERNS
+    assert set(options["specimen"].choices) == schema.SPECIMENS
+    source = (ROOT / "alkseq" / "cli.py").read_text()
+    assert not any(f'"{value}"' in source for value in ("GRCh37", "foundation", "small-cell", "systemic", "plasma"))
+
+
+@pytest.mark.parametrize("fmt", sorted(READER_FIXTURES))
 def test_reader_reads_its_fixture_and_is_detected(fmt):
     from alkseq.readers import detect_format, read_input
 

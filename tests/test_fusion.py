@@ -120,3 +120,32 @@ def test_any_text_gives_a_dict_or_a_parse_error(text):
     except AlkseqError:
         return
     assert set(parsed) >= {"gene", "partner", "variant", "breakpoint"}
+
+
+def test_fusion_kinases_are_listed_once():
+    """One list of fusion kinases (genome/fusion.py) for the VCF structural records and the panel reader."""
+    from pathlib import Path
+
+    from alkseq.genome.fusion import FUSION_KINASES
+
+    package = Path(__file__).resolve().parents[1] / "alkseq"
+    listing = [p.relative_to(package).as_posix() for p in package.rglob("*.py") if '"NTRK1"' in p.read_text()]
+    assert listing == ["genome/fusion.py"]
+    assert FUSION_KINASES[0] == "ALK"
+
+
+def test_fusion_at_places_breakpoints_on_the_shipped_transcripts():
+    """A breakend pair's two ends → the fusion (genome layer, plain values): EML4 intron 13 × ALK intron 19
+    (GRCh38) is EML4 e13::ALK e20, variant 1; no kinase among the genes → None."""
+    from alkseq.genome.fusion import fusion_at
+    from alkseq.genome.transcript import load_transcript
+
+    eml4, alk = load_transcript("EML4", "GRCh38"), load_transcript("ALK", "GRCh38")
+    eml4_exon13 = next(e for e in eml4.exons if e.number == 13)
+    alk_exon20 = next(e for e in alk.exons if e.number == 20)
+    fusion = fusion_at("GRCh38", "ALK", alk_exon20.end + 100, "EML4", eml4_exon13.end + 100)
+    assert (fusion.gene, fusion.partner, fusion.breakpoint, fusion.variant) == ("ALK", "EML4",
+                                                                                "EML4 e13::ALK e20", "v1")
+    assert fusion.notes == ("ALK breakpoint in intron 19: exon 20 joined",
+                            "EML4 breakpoint in intron 13: exon 13 joined")
+    assert fusion_at("GRCh38", "EML4", 1, "TP53", 2) is None

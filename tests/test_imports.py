@@ -123,3 +123,41 @@ def test_version_has_one_home():
 
     assert alkseq.__version__ == __version__
     assert 'version = {attr = "alkseq._version.__version__"}' in (ROOT / "pyproject.toml").read_text()
+
+
+def private_imports(modules: dict[str, Path] | None = None) -> list[str]:
+    """``from alkseq.x import _name`` anywhere in the package (function-level too): a module reaching
+    into another's underscore-private name. Dunders (``__version__``) are public by convention."""
+    modules = modules or _modules()
+    found = []
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = node.module or ""
+            if node.level:
+                anchor = package
+                for _ in range(node.level - 1):
+                    anchor = anchor.rpartition(".")[0]
+                base = anchor + ("." + node.module if node.module else "")
+            if not (base == "alkseq" or base.startswith("alkseq.")) or base == name:
+                continue
+            for alias in node.names:
+                if alias.name.startswith("_") and not (alias.name.startswith("__") and alias.name.endswith("__")) \
+                        and f"{base}.{alias.name}" not in modules:
+                    found.append(f"{name} (line {node.lineno}): from {base} import {alias.name}")
+    return found
+
+
+def test_no_module_imports_another_modules_private_name():
+    assert private_imports() == []
+
+
+def test_the_private_import_detector_sees_one(tmp_path):
+    user, owner = tmp_path / "user.py", tmp_path / "owner.py"
+    user.write_text("from alkseq.owner import __version__, public\n\n\ndef f():\n"
+                    "    from alkseq.owner import _hidden\n    return _hidden\n")
+    owner.write_text("__version__ = '1'\npublic = _hidden = 1\n")
+    assert private_imports({"alkseq.user": user, "alkseq.owner": owner}) == [
+        "alkseq.user (line 5): from alkseq.owner import _hidden"]

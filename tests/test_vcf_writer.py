@@ -202,3 +202,23 @@ def test_unsorted_input_to_vcf_gz_is_an_output_error_and_leaves_nothing(tmp_path
     assert result.returncode == 6, result.stderr
     assert "sorted" in result.stderr and not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["t.vcf"]
+
+
+def test_records_merged_into_one_codon_change_are_all_annotated(tmp_path):
+    """Two SNVs in ALK codon 1202 become one change (G1202K); each of the two input records carries it.
+    The writer learns which records those were from the finding's data (GenomicVariant.merged_from),
+    not by reading its notes back."""
+    from alkseq.genome.transcript import load_transcript
+
+    tx = load_transcript("ALK", "GRCh38")
+    first, second = tx.genomic_of(3604), tx.genomic_of(3605)
+    source = write_vcf(tmp_path / "codon.vcf", [
+        f"chr2\t{second}\t.\tC\tT\t50\tPASS\tDP=100\tGT:AF\t0/1:0.3",
+        f"chr2\t{first}\t.\tC\tT\t50\tPASS\tDP=100\tGT:AF\t0/1:0.35",
+    ])
+    out = tmp_path / "annotated.vcf"
+    result = run_cli("annotate", source, "--prior", "alectinib", "--format", "vcf", "-o", out)
+    assert result.returncode == 0, result.stderr
+    records = [line.split("\t") for line in lines_of(out) if not line.startswith("#")]
+    assert [int(r[1]) for r in records] == [second, first]
+    assert all("ALKSEQ_PC=G1202K" in r[7] and "ALKSEQ_GENE=ALK" in r[7] for r in records)

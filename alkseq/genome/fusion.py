@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from alkseq.errors import KnowledgeError, ParseError
 
 VARIANT_TABLE = "genome/eml4_alk_variants.tsv"
+# the kinases whose fusions alkseq reads (the 3' kinase gene; the other gene is the partner), ALK first
+# so an ALK fusion with another kinase is ALK's; every reader takes this one list
+FUSION_KINASES = ("ALK", "ROS1", "RET", "NTRK1", "BRAF", "MET", "FGFR1")
 _COLUMNS = ("eml4_exon", "alk_exon", "variant", "source", "locator", "directness", "note")
 
 
@@ -211,3 +215,56 @@ def _same_variant(stated: str, label: str) -> bool:
     stated, label = stated.lower(), label.lower()
     return stated == label or re.fullmatch(rf"{re.escape(stated)}(?:[ab](?:/b)?)?", label) is not None \
         or re.fullmatch(rf"{re.escape(label)}(?:[ab](?:/b)?)?", stated) is not None
+
+
+class Fusion(NamedTuple):
+    """A fusion placed from its two breakpoints: the kinase gene, its partner, exons joined, label."""
+
+    gene: str
+    partner: str | None
+    variant: str | None
+    breakpoint: str            # 'EML4 e13::ALK e20'
+    notes: tuple[str, ...] = ()
+
+
+def fusion_at(build: str, gene_a: str | None, pos_a: int, gene_b: str | None, pos_b: int,
+              exons: dict[str, str] | None = None) -> Fusion | None:
+    """Two breakpoint ends (genes and positions in ``build``) → the fusion of the kinase among them, its
+    exons from the shipped transcripts (a breakpoint in an intron joins the next exon of the 3' kinase
+    and the last whole exon of the partner) unless ``exons`` states them; None when no kinase is involved."""
+    from alkseq.genome.transcript import load_transcript
+
+    pair = [g for g in (gene_a, gene_b) if g]
+    three = next((g for g in FUSION_KINASES if g in pair), None)
+    if three is None or (gene_a == gene_b):
+        return None
+    partner = gene_b if three == gene_a else gene_a
+    three_pos = pos_a if three == gene_a else pos_b
+    partner_pos = pos_b if three == gene_a else pos_a
+    exons = dict(exons or {})
+    notes = []
+    if three not in exons:
+        tx = load_transcript(three, build)
+        if tx is not None:
+            where, number = tx.locate(three_pos)
+            if where == "exon":
+                exons[three] = str(number)
+            elif where == "intron":
+                exons[three] = str(number + 1)
+                notes.append(f"{three} breakpoint in intron {number}: exon {number + 1} joined")
+    if partner and partner not in exons:
+        tx = load_transcript(partner, build)
+        if tx is not None:
+            where, number = tx.locate(partner_pos)
+            if where in ("exon", "intron"):
+                exons[partner] = str(number)
+                if where == "intron":
+                    notes.append(f"{partner} breakpoint in intron {number}: exon {number} joined")
+    variant = None
+    if partner == "EML4" and three == "ALK" and "EML4" in exons and "ALK" in exons:
+        variant = eml4_alk_variant(exons["EML4"], exons["ALK"])
+    left = f"{partner} e{exons[partner]}" if partner and partner in exons else (partner or "unknown partner")
+    right = f"{three} e{exons[three]}" if three in exons else three
+    if partner is None:
+        notes.append(f"partner end at {partner_pos} is not in a gene alkseq knows")
+    return Fusion(three, partner, variant, f"{left}::{right}", tuple(notes))

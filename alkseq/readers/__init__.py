@@ -1,16 +1,18 @@
 """Readers: every input kind becomes ``SampleData`` holding ``Alteration`` objects.
 
-Each reader is one module exposing ``FORMAT`` (its name), ``sniff(head, path)``
-(does this content look like mine?) and ``read(path, options) -> list[SampleData]``.
-The registry below is the one place formats are listed; modules are imported lazily
-so ``alkseq --help`` never pays for cyvcf2 or pysam.
+Each reader is one module following the ``Reader`` protocol: ``FORMAT`` (its name),
+``sniff(head, path)`` (does this content look like mine?) and
+``read(path, options) -> list[SampleData]``. Readers only parse: where a record has
+genomic coordinates, what it does to a protein is the genome layer's answer
+(``alkseq.genome.locate``). The registry below is the one place formats are listed;
+modules are imported lazily so ``alkseq --help`` never pays for cyvcf2 or pysam.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from typing import Protocol, cast, runtime_checkable
 
 from alkseq.errors import InputError, UsageError
 from alkseq.model import Alteration, Compound
@@ -51,11 +53,24 @@ class SampleData:
     metadata: dict = field(default_factory=dict)
 
 
-def reader_module(name: str) -> ModuleType:
+@runtime_checkable
+class Reader(Protocol):
+    """What every module in ``READER_MODULES`` is (tests/test_contracts.py checks each one)."""
+
+    FORMAT: str
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        """Does this content (the first bytes, decompressed) look like this reader's format?"""
+
+    def read(self, path: Path, options: ReadOptions) -> list[SampleData]:
+        """One ``SampleData`` per sample; bad input is an ``InputError`` naming the file (and line)."""
+
+
+def reader_module(name: str) -> Reader:
     if name not in READER_MODULES:
         raise UsageError(f"unknown input format '{name}'",
                          hint="choose one of " + ", ".join(sorted(READER_MODULES)))
-    return importlib.import_module(READER_MODULES[name])
+    return cast(Reader, importlib.import_module(READER_MODULES[name]))
 
 
 def _head(path: Path, size: int = 65536) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from alkseq.errors import (InputError, InputTooLargeError, ParseError, SampleNotFoundError,
                            printable, quote)
+from alkseq.genome.fusion import FUSION_KINASES
 from alkseq.model import Alteration, Origin
 from alkseq.readers.cells import TABLE_MISSING, number_cell
 from alkseq.readers._text import check_cells, text_lines
@@ -50,8 +51,6 @@ _WORDS = [  # (pattern, kind, label)
 _WORD_PATTERNS = [(re.compile(pattern, re.ASCII), kind, label) for pattern, kind, label in _WORDS]
 _STATED_COPIES = re.compile(r"\s*[,;(]?\s*(?:(?:cn|copy number|copies|gcn)\s*[=:]?\s*(?P<n>\d+(?:\.\d+)?)"
                             r"|(?P<m>\d+(?:\.\d+)?)\s*copies)\s*\)?$")
-# the 3' kinases of the fusions panels report; the other gene of a fusion is the partner
-_KINASES = ("ALK", "MET", "RET", "ROS1", "NTRK1", "BRAF")
 _FUSION_TEXT = re.compile(
     r"^(?P<a>[A-Z0-9]+)\s*(?:-|::|–|/)\s*(?P<b>[A-Z0-9]+)(?:\s*(?:fusion|rearrangement))?"
     r"(?:\s*[,(]?\s*(?:variant|v)\s*(?P<v>[0-9]+[ab]?(?:/[ab])?)\)?)?"
@@ -330,7 +329,7 @@ def _kinase_of_fusion_name(gene: str) -> str | None:
     a, b = named.group("a").upper(), named.group("b").upper()
     if a == b:
         return None
-    return b if b in _KINASES else (a if a in _KINASES else None)
+    return b if b in FUSION_KINASES else (a if a in FUSION_KINASES else None)
 
 
 def _is_transformation(text: str) -> bool:
@@ -351,8 +350,8 @@ def _fusion(gene: str, m: re.Match, text: str, common: dict) -> Alteration:
             except ImportError:
                 variant = None
     # the 3' kinase partner is the gene of interest (ALK, MET, RET …); the other is the partner
-    three_prime = b if b in _KINASES or a == gene else b
-    if gene and gene in (a, b) and gene in _KINASES:
+    three_prime = b
+    if gene and gene in (a, b) and gene in FUSION_KINASES:
         three_prime = gene
     partner = a if three_prime == b else b
     return Alteration(gene=three_prime, kind="fusion", partner=partner, fusion_variant=variant,

@@ -2,10 +2,11 @@
 
 Only records in the genes alkseq knows are looked at: with a .tbi/.csi index those gene
 regions are queried, otherwise the file is streamed and everything else is skipped by an
-integer comparison. ALK changes are translated offline on NM_004304.5 (``alkseq.genome``),
-bypass-gene changes come from the shipped hotspot table or from VEP CSQ / snpEff ANN
-annotations, fusions from breakends / INV / Ion Reporter ``Fusion`` records, copy number
-from CN / log2 fields (conventions in ``structural``). Bad input is an ``InputError`` naming
+integer comparison. Records are parsed here; where they lie and what they do to a protein is the
+genome layer's answer (``alkseq.genome.locate``: ALK translated offline on NM_004304.5,
+bypass-gene changes from the shipped hotspot table or the VEP CSQ / snpEff ANN annotation the
+reader extracts). Fusions come from breakends / INV / Ion Reporter ``Fusion`` records, copy
+number from CN / log2 fields (conventions in ``structural``). Bad input is an ``InputError`` naming
 the file and record.
 
 One module per job: ``containers`` (compression, chunks), ``header`` (checks, types, build),

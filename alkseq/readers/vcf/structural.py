@@ -1,5 +1,6 @@
 """Structural records: breakends / INV (fusions), Ion Reporter ``Fusion`` records, copy number
-from CN / log2 fields.
+from CN / log2 fields. Which exons a breakpoint joins and the EML4-ALK label are the genome
+layer's answer (``alkseq.genome.fusion.fusion_at``); this module reads the records.
 
 Copy-number conventions (no published source is claimed for them; they are defaults):
 absolute CN >= ``ReadOptions.amp_threshold`` (default 6.0) → ``amplification``; 3 <= CN <
@@ -13,7 +14,7 @@ import re
 from dataclasses import replace
 from functools import cache
 
-from alkseq.errors import ParseError
+from alkseq.genome.fusion import FUSION_KINASES
 from alkseq.model import Alteration, GenomicVariant
 from alkseq.readers.vcf.records import Call, to_number
 
@@ -21,7 +22,6 @@ FOCAL_MAX_BP = 10_000_000
 GAIN_MIN_CN = 3.0
 DELETION_MAX_CN = 0.5
 LOSS_MAX_CN = 1.5
-FUSION_KINASES = ("ALK", "ROS1", "RET", "NTRK1", "BRAF", "MET", "FGFR1")
 
 
 @cache
@@ -44,51 +44,17 @@ class Structural:
 
     def _fusion(self, call: Call, gene_a: str | None, pos_a: int, gene_b: str | None, pos_b: int,
                 exon_override: dict[str, str] | None = None, label: str | None = None) -> Alteration | None:
-        from alkseq.genome.transcript import load_transcript
+        from alkseq.genome.fusion import fusion_at
 
-        pair = [g for g in (gene_a, gene_b) if g]
-        three = next((g for g in FUSION_KINASES if g in pair), None)
-        if three is None or (gene_a == gene_b):
+        assert self.build is not None
+        fusion = fusion_at(self.build, gene_a, pos_a, gene_b, pos_b, exon_override)
+        if fusion is None:
             return None
-        partner = gene_b if three == gene_a else gene_a
-        three_pos = pos_a if three == gene_a else pos_b
-        partner_pos = pos_b if three == gene_a else pos_a
-        exons: dict[str, str] = dict(exon_override or {})
-        notes = []
-        if three not in exons:
-            tx = load_transcript(three, self.build)
-            if tx is not None:
-                where, number = tx.locate(three_pos)
-                if where == "exon":
-                    exons[three] = str(number)
-                elif where == "intron":
-                    exons[three] = str(number + 1)
-                    notes.append(f"{three} breakpoint in intron {number}: exon {number + 1} joined")
-        if partner and partner not in exons:
-            tx = load_transcript(partner, self.build)
-            if tx is not None:
-                where, number = tx.locate(partner_pos)
-                if where in ("exon", "intron"):
-                    exons[partner] = str(number)
-                    if where == "intron":
-                        notes.append(f"{partner} breakpoint in intron {number}: exon {number} joined")
-        variant = None
-        if partner == "EML4" and three == "ALK" and "EML4" in exons and "ALK" in exons:
-            from alkseq.genome.fusion import eml4_alk_variant
-
-            try:
-                variant = eml4_alk_variant(exons["EML4"], exons["ALK"])
-            except ParseError:
-                variant = None
-        left = f"{partner} e{exons[partner]}" if partner and partner in exons else (partner or "unknown partner")
-        right = f"{three} e{exons[three]}" if three in exons else three
-        if partner is None:
-            notes.append(f"partner end at {partner_pos} is not in a gene alkseq knows")
-        return Alteration(gene=three, kind="fusion", partner=partner, fusion_variant=variant,
-                          breakpoint=f"{left}::{right}", label=label or call.ident,
+        return Alteration(gene=fusion.gene, kind="fusion", partner=fusion.partner, fusion_variant=fusion.variant,
+                          breakpoint=fusion.breakpoint, label=label or call.ident,
                           genomic=GenomicVariant(self.build, call.chrom, call.pos, call.ref,
                                                  call.alts[0] if call.alts else "."),
-                          origin=self._origin(call), notes=tuple(notes))
+                          origin=self._origin(call), notes=fusion.notes)
 
     def breakend(self, call: Call, genes: list[str]) -> list[Alteration]:
         from alkseq.genome.transcript import genes_at
