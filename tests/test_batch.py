@@ -447,3 +447,29 @@ def test_output_over_an_input_is_refused_before_the_run(tmp_path):
         result = run_cli("batch", sheet, "-o", target)
         assert result.returncode == 6 and "overwrite an input" in result.stderr
         assert target.read_bytes() == before
+
+
+def test_pages_written_by_threads_match_one_by_one_and_a_failure_is_one_line(tmp_path):
+    """--html-dir pages (and --json-dir files) are written by a few threads (concurrent fsyncs): the same
+    bytes as rendering and writing each in turn; a page that cannot be written is one OutputError naming
+    it, every page written is whole, and no temporary file is left."""
+    import alkseq
+    from alkseq.errors import OutputError
+    from alkseq.report import html as html_writer
+
+    (tmp_path / "a.tsv").write_text(panel_text([("ALK", "G1202R", "", "")], "\t"))
+    (tmp_path / "s.csv").write_text("sample,path,prior\n" + "".join(f"S{i},a.tsv,alectinib\n" for i in range(40)))
+    result = alkseq.batch(tmp_path / "s.csv", html_dir=str(tmp_path / "pages"), json_dir=str(tmp_path / "j"),
+                          progress=False)
+    for item in result.results:
+        assert Path(item.html).read_text() == html_writer.render([item.report])
+        assert (tmp_path / "j" / f"{item.sample}.json").is_file()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "S7.html").mkdir()                  # a folder where a page must go
+    with pytest.raises(OutputError) as caught:
+        alkseq.batch(tmp_path / "s.csv", html_dir=str(tmp_path / "broken"), progress=False)
+    assert "S7.html" in caught.value.one_line() and "\n" not in caught.value.one_line()
+    assert not [p for p in (tmp_path / "broken").iterdir() if p.name.endswith(".part")]
+    for page in (tmp_path / "broken").glob("*.html"):
+        if page.is_file():                                      # written before the failure: whole
+            assert page.read_text() == (tmp_path / "pages" / page.name).read_text()

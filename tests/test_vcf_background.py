@@ -101,24 +101,34 @@ def test_raw_line_counts_match_full_parse(tmp_path, monkeypatch, af_type, dp_typ
     rng = random.Random(f"{af_type}{dp_type}{annotated}")
     records = [_record(rng, chrom, pos) for chrom, pos in _positions(rng)] + _hotspot_records(rng)
     paths = _files(tmp_path, _header(af_type, dp_type, annotated), records, "bg")
-    taken = []
-    original_take = background.Background.take
+    from alkseq.readers.vcf import samples
+
+    taken, counted = [], []
+    original_take, original_count = background.Background.take, background.Background.count
 
     def counting_take(self, candidate):
         result = original_take(self, candidate)
         taken.append(result)
         return result
 
+    def counting_count(self, fields, spans, earlier):
+        result = original_count(self, fields, spans, earlier)
+        counted.append(result)
+        return result
+
     monkeypatch.setattr(background.Background, "take", counting_take)
+    monkeypatch.setattr(background.Background, "count", counting_count)
     options = [ReadOptions(), ReadOptions(include_filtered=True), ReadOptions(build="GRCh38")]
-    fast = [repr(vcf_reader.read(path, o)) for path in paths for o in options]
+    fast = [repr(vcf_reader.read(path, o)) for path in paths for o in options]       # one pass (one sample)
+    monkeypatch.setattr(samples, "_FULL_STEPS", True)
+    steps = [repr(vcf_reader.read(path, o)) for path in paths for o in options]      # candidate, then take
     monkeypatch.setattr(background.Background, "for_file", classmethod(lambda cls, *a: None))
     slow = [repr(vcf_reader.read(path, o)) for path in paths for o in options]
-    assert fast == slow
-    if not annotated:
-        assert sum(taken) > 100          # the shortcut really ran (and sometimes declined)
+    assert fast == steps == slow
+    if not annotated:                    # the shortcuts really ran (and sometimes declined)
+        assert sum(taken) > 100 and counted.count(True) > 100 and None in counted
     else:
-        assert not taken                 # VEP/snpEff annotations: every record is parsed
+        assert not taken and not counted  # VEP/snpEff annotations: every record is parsed
 
 
 @settings(max_examples=300, deadline=None, database=None)

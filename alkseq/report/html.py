@@ -47,14 +47,25 @@ def _env():
 
 def _printable_value(value):
     """Every ``{{ value }}`` of the templates, before autoescaping: controls shown as escapes
-    (alkseq.sanitise); already-safe markup (the SVG figures) stays markup."""
+    (alkseq.sanitise); already-safe markup (the SVG figures) stays markup. Hundreds of calls per
+    page, so a printable plain string (then it holds no control character) is returned as it is."""
+    if isinstance(value, str):
+        markup = _MARKUP or _markup_class()
+        if isinstance(value, markup):
+            return markup(printable(value))
+        return value if value.isprintable() else printable(value)
+    return value
+
+
+_MARKUP = None
+
+
+def _markup_class():
+    global _MARKUP
     from markupsafe import Markup
 
-    if isinstance(value, Markup):
-        return Markup(printable(value))
-    if isinstance(value, str):
-        return printable(value)
-    return value
+    _MARKUP = Markup
+    return Markup
 
 
 def _markup(svg: str):

@@ -15,7 +15,7 @@ import bisect
 import re
 
 from alkseq.readers.vcf.header import Header, TextHeader
-from alkseq.readers.vcf.prefilter import merge_ranges
+from alkseq.readers.vcf.prefilter import merge_ranges, overlaps_any
 from alkseq.readers.vcf.records import FORMAT_KEY_SET, to_number, typed_values
 
 _BASES = re.compile(r"[ACGTNacgtn]+")
@@ -23,6 +23,7 @@ _REACH = 600   # bp; more than left-alignment's 500-base limit plus allele trimm
 _BEFORE_AF = frozenset({"FAO", "FREQ", "TIR", "TAR", "AU", "CU", "GU", "TU"})  # VAF sources tried before AF
 _DEPTH_KEYS = ("FDP", "DP", "DPT", "AD")   # read before FORMAT/AF returns: Integer only, so nothing overflows
 _NO_PLAN = -1
+_ONE_BASE = frozenset("ACGTNacgtn")
 
 
 class Background:
@@ -81,6 +82,71 @@ class Background:
         if "ALK" in genes and (self.alk_cds is None or self.alk_cds.overlaps(pos, end)):
             return None
         return fields, chrom, pos, end, genes
+
+    def count(self, fields: list[str], spans: dict, earlier) -> bool | None:
+        """``candidate`` then ``take`` in one pass, for the hot loop of one sample: True when the line was
+        counted, False when it lies outside every gene (or in ``earlier``: already read), None when it
+        must be parsed. The same decisions as the two steps (a test reads random records both ways)."""
+        if len(fields) <= self._sample_column:
+            return None
+        info, alt_text = fields[7], fields[4]
+        if "END" in info or "SVTYPE" in info or "<" in alt_text or "[" in alt_text or "]" in alt_text:
+            return None
+        chrom, pos_text = fields[0], fields[1]
+        if not chrom or not (pos_text.isascii() and pos_text.isdigit()):
+            return None
+        ref = fields[3]
+        pos = int(pos_text)
+        end = pos + len(ref) - 1
+        plain = self._plain.get(chrom)
+        if plain is None:
+            from alkseq.genome.transcript import plain_chrom
+
+            plain = self._plain[chrom] = plain_chrom(chrom)
+        blocked = self.blocked.get(plain)
+        if blocked is not None:
+            starts = blocked.starts
+            at = bisect.bisect_right(starts, end) - 1
+            if at >= 0 and blocked.ends[at] >= pos:
+                return None
+        genes = [gene for start, stop, gene in self.genes.get(plain, ()) if start <= end and pos <= stop]
+        in_alk = "ALK" in genes
+        if in_alk and (self.alk_cds is None or self.alk_cds.overlaps(pos, end)):
+            return None
+        if earlier and overlaps_any(earlier, pos, end):
+            return False
+        ranges = spans.get(chrom)
+        if ranges is None or not overlaps_any(ranges, pos, end):
+            return False
+        if not genes:
+            self.records += 1
+            return True
+        if fields[6] not in ("PASS", ".", "") and not self.include_filtered:
+            self.records += 1
+            self.counts["filtered"] += 1
+            return True
+        zero_vaf: list[bool] = []
+        if alt_text not in (".", ""):
+            ref_ok = ref in _ONE_BASE or _BASES.fullmatch(ref) is not None
+            if ref_ok:
+                for index, alt in enumerate(alt_text.split(",")):
+                    if alt not in _ONE_BASE and (alt in ("*", ".") or not _BASES.fullmatch(alt)):
+                        continue
+                    vaf = self._vaf(fields, index)
+                    if vaf is None:
+                        return None
+                    zero_vaf.append(vaf == 0)
+        self.records += 1
+        for zero in zero_vaf:
+            if zero:
+                self.counts["not_in_tumour"] += 1
+            elif in_alk:
+                self.counts["noncoding"] += 1
+            else:
+                bypass = self.bypass
+                for gene in genes:
+                    bypass[gene] = bypass.get(gene, 0) + 1
+        return True
 
     def take(self, candidate: tuple) -> bool:
         """Count an overlapping candidate as the full path would; False when its VAF needs the full parse."""

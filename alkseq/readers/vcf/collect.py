@@ -153,8 +153,10 @@ class TextSample:
     it cannot become a finding, else parsed; None when the record lies outside every known gene."""
 
     def __init__(self, path: Path, builds: tuple[str, ...], text_header: TextHeader, header: Header,
-                 sample_index: int | None, background: Background | None, split: "Split | None" = None):
+                 sample_index: int | None, background: Background | None, split: "Split | None" = None,
+                 alone: bool = False):
         self.path, self.text_header, self.header = path, text_header, header
+        self.alone = alone            # the file's only sample read: no candidate shared through ``split``
         self.sample_index, self.background = sample_index, background
         self.spans = spans_by_chrom(builds)
         self.split = split or Split()  # shared by the samples of one file: each record is split once
@@ -165,21 +167,23 @@ class TextSample:
         spans, background = self.spans, self.background
         split = self.split
         fields = split.of(text)
-        candidate = None
-        if background is not None:     # the same for every sample of the file (samples come in column order)
-            if split.candidate_text is not text:
-                split.candidate_text, split.candidate = text, background.candidate(text, fields)
-            candidate = split.candidate
-            if candidate is not None and len(fields) <= 9 + (self.sample_index or 0):
-                candidate = None       # a short line: this sample's column is missing, the parser says so
-        if candidate is not None and background is not None:
-            if earlier and overlaps_any(earlier, candidate[2], candidate[3]):
-                return None
-            ranges = spans.get(candidate[1])
-            if ranges is None or not overlaps_any(ranges, candidate[2], candidate[3]):
-                return None            # outside every gene: the parsed record would be dropped too
-            if background.take(candidate):
-                return None
+        if background is not None:
+            if self.alone:             # one sample: test and count in one pass
+                counted = background.count(fields, spans, earlier)
+                if counted is not None:
+                    return None        # counted, or outside every gene (the parsed record would be dropped)
+            else:                      # the same for every sample of the file (samples come in column order)
+                if split.candidate_text is not text:
+                    split.candidate_text, split.candidate = text, background.candidate(text, fields)
+                candidate = split.candidate
+                if candidate is not None and len(fields) > 9 + (self.sample_index or 0):
+                    if earlier and overlaps_any(earlier, candidate[2], candidate[3]):
+                        return None
+                    ranges = spans.get(candidate[1])
+                    if ranges is None or not overlaps_any(ranges, candidate[2], candidate[3]):
+                        return None    # outside every gene: the parsed record would be dropped too
+                    if background.take(candidate):
+                        return None
         call = parse_record(text, self.text_header, self.header, self.sample_index, number, record, self.path,
                              fields)
         if earlier and overlaps_any(earlier, call.pos, call.end):

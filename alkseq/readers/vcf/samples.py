@@ -35,7 +35,8 @@ def read_records(path: Path, options: ReadOptions, lines: list[str], build: str 
 
     def converters(decided: str | None) -> list[TextSample]:
         return [TextSample(path, builds, text_header, header, index,
-                            Background.for_file(decided, header, text_header, index, options), split)
+                            Background.for_file(decided, header, text_header, index, options), split,
+                            alone=len(chosen) == 1 and not _FULL_STEPS)
                 for _name, index in chosen]
 
     contexts = [Context(path=str(path), options=options, header=header, warnings=[]) for _ in chosen]
@@ -50,6 +51,9 @@ def read_records(path: Path, options: ReadOptions, lines: list[str], build: str 
                          converter.records + (converter.background.records if converter.background else 0))
             for (name, _index), context, alterations, converter
             in zip(chosen, contexts, results, fanout.converters)]
+
+
+_FULL_STEPS = False     # tests: the one-sample fast path off (candidate, then take), to compare the two
 
 
 def _header_build(header: Header, given: str | None, source: str, path: Path) -> tuple[str | None, str]:
