@@ -76,24 +76,9 @@ def reader_module(name: str) -> Reader:
 
 def _head(path: Path, size: int = 65536) -> bytes:
     """First bytes of a file, decompressed when gzip/BGZF so sniffers see text."""
-    import zlib
+    from alkseq.readers._text import decompressed_head
 
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(size)
-    except IsADirectoryError:
-        raise InputError("is a directory, not an input file", path=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot open: {exc.strerror or exc}", path=str(path)) from None
-    from alkseq.readers._text import refuse_unsupported_compression
-
-    refuse_unsupported_compression(raw, path, "alkseq reads plain text, gzip/bgzip and BCF")
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
-        except zlib.error:
-            return raw
-    return raw
+    return decompressed_head(path, size)
 
 
 def detect_format(path: Path) -> str:

@@ -36,6 +36,26 @@ UNSUPPORTED_COMPRESSION = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
                            (b"\x28\xb5\x2f\xfd", "zstd"), (b"PK\x03\x04", "zip"))
 
 
+def decompressed_head(path: Path, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of a file as a reader sees them: inflated when gzip/BGZF (a BCF's
+    'BCF' magic, a VCF's '##fileformat'), raw otherwise; other compressions are refused. The one
+    sniffing read every reader, the VCF container test and the VCF writer share."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(size)
+    except IsADirectoryError:
+        raise InputError("is a directory, not an input file", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror or exc}", path=str(path)) from None
+    refuse_unsupported_compression(raw, path, "alkseq reads plain text, gzip/bgzip and BCF")
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
+        except zlib.error:
+            return raw
+    return raw
+
+
 def refuse_unsupported_compression(magic: bytes, path: Path | str, hint: str) -> None:
     """One-line error for compressions alkseq does not read (bzip2, xz, zstd, zip)."""
     for prefix, name in UNSUPPORTED_COMPRESSION:

@@ -108,18 +108,14 @@ FIELDS: tuple[tuple[str, str, Callable], ...] = (
 
 def _input_lines(path: Path) -> Iterator[str]:
     """The lines of a VCF, VCF.gz or BCF as text without newlines, streamed."""
+    from alkseq.readers.vcf.containers import container_of
+
     try:
-        with open(path, "rb") as probe:
-            magic = probe.read(2)
-        if magic == b"\x1f\x8b":
-            with gzip.open(path, "rb") as handle:
-                is_bcf = handle.read(3) == b"BCF"
-        else:
-            is_bcf = magic == b"BC"
-        if is_bcf:
+        container = container_of(path)
+        if container == "bcf":
             yield from _bcf_lines(path)
             return
-        opener = gzip.open if magic == b"\x1f\x8b" else open
+        opener = gzip.open if container in ("bgzf", "gzip") else open
         with opener(path, "rt", encoding="utf-8", newline="") as handle:
             for line in handle:
                 line = line.rstrip("\r\n")

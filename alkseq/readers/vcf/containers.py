@@ -50,14 +50,9 @@ def check_bgzf_eof(path: Path, what: str = "BGZF file") -> None:
 
 
 def _head_is_bcf(path: Path) -> bool:
-    import zlib
+    from alkseq.readers._text import decompressed_head
 
-    with open(path, "rb") as handle:
-        raw = handle.read(4096)
-    try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw)[:3] == b"BCF"
-    except zlib.error:
-        return False
+    return decompressed_head(path, 4096)[:3] == b"BCF"
 
 
 def plain_chunks(path: Path):
