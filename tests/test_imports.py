@@ -8,6 +8,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    """The module a ``from … import`` names, relative imports resolved against ``package``."""
+    base = node.module or ""
+    if node.level:
+        anchor = package
+        for _ in range(node.level - 1):
+            anchor = anchor.rpartition(".")[0]
+        base = anchor + ("." + node.module if node.module else "")
+    return base
+
+
 def _modules() -> dict[str, Path]:
     found = {}
     for path in (ROOT / "alkseq").rglob("*.py"):
@@ -37,12 +48,7 @@ def import_graph() -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    anchor = package
-                    for _ in range(node.level - 1):
-                        anchor = anchor.rpartition(".")[0]
-                    base = anchor + ("." + node.module if node.module else "")
+                base = _absolute(node, package)
                 submodules = [f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in modules]
                 targets = submodules if len(submodules) == len(node.names) else submodules + [base]
             else:
@@ -135,12 +141,7 @@ def private_imports(modules: dict[str, Path] | None = None) -> list[str]:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.ImportFrom):
                 continue
-            base = node.module or ""
-            if node.level:
-                anchor = package
-                for _ in range(node.level - 1):
-                    anchor = anchor.rpartition(".")[0]
-                base = anchor + ("." + node.module if node.module else "")
+            base = _absolute(node, package)
             if not (base == "alkseq" or base.startswith("alkseq.")) or base == name:
                 continue
             for alias in node.names:

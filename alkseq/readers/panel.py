@@ -245,9 +245,13 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
         raise ParseError("empty gene", path=str(path), line=line)
     if not text:
         raise ParseError(f"empty alteration for {gene}", path=str(path), line=line)
-    vaf = number_cell(row.get("vaf", ""), "vaf ", path=path, line=line, percent=True, missing=TABLE_MISSING)
+    def cell(name: str, label: str, integer: bool = False):
+        return number_cell(row.get(name, ""), f"{label} ", path=path, line=line, percent=True,
+                           missing=TABLE_MISSING, integer=integer)
+
+    vaf = cell("vaf", "vaf")
     if "vaf_percent" in row:
-        pct = number_cell(row["vaf_percent"], "vaf ", path=path, line=line, percent=True, missing=TABLE_MISSING)
+        pct = cell("vaf_percent", "vaf")
         vaf = None if pct is None else round(pct / 100, 6)
     elif vaf is not None and (vaf > 1 or row.get("vaf", "").endswith("%")):
         vaf = round(vaf / 100, 6)  # written as a percentage
@@ -255,16 +259,15 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
         raise ParseError(f"vaf {quote(row.get('vaf') or row.get('vaf_percent'))} is outside "
                          "0–1 (or 0–100%)",
                          path=str(path), line=line)
-    copy_number = number_cell(row.get("copy_number", ""), "copy_number ", path=path, line=line, percent=True, missing=TABLE_MISSING)
-    depth_value = number_cell(row.get("depth", ""), "depth ", path=path, line=line, percent=True, missing=TABLE_MISSING, integer=True)
+    copy_number = cell("copy_number", "copy_number")
+    depth_value = cell("depth", "depth", integer=True)
     depth = None if depth_value is None else int(depth_value)
     origin = Origin(str(path), line, text, FORMAT)
     common = dict(vaf=vaf, depth=depth, copy_number=copy_number, origin=origin)
 
     lowered = " ".join(text.lower().split())
     stated = _STATED_COPIES.search(lowered)    # 'amplification (CN=12)', 'amplified, 8 copies'
-    if stated and any(p.fullmatch(lowered[:stated.start()]) for p, kind, _ in _WORD_PATTERNS
-                      if kind in ("amplification", "gain")):
+    if stated and _word_kind(lowered[:stated.start()]) in ("amplification", "gain"):
         lowered = lowered[:stated.start()]
         if copy_number is None:
             copy_number = float(stated.group("n") or stated.group("m"))
@@ -275,7 +278,7 @@ def parse_row(row: dict[str, str], path: Path, line: int, options) -> Alteration
         return _fusion(gene, fusion, text, common)
     kinase = _kinase_of_fusion_name(gene)
     if kinase is not None:
-        fusion = _FUSION_TEXT.fullmatch(gene) if _FUSION_WORDS.fullmatch(text) else \
+        fusion = _FUSION_TEXT.fullmatch(gene) if _word_kind(lowered) in ("fusion", "expression") else \
             _FUSION_TEXT.fullmatch(f"{gene} {text}")
         if fusion:
             return _fusion(kinase, fusion, f"{gene} {text}", common)
@@ -317,7 +320,9 @@ def _parse_protein_change(text: str):
     return parse_protein_change(text)
 
 
-_FUSION_WORDS = re.compile(r"(?:gene\s+)?(?:fusion|rearrangement|rearranged|translocation|positive)", re.I)
+def _word_kind(lowered: str) -> str | None:
+    """The kind a word of ``_WORDS`` names ('amplification', 'fusion' …), or None."""
+    return next((kind for pattern, kind, _ in _WORD_PATTERNS if pattern.fullmatch(lowered)), None)
 
 
 def _kinase_of_fusion_name(gene: str) -> str | None:

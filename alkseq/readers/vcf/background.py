@@ -118,39 +118,16 @@ class Background:
         ranges = spans.get(chrom)
         if ranges is None or not overlaps_any(ranges, pos, end):
             return False
-        if not genes:
-            self.records += 1
-            return True
-        if fields[6] not in ("PASS", ".", "") and not self.include_filtered:
-            self.records += 1
-            self.counts["filtered"] += 1
-            return True
-        zero_vaf: list[bool] = []
-        if alt_text not in (".", ""):
-            ref_ok = ref in _ONE_BASE or _BASES.fullmatch(ref) is not None
-            if ref_ok:
-                for index, alt in enumerate(alt_text.split(",")):
-                    if alt not in _ONE_BASE and (alt in ("*", ".") or not _BASES.fullmatch(alt)):
-                        continue
-                    vaf = self._vaf(fields, index)
-                    if vaf is None:
-                        return None
-                    zero_vaf.append(vaf == 0)
-        self.records += 1
-        for zero in zero_vaf:
-            if zero:
-                self.counts["not_in_tumour"] += 1
-            elif in_alk:
-                self.counts["noncoding"] += 1
-            else:
-                bypass = self.bypass
-                for gene in genes:
-                    bypass[gene] = bypass.get(gene, 0) + 1
-        return True
+        return self._tally(fields, genes)
 
     def take(self, candidate: tuple) -> bool:
         """Count an overlapping candidate as the full path would; False when its VAF needs the full parse."""
         fields, _chrom, _pos, _end, genes = candidate
+        return self._tally(fields, genes) is True
+
+    def _tally(self, fields: list[str], genes: list[str]) -> bool | None:
+        """Count one background record in the counter the full path would reach (True), or None
+        when an allele's VAF needs the full parse (nothing counted then)."""
         if not genes:
             self.records += 1
             return True
@@ -158,22 +135,22 @@ class Background:
             self.records += 1
             self.counts["filtered"] += 1
             return True
-        alt_text = fields[4]
+        ref, alt_text = fields[3], fields[4]
         zero_vaf: list[bool] = []
-        if alt_text not in (".", ""):
-            ref_ok = _BASES.fullmatch(fields[3]) is not None
+        if alt_text not in (".", "") and (ref in _ONE_BASE or _BASES.fullmatch(ref) is not None):
             for index, alt in enumerate(alt_text.split(",")):
-                if not ref_ok or alt in ("*", ".") or not _BASES.fullmatch(alt):
+                if alt not in _ONE_BASE and (alt in ("*", ".") or not _BASES.fullmatch(alt)):
                     continue
                 vaf = self._vaf(fields, index)
                 if vaf is None:
-                    return False
+                    return None
                 zero_vaf.append(vaf == 0)
         self.records += 1
+        in_alk = "ALK" in genes
         for zero in zero_vaf:
             if zero:
                 self.counts["not_in_tumour"] += 1
-            elif "ALK" in genes:
+            elif in_alk:
                 self.counts["noncoding"] += 1
             else:
                 for gene in genes:
