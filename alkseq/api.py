@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alkseq.model import Context, Report
+
+if TYPE_CHECKING:   # pathlib only where a path is built: `alkseq lookup` reads none
+    from pathlib import Path
 
 
 def make_context(kb, prior: Iterable[str] = (), histology: str | None = None,
@@ -130,6 +133,7 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     ('sensitive', 'resistant')
     """
     from dataclasses import replace
+    from pathlib import Path
 
     from alkseq.errors import UsageError
     from alkseq.interpret import interpret
@@ -187,6 +191,7 @@ class _as_file:
         if not hasattr(self.source, "to_csv"):
             return self.source, str(self.source)
         import tempfile
+        from pathlib import Path
 
         self.scratch = tempfile.TemporaryDirectory(prefix="alkseq-frame-")
         local = Path(self.scratch.name) / "dataframe.tsv"

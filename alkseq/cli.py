@@ -430,6 +430,19 @@ def drugs():
 
 def main(argv=None) -> None:
     """Entry point: run the CLI and map errors to one line and an exit code."""
+    try:
+        _main(argv)
+    finally:
+        # The run is over and its objects go with the process: freezing them spares the
+        # interpreter's last garbage collections over everything a run built (~10 ms after a
+        # lookup, a third of its work beyond click). Exit hooks, weakref finalizers and the
+        # flushing of stdout/stderr still run; every output file is closed before this.
+        import gc
+
+        gc.freeze()
+
+
+def _main(argv) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args or bool(os.environ.get("ALKSEQ_DEBUG"))
     try:

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from alkseq.knowledge.coverage import matrix_coverage
-from alkseq.knowledge.loader import load_knowledge
+from alkseq.knowledge import load_knowledge
 
 TABLE = ROOT / "reference" / "sensitivity.tsv"
 

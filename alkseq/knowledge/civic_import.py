@@ -205,7 +205,8 @@ def summary_text(result: ImportResult, export: str) -> str:
 def import_civic(export: str, out_dir: str) -> ImportResult:
     """Read ``export``, write the overlay + diff into ``out_dir`` (new or empty), validated
     against the shipped tables (the overlay is meant to be used alone with --knowledge)."""
-    from alkseq.knowledge.loader import load_knowledge, validate_knowledge
+    from alkseq.knowledge.access import load_knowledge
+    from alkseq.knowledge.loader import validate_knowledge
 
     target = Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

@@ -41,6 +41,8 @@ CITED = ("source", "locator", "directness")
 
 @dataclass(frozen=True)
 class TableSpec:
+    """One knowledge table's columns, required cells, unique key, vocabularies and numbers."""
+
     name: str
     columns: tuple[str, ...]
     required: tuple[str, ...]
