@@ -12,8 +12,8 @@ if TYPE_CHECKING:   # what the model is, for mypy and readers: frozen dataclasse
     from dataclasses import dataclass
 else:
     def dataclass(cls=None, /, *, frozen: bool = False, **options):
-        """``dataclasses.dataclass``, with ``frozen=True`` (and no other option) made without
-        code generation at import.
+        """``dataclasses.dataclass``, frozen or not (with no other option), made without code
+        generation at import.
 
         The standard decorator compiles six methods per frozen class from source (``exec``:
         ~0.7 ms a class, 14 ms for this module, on every start-up). Here ``dataclasses`` only
@@ -21,18 +21,23 @@ else:
         the methods are closures over each class's field names, compiled once with this module:
         the same behaviour — keyword or positional ``__init__`` with defaults, factories and
         ``__post_init__``; ``__repr__``, ``__eq__`` and ``__hash__`` over the fields
-        (``compare`` and ``repr`` honoured); assignment raises ``FrozenInstanceError``; a
-        class's own methods win. tests/test_model.py compares it with the standard decorator
-        class by class. Other modules import it from here for their frozen records.
+        (``compare`` and ``repr`` honoured); a frozen record's assignment raises
+        ``FrozenInstanceError``, a mutable one is unhashable; a class's own methods win.
+        tests/test_model.py compares it with the standard decorator class by class. Other
+        modules import it from here for their records.
         """
-        if not frozen or options:
+        if options:
             import dataclasses
 
             return dataclasses.dataclass(cls, frozen=frozen, **options)
-        return _frozen_dataclass if cls is None else _frozen_dataclass(cls)
+
+        def make(cls):
+            return _fast_dataclass(cls, frozen)
+
+        return make if cls is None else make(cls)
 
 
-# ---- frozen dataclasses without code generation (the `dataclass` used below) ----------------
+# ---- dataclasses without code generation (the `dataclass` used below) -----------------------
 
 
 def _tuple_of(names: tuple[str, ...]):
@@ -47,7 +52,7 @@ def _tuple_of(names: tuple[str, ...]):
     return lambda obj: ()
 
 
-def _frozen_dataclass(cls):
+def _fast_dataclass(cls, frozen: bool):
     import dataclasses
     from dataclasses import MISSING, FrozenInstanceError
 
@@ -56,7 +61,8 @@ def _frozen_dataclass(cls):
         cls.__doc__ = cls.__qualname__
     cls = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)   # fields only, no exec
     params = cls.__dataclass_params__      # what the class now behaves as (a frozen subclass checks it)
-    params.init = params.repr = params.eq = params.frozen = True
+    params.init = params.repr = params.eq = True
+    params.frozen = frozen
     every = dataclasses.fields(cls)
     names = tuple(f.name for f in every)
     if undocumented:
@@ -136,6 +142,10 @@ def _frozen_dataclass(cls):
         __eq__.__qualname__ = f"{qualname}.__eq__"
         cls.__eq__ = __eq__
 
+    if not frozen:   # eq without frozen: unhashable, unless the class defines its own hash
+        if "__hash__" not in own:
+            cls.__hash__ = None
+        return cls
     if own.get("__hash__", MISSING) is MISSING or (own["__hash__"] is None and "__eq__" in own):
         hashed = _tuple_of(tuple(f.name for f in every
                                  if (f.compare if f.hash is None else f.hash)))

@@ -86,3 +86,34 @@ def test_factories_post_init_and_compare_false():
     change = model.ProteinChange("missense", 1202, "G", "R")
     spelled = dataclasses.replace(change, original="p.Gly1202Arg")
     assert spelled == change and hash(spelled) == hash(change)
+
+
+def _mutable_records():
+    from alkseq.interpret import engine
+
+    return [(engine, engine._Draft), (engine, engine._Facts)]
+
+
+@pytest.mark.parametrize("module,cls", _mutable_records(), ids=lambda c: getattr(c, "__name__", ""))
+def test_mutable_records_behave_as_the_standard_decorator(module, cls):
+    """``model.dataclass`` without ``frozen`` (the interpreter's working records): the same fields,
+    ``__init__``, ``repr`` and equality as ``dataclasses.dataclass``; mutable and unhashable."""
+    namespace = dict(vars(module), dataclass=dataclasses.dataclass)
+    exec(compile(textwrap.dedent(inspect.getsource(cls)), module.__file__, "exec"), namespace)
+    standard = namespace[cls.__name__]
+    assert [(f.name, f.default, f.default_factory, f.compare) for f in dataclasses.fields(cls)] == \
+        [(f.name, f.default, f.default_factory, f.compare) for f in dataclasses.fields(standard)]
+    assert not cls.__dataclass_params__.frozen and cls.__dataclass_params__.eq
+    values = _sample_values(cls)
+    ours, theirs = cls(**values), standard(**values)
+    assert repr(ours).replace(cls.__qualname__, "X") == repr(theirs).replace(standard.__qualname__, "X")
+    assert vars(ours) == vars(theirs) and list(vars(ours)) == list(vars(theirs))
+    assert ours == cls(**values) and ours != theirs
+    assert cls.__hash__ is None and standard.__hash__ is None
+    first = dataclasses.fields(cls)[0].name
+    setattr(ours, first, "changed")
+    setattr(theirs, first, "changed")
+    assert getattr(ours, first) == "changed" and vars(ours) == vars(theirs)
+    assert dataclasses.replace(ours) == ours and dataclasses.replace(ours) is not ours
+    with pytest.raises(TypeError):
+        cls()

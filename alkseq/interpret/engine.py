@@ -8,7 +8,7 @@ reference/priorities.tsv; every sentence comes from ``wording``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from alkseq.interpret import classify as C
 from alkseq.interpret import wording as W
@@ -19,6 +19,7 @@ from alkseq.knowledge.kb import KnowledgeBase, Rule, TherapyClass
 from alkseq.knowledge.schema import EVIDENCE_STRENGTH, STRENGTH_LEVEL, STRENGTHS
 from alkseq.model import (Alteration, Candidate, Citation, Compound, Context, DrugCall, Finding, MechanismClass,
                           NotRecommended, PhaseEvidence, Report, TreatmentHistory)
+from alkseq.model import dataclass  # records without code generation at import
 from alkseq.normalise import is_alk_kinase_mutation, normalise_alterations
 
 from alkseq.notice import RESEARCH_USE  # noqa: F401  (re-exported for old imports)
