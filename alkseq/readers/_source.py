@@ -26,7 +26,6 @@ import errno
 import os
 import select
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -184,6 +183,8 @@ def spool(stream: BinaryIO, name: str | Path, *, limit: int | None = None) -> Pa
     limit = MAX_PIPE_BYTES if limit is None else limit
     # the copy keeps the given base name (readers name a sample after it when nothing else does)
     base = "stdin" if str(name) in ("-", "") else Path(os.fspath(name)).name or "stdin"
+    import tempfile   # pipes only: its import (shutil, random, bz2, lzma) is ~4 ms of a start-up
+
     folder = Path(tempfile.mkdtemp(prefix="alkseq-pipe-"))
     copy = folder / base
     fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
