@@ -215,3 +215,18 @@ def test_a_repeated_lookup_is_answered_without_the_interpreter(tmp_path):
     again = _imported(tmp_path, "lookup", "G1202R", env=env)
     assert not [m for m in again if m.startswith(HEAVY)], sorted(again)
     assert not {"hashlib", "pathlib"} & again          # the key: built-in SHA-256 and os.path
+
+
+def test_a_first_lookup_with_cached_knowledge_skips_the_loader(tmp_path):
+    """The first time a query is asked (its answer not kept, the knowledge base cached): the
+    interpreter runs, but the tables are unpickled without the loader, csv, pathlib, pickle.py
+    or tempfile (knowledge/access.py, knowledge/cache.py)."""
+    cache = tmp_path / "cache"
+    env = {"ALKSEQ_CACHE_DIR": str(cache)}
+    assert "alkseq.knowledge.loader" in _imported(tmp_path, "lookup", "G1202R", env=env)   # builds it
+    for book in cache.glob("lookup-*"):
+        book.unlink()
+    first = _imported(tmp_path, "lookup", "L1196M", env=env)
+    assert "alkseq.interpret" in first and "alkseq.knowledge.access" in first
+    assert not {"alkseq.knowledge.loader", "csv", "pathlib", "pickle", "tempfile", "shutil"} & first, \
+        sorted(first)
