@@ -18,10 +18,18 @@ import re
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 """What ``printable`` escapes: C0 except TAB/LF, DEL, C1, U+2028/U+2029."""
-INPUT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-"""What an input cell may not hold (readers refuse it): the same, with CR also allowed (line endings)."""
+# INPUT_CONTROL — what an input cell may not hold (readers refuse it): the same, with CR also
+# allowed (line endings). Compiled on first use (``__getattr__``): ``--help`` and ``lookup``
+# read no input cell, and every compile is a fraction of a millisecond of their start-up.
+_INPUT_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]"
+_JSON_RAW = r"[\x7f-\x9f\u2028\u2029]"   # json_safe's (re's own cache keeps it compiled)
 
-_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+
+def __getattr__(name: str):
+    if name == "INPUT_CONTROL":
+        pattern = globals()[name] = re.compile(_INPUT_CONTROL)
+        return pattern
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _escape(match: re.Match) -> str:
@@ -40,4 +48,4 @@ def json_safe(document: str) -> str:
     These characters can only occur inside JSON strings, so the replacement never touches
     the document's structure and ``json.loads`` returns the same values.
     """
-    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return re.sub(_JSON_RAW, lambda m: f"\\u{ord(m.group()):04x}", document)

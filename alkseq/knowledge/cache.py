@@ -157,8 +157,8 @@ def key_for(base, overlay) -> str:
     if index is not None:
         try:
             if _private(os.path.dirname(index)) and _private(index):
-                with open(index, encoding="ascii") as handle:
-                    key = handle.read()
+                with open(index, "rb") as handle:   # bytes: no text codec to import
+                    key = handle.read().decode("ascii")
                 if len(key) == 32 and all(c in "0123456789abcdef" for c in key):
                     return key
         except (OSError, ValueError):
