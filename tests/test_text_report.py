@@ -173,3 +173,46 @@ def test_a_source_cited_twice_is_listed_once_with_its_locators_together():
     rests = page[page.index("Rests on"):page.index("</dd>", page.index("Rests on"))]
     cited = re.findall(r'href="#ref-[^"]*?(\d+)"', rests) or re.findall(r"\[(\d+)\]", rests)
     assert cited and len(cited) == len(set(cited)), rests[:400]
+
+
+def _paragraphs() -> list[str]:
+    """Every wrapped paragraph of the example reports, rejoined into one line each."""
+    found = []
+    for report in sorted((ROOT / "examples" / "expected").glob("*/report.txt")):
+        current: list[str] = []
+        for line in report.read_text().splitlines() + [""]:
+            if line.startswith("    ") and current:
+                current.append(line.strip())
+                continue
+            if current:
+                found.append(" ".join(current))
+            current = [line.strip()] if line.strip() else []
+    return found
+
+
+def test_the_wrapper_gives_textwraps_lines(monkeypatch):
+    """``text._Wrapper`` splits words at hyphens only inside hyphenated words: the same lines as
+    ``textwrap.fill`` on every example paragraph and on edge cases (dashes, URLs, long words)."""
+    import textwrap
+
+    from hypothesis import given, settings, strategies as st
+
+    cases = _paragraphs() + [
+        "", " ", "-", "--", "a--b", "a -- b", "non-small-cell", "EML4-ALK v3a/b", "self-", "-x",
+        "G1202R+L1196M (cis) --- well-known", "x" * 250 + "-" + "y" * 30, "https://example.org/a-b-c-d/" * 6,
+        "  lead and trail  ", "tab\there\nnew line", "1-2-3 a-1 1-a ab-cd-ef-gh-ij", "é-ü ß-ø",
+    ]
+    assert len(cases) > 100
+    for paragraph in cases:
+        for width, first in ((100, None), (40, "  1. "), (12, None)):
+            ours = text._wrap(paragraph, first=first, width=width)
+            theirs = textwrap.fill(paragraph, width, initial_indent=first or "    ", subsequent_indent="    ")
+            assert ours == theirs, (paragraph, width)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet="ab1-–. \t\n!'?,", max_size=80), st.integers(min_value=6, max_value=30))
+    def same(paragraph, width):
+        assert text._wrap(paragraph, width=width) == textwrap.fill(
+            paragraph, width, initial_indent="    ", subsequent_indent="    ")
+
+    same()
