@@ -54,10 +54,26 @@ def _env():
     env = ViewEnvironment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                           keep_trailing_newline=True, finalize=_printable_value,
-                          auto_reload=False)   # package files: no stat per page
+                          auto_reload=False,   # package files: no stat per page
+                          bytecode_cache=_bytecode_cache())
     env.filters["words"] = lambda text: str(text).replace("_", " ")
     env.globals.update(sources=sources_html, refnums=refnums_html)
     return env
+
+
+def _bytecode_cache():
+    """Compiled templates kept in the user's alkseq cache (compiling them is ~45 ms, most of
+    what one HTML report adds to a JSON one); Jinja keys each by its source's checksum and the
+    interpreter, so an edited template is compiled again. None (compile every time) when the
+    cache is off (``ALKSEQ_CACHE_DIR=off``) or its folder is not private."""
+    from alkseq.usercache import private_folder
+
+    folder = private_folder("templates")
+    if folder is None:
+        return None
+    from jinja2 import FileSystemBytecodeCache
+
+    return FileSystemBytecodeCache(folder)
 
 
 def _printable_value(value):
