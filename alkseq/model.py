@@ -56,17 +56,12 @@ def _fast_dataclass(cls, frozen: bool):
     import dataclasses
     from dataclasses import MISSING, FrozenInstanceError
 
-    undocumented = not cls.__doc__
-    if undocumented:   # else dataclasses documents it with inspect.signature (~2 ms: tokenize)
-        cls.__doc__ = cls.__qualname__
     cls = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)   # fields only, no exec
     params = cls.__dataclass_params__      # what the class now behaves as (a frozen subclass checks it)
     params.init = params.repr = params.eq = True
     params.frozen = frozen
     every = dataclasses.fields(cls)
     names = tuple(f.name for f in every)
-    if undocumented:
-        cls.__doc__ = f"{cls.__qualname__}({', '.join(names)})"
     own = cls.__dict__
     qualname = cls.__qualname__
     setter = object.__setattr__

@@ -41,7 +41,7 @@ CITED = ("source", "locator", "directness")
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One knowledge table's columns, required cells, unique key, vocabularies and numbers."""
+    """One knowledge table's schema: its columns, which are required, how cells are checked."""
 
     name: str
     columns: tuple[str, ...]
