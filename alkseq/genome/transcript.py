@@ -7,12 +7,12 @@ inclusive, builds are ``GRCh37`` / ``GRCh38``, chromosome names carry no ``chr``
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from alkseq.errors import InputError, KnowledgeError, UsageError
+from alkseq.model import dataclass  # frozen records without code generation at import
 
 BUILDS = ("GRCh37", "GRCh38")
 _BUILD_ALIASES = {
