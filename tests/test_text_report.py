@@ -191,8 +191,9 @@ def _paragraphs() -> list[str]:
 
 
 def test_the_wrapper_gives_textwraps_lines(monkeypatch):
-    """``text._Wrapper`` splits words at hyphens only inside hyphenated words: the same lines as
-    ``textwrap.fill`` on every example paragraph and on edge cases (dashes, URLs, long words)."""
+    """``text._Wrapper`` gives the lines of ``textwrap.fill`` on every example paragraph, on edge
+    cases (dashes, URLs, long words) and on generated text (widths from 6: textwrap itself can
+    loop for ever on a line narrower than its indent)."""
     import textwrap
 
     from hypothesis import given, settings, strategies as st
@@ -209,10 +210,16 @@ def test_the_wrapper_gives_textwraps_lines(monkeypatch):
             theirs = textwrap.fill(paragraph, width, initial_indent=first or "    ", subsequent_indent="    ")
             assert ours == theirs, (paragraph, width)
 
-    @settings(max_examples=300, deadline=None)
-    @given(st.text(alphabet="ab1-–. \t\n!'?,", max_size=80), st.integers(min_value=6, max_value=30))
-    def same(paragraph, width):
-        assert text._wrap(paragraph, width=width) == textwrap.fill(
-            paragraph, width, initial_indent="    ", subsequent_indent="    ")
+    words = st.text(alphabet="ab1-–.!'?,\u2003\xa0", min_size=1, max_size=14)
+    spaces = st.text(alphabet=" \t\n", min_size=1, max_size=3)
+    paragraphs = st.lists(st.tuples(words, spaces), max_size=30).map(
+        lambda pairs: "".join(w + s for w, s in pairs))
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.one_of(paragraphs, st.text(alphabet="ab1-–. \t\n!'?,\u2003", max_size=80)),
+           st.integers(min_value=6, max_value=30), st.sampled_from(["", "  ", "  1. ", "    "]))
+    def same(paragraph, width, first):
+        assert text._wrap(paragraph, width=width, first=first or None) == textwrap.fill(
+            paragraph, width, initial_indent=first or "    ", subsequent_indent="    ")
 
     same()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import textwrap
+from bisect import bisect_right
+from itertools import accumulate
 
 from alkseq.sanitise import printable
 from alkseq.model import Report, cited_once, describe_conflict
@@ -21,12 +23,26 @@ WIDTH = 100
 
 
 class _Wrapper(textwrap.TextWrapper):
-    """``textwrap``'s wrapper, with its word pattern run only on the words that hold a hyphen.
+    """``textwrap``'s wrapper (its lines exactly), in a fraction of its time: wrapping was most
+    of a report's rendering.
 
-    The pattern (which may break a word after a hyphen) never looks past the whitespace
-    around a word, so splitting at whitespace first and then each hyphenated word gives the
-    same chunks; but on whole paragraphs it is most of a report's rendering time.
-    tests/test_text_report.py compares the two on every paragraph of the examples."""
+    * Whitespace: a text without tabs or line breaks is left as it is (textwrap translates it).
+    * Chunks: textwrap's word pattern (which may break a word after a hyphen) never looks past
+      the whitespace around a word, so splitting at whitespace first and running it only on
+      the words that hold a hyphen gives the same chunks.
+    * Lines: the same greedy filling, a line at a time (the chunks that fit are found by
+      bisecting their running lengths) instead of a chunk at a time; a chunk longer than a
+      line (cut by textwrap's long-word rule) sends the paragraph to textwrap's own loop.
+
+    tests/test_text_report.py compares it with ``textwrap.fill`` on every paragraph of the
+    examples and on generated text."""
+
+    def _munge_whitespace(self, text: str) -> str:
+        # tabs expanded, other whitespace made spaces: nothing to do in a text without them (and
+        # str.translate walks a non-ASCII text a character at a time)
+        if any(c in text for c in "\t\n\x0b\x0c\r"):
+            return super()._munge_whitespace(text)
+        return text
 
     def _split(self, text: str) -> list[str]:
         chunks: list[str] = []
@@ -36,6 +52,31 @@ class _Wrapper(textwrap.TextWrapper):
             elif piece:
                 chunks.append(piece)
         return [chunk for chunk in chunks if chunk]
+
+    def _wrap_chunks(self, chunks: list[str]) -> list[str]:
+        first = self.width - len(self.initial_indent)
+        later = self.width - len(self.subsequent_indent)
+        lengths = list(map(len, chunks))
+        if self.max_lines is not None or not self.drop_whitespace or min(first, later) < 1 \
+                or (lengths and max(lengths) > min(first, later)):
+            return super()._wrap_chunks(chunks)
+        ends = [0, *accumulate(lengths)]
+        lines: list[str] = []
+        start, count = 0, len(chunks)
+        while start < count:
+            if lines and chunks[start].strip() == "":   # no line starts with whitespace
+                start += 1
+                if start == count:
+                    break
+            width = later if lines else first
+            stop = bisect_right(ends, ends[start] + width, start) - 1   # the chunks that fit
+            line = chunks[start:stop]
+            start = stop
+            if line[-1].strip() == "":   # nor ends with it
+                del line[-1]
+            if line:
+                lines.append((self.subsequent_indent if lines else self.initial_indent) + "".join(line))
+        return lines
 
 
 def _wrap(text: str, indent: str = "    ", first: str | None = None, width: int = WIDTH) -> str:
