@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYOUTS = ["GT:AD:DP:AF", "GT:AF", "AF:GT", "GT:AD:DP", "AF", "GT:AF:DP:AF", "GT:AD:AF:DP:F1R2:F2R1:FAD:SB",
            "GT:AD:AF:DP:F1R2:F2R1:FAD:PGT:PID:PS:SB:XX:YY:ZZ:QQ:RR", "GT:FREQ:AF", "DP:AD:GT:AF", "GT"]
 AFS = ["0.25", "0", "0.0", "00", ".", "", "1e-50", "-0.0", "+0.5", ".5", "5.", "0.000", "1", "0.0000000000001",
-       "0.00000000000000000001", "nan", "0x1", "1_0", " 0.5", "0.1,0.2", "0.12345678901234567", "0.0.0", "0..5"]
+       "0.00000000000000000001", "nan", "0x1", "1_0", " 0.5", "0.1,0.2", "0.12345678901234567", "0.0.0", "0..5", "0.0000000.0", "0.00000000000001", "000000000.0",
+       "0.00000000x", "0.0000000;0"]
 
 
 def _generator():
@@ -62,6 +63,25 @@ def _edge(rng: random.Random, chrom: str, pos: int) -> str:
         columns.append("0/1:0.4")                       # a second sample after the tumour's
     line = "\t".join(columns)
     return line + "\r" if rng.random() < 0.03 else line
+
+
+def _af_records(rng: random.Random) -> list[str]:
+    """Every AF text under every layout, on plain PASS SNVs in bypass genes and ALK introns: each way of
+    reading a VAF (or refusing to) is met many times."""
+    spans = [s for s in gene_spans("GRCh38") if s.gene in ("MET", "ALK", "KRAS", "EGFR")]
+    out = []
+    for af in AFS:
+        for layout in LAYOUTS:
+            if "AF" not in layout.split(":"):
+                continue
+            span = rng.choice(spans)
+            pos = rng.randint(span.start, span.end)
+            ref = ShippedSequence("GRCh38").fetch(span.chrom, pos, pos) or "C"
+            values = {"GT": "0/1", "AD": "10,5", "DP": "15", "AF": af, "FREQ": "10%"}
+            sample = ":".join(values.get(key, "1") for key in layout.split(":"))
+            out.append("\t".join([f"chr{span.chrom}", str(pos), ".", ref, "T" if ref != "T" else "G", "50",
+                                  "PASS", "DP=50", layout, sample]))
+    return out
 
 
 def _edge_positions(rng: random.Random) -> list[tuple[str, int]]:
@@ -128,7 +148,7 @@ def test_edge_records_count_in_chunks_as_line_by_line(tmp_path, monkeypatch, cou
     rng = random.Random(seed)
     positions = _edge_positions(rng)
     records = [_edge(rng, chrom, pos) for chrom, pos in positions] + \
-        [_record(rng, chrom, pos) for chrom, pos in positions]
+        [_record(rng, chrom, pos) for chrom, pos in positions] + _af_records(rng)
     records = sorted(set(records), key=lambda r: (r.split("\t")[0], int(r.split("\t")[1])))
     options = [ReadOptions(), ReadOptions(include_filtered=True), ReadOptions(build="GRCh38")]
     for chunk in (None, 3_000):

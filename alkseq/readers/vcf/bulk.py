@@ -14,7 +14,7 @@ which decides it as before; a test reads files both ways and compares everything
 from __future__ import annotations
 
 from alkseq.readers.vcf.background import Background
-from alkseq.readers.vcf.prefilter import find_words, merge_ranges
+from alkseq.readers.vcf.prefilter import merge_ranges
 
 _WIDE = 16           # REF, ALT and AF texts longer than this are left to the per-line path
 _FORMAT_WIDE = 64    # FORMAT texts longer than this too
@@ -44,6 +44,17 @@ class Tally:
             background.bypass[gene] = background.bypass.get(gene, 0) + number
 
 
+class Columns:
+    """A chunk as the numpy prefilter read it: its bytes ``a``, line starts and ends (offsets in ``a``), the
+    offsets of every tab, newline and colon (``marks``, a newline at the end when the last line has none)
+    with those bytes (``kinds``), and the offsets of every ``END``/``SVTYPE`` (``words``)."""
+
+    __slots__ = ("a", "begins", "ends", "marks", "kinds", "words")
+
+    def __init__(self, a, begins, ends, marks, kinds, words):
+        self.a, self.begins, self.ends, self.marks, self.kinds, self.words = a, begins, ends, marks, kinds, words
+
+
 class Bulk:
     """One sample's background counter for whole chunks; ``classify`` is pure (worker threads may call it)."""
 
@@ -52,31 +63,34 @@ class Bulk:
         self.spans = spans
         self._key = (background.build, tuple(sorted((chrom, tuple(r)) for chrom, r in spans.items())))
 
-    def classify(self, np, a, begins, ends, lines, slots, positions, names: list[bytes]):
-        """(line indices counted here, their ``Tally``) among ``lines`` (indices into ``begins``/``ends``,
-        line offsets in ``a``, the chunk's bytes) on contig ``names[slots]`` at POS ``positions``."""
+    Columns = Columns
+
+    def classify(self, np, chunk: "Columns", lines, slots, positions, names: list[bytes]):
+        """(line indices counted here, their ``Tally``) among ``lines`` (indices into the chunk's lines) on
+        contig ``names[slots]`` at POS ``positions``."""
         none = lines[:0], Tally()
-        if len(lines) * 4 < len(begins):
+        a, ends, marks = chunk.a, chunk.ends, chunk.marks
+        if len(lines) * 4 < len(ends):
             return none              # sparse (a genome's chunk): the passes over the whole chunk cost more
         tables = self._tables(np, names)
         background = self.background
-        begin, line_end = begins[lines], ends[lines]
-        tabs = np.flatnonzero(a == 9)
-        first = np.searchsorted(tabs, begin)
+        fields = (chunk.kinds != 58).nonzero()[0]       # tabs and newlines, as indices into ``marks``
+        separators = marks[fields]
+        newlines = (chunk.kinds[fields] == 10).nonzero()[0]   # each line's newline among the separators
+        line_first = np.zeros(len(ends), dtype=np.int64)
+        line_first[1:] = newlines[:len(ends) - 1] + 1
+        first, stop_at = line_first[lines], newlines[lines]
         last = first + 8 + background.sample_index      # the tab before the sample's column
-        ok = last < len(tabs)
-        ok[ok] = tabs[last[ok]] < line_end[ok]
-        odd = _odd_lines(np, a, ends)
+        ok = last < stop_at
+        odd = _odd_lines(np, a, ends, chunk.words)
         if odd is not None:
             ok &= ~odd[lines]
         if not ok.any():
             return none
-        lines, line_end, first, last, slots, positions = (x[ok] for x in (lines, line_end, first, last, slots,
-                                                                           positions))
-        t2, t3, t4, t5, t6, t7, t8 = (tabs[first + k] for k in range(2, 9))
-        after = np.minimum(last + 1, len(tabs) - 1)
-        sample_start = tabs[last] + 1
-        sample_end = np.where((last + 1 < len(tabs)) & (tabs[after] < line_end), tabs[after], line_end)
+        lines, first, last, stop_at, slots, positions = (x[ok] for x in (lines, first, last, stop_at, slots,
+                                                                         positions))
+        t2, t3, t4, t5, t6, t7, t8 = (separators[first + k] for k in range(2, 9))
+        sample_marks = fields[last], fields[last + 1]   # the tab before the sample's column, the mark after it
         buffer = np.zeros(len(a) + _FORMAT_WIDE + 8, dtype=np.uint8)
         buffer[:len(a)] = a
         ref_length, alt_length = t3 - t2 - 1, t4 - t3 - 1
@@ -88,43 +102,46 @@ class Bulk:
         stop = positions + ref_length - 1
         code = slots.astype(np.int64) << _CODE
         start_code, stop_code = code + positions, code + stop
-        segment = np.searchsorted(tables.segment_starts, start_code, side="right") - 1
+        segment = tables.segment_starts.searchsorted(start_code, side="right") - 1
         gene_set = tables.segment_sets[segment]
         in_alk = tables.set_has_alk[gene_set]
         takes = (ref_length >= 1) & (positions < (1 << 32)) & (stop < (1 << 32)) \
             & _only(np, buffer, t3 + 1, alt_length, tables.bases) \
-            & (segment == np.searchsorted(tables.segment_starts, stop_code, side="right") - 1) \
-            & ~_overlaps(np, tables.blocked, start_code, stop_code) & _overlaps(np, tables.spans, start_code, stop_code)
+            & (segment == tables.segment_starts.searchsorted(stop_code, side="right") - 1) \
+            & ~_overlaps(tables.blocked, start_code, stop_code) & _overlaps(tables.spans, start_code, stop_code)
         if tables.alk_cds is None:
             takes &= ~in_alk
         elif in_alk.any():
-            takes &= ~in_alk | ~_overlaps(np, tables.alk_cds, positions, stop)
+            takes &= ~in_alk | ~_overlaps(tables.alk_cds, positions, stop)
         no_gene = takes & (gene_set == 0)
         filtered = takes & ~no_gene & ~passed & (not background.include_filtered)
         alleles = takes & ~no_gene & ~filtered
         alleles &= _only(np, buffer, t2 + 1, ref_length, tables.bases)
-        vaf_known, zero = self._vafs(np, a, buffer, alleles, t7, t8, sample_start, sample_end)
+        vaf_known, zero = self._vafs(np, a, buffer, alleles, t7, t8, marks, *sample_marks)
         counted_alleles = alleles & vaf_known
         counted = no_gene | filtered | counted_alleles
         not_in_tumour = counted_alleles & zero
         noncoding = counted_alleles & ~zero & in_alk
         bypass_sets = np.bincount(gene_set[counted_alleles & ~zero & ~in_alk], minlength=len(tables.sets))
         bypass: dict[str, int] = {}
-        for set_index in np.flatnonzero(bypass_sets).tolist():
+        for set_index in bypass_sets.nonzero()[0].tolist():
             for gene in tables.sets[set_index]:
                 bypass[gene] = bypass.get(gene, 0) + int(bypass_sets[set_index])
         return lines[counted], Tally(int(counted.sum()), int(filtered.sum()), int(not_in_tumour.sum()),
                                      int(noncoding.sum()), bypass)
 
-    def _vafs(self, np, a, buffer, wanted, format_tab, sample_tab, sample_start, sample_end):
+    def _vafs(self, np, a, buffer, wanted, format_tab, format_end, marks, sample_mark, after_mark):
         """(the VAF is one ``Background._vaf`` reads from FORMAT/AF, it is 0) for each line; only ``wanted``
-        lines are looked at. FORMAT layouts are compared byte for byte and each planned once."""
+        lines are looked at. FORMAT layouts are compared byte for byte and each planned once; the sample's
+        subfields are found among ``marks`` (between ``sample_mark`` and ``after_mark`` all are colons)."""
         known = np.zeros(len(wanted), dtype=bool)
         zero = np.zeros(len(wanted), dtype=bool)
-        rows = np.flatnonzero(wanted)
-        start, length = format_tab[rows] + 1, sample_tab[rows] - format_tab[rows] - 1
+        rows = wanted.nonzero()[0]
+        start, length = format_tab[rows] + 1, format_end[rows] - format_tab[rows] - 1
+        first_mark, colons = sample_mark[rows], after_mark[rows] - sample_mark[rows] - 1
         short = length <= _FORMAT_WIDE
-        rows, start, length = rows[short], start[short], length[short]
+        rows, start, length, first_mark, colons = rows[short], start[short], length[short], first_mark[short], \
+            colons[short]
         if not len(rows):
             return known, zero
         words64, lanes = _words(np, buffer, 8), _lanes(np)
@@ -146,33 +163,21 @@ class Bulk:
             open_rows &= ~same
             if not open_rows.any():
                 break
-        planned = column >= 0
-        rows, column = rows[planned], column[planned]
+        planned = (column >= 0) & (column <= colons)      # the sample's column has that many subfields
+        rows, column, first_mark = rows[planned], column[planned], first_mark[planned]
         if not len(rows):
             return known, zero
-        # the AF text: between colon ``column`` and the next one (or the end) of the sample's column
-        s0, s1 = sample_start[rows], sample_end[rows]
-        colons = np.flatnonzero(a == 58)
-        if len(colons):
-            last = len(colons) - 1
-            at = np.searchsorted(colons, s0)             # the column's first colon, if it has one
-            before, after = np.clip(at + column - 1, 0, last), np.clip(at + column, 0, last)
-            opened = (column == 0) | ((at + column - 1 <= last) & (colons[before] < s1))
-            af_start = np.where(column == 0, s0, colons[before] + 1)
-            closed = (at + column <= last) & (colons[after] < s1)
-            af_stop = np.where(closed, colons[after], s1)
-        else:
-            opened, af_start, af_stop = column == 0, s0, s1
-        af_length = af_stop - af_start
-        width = int(min(max(int(af_length.max()), 1), _WIDE))
-        text = buffer[af_start[:, None] + np.arange(width)]
-        inside = np.arange(width) < af_length[:, None]
-        digit = (text >= 48) & (text <= 57) & inside
-        dot = (text == 46) & inside
-        plain = opened & (af_length >= 1) & (af_length <= _WIDE) & ((digit | dot) == inside).all(axis=1) \
-            & (dot.sum(axis=1) <= 1) & digit.any(axis=1)
+        # the AF text: after mark ``column`` of the sample's column (0: its tab), up to the next mark
+        af_start = marks[first_mark + column] + 1
+        af_length = marks[first_mark + column + 1] - af_start
+        flags = [_digit_flags(np, words64[af_start + 8 * half], lanes[np.clip(af_length - 8 * half, 0, 8)])
+                 for half in (0, 1)]                    # bytes 0-7 and 8-15 of the text
+        (other0, dot0, nonzero0, digit0), (other1, dot1, nonzero1, digit1) = flags
+        one = np.uint64(1)
+        plain = (af_length >= 1) & (af_length <= _WIDE) & (other0 == 0) & (other1 == 0) & (digit0 | digit1) \
+            & ((dot0 & (dot0 - one)) == 0) & ((dot1 & (dot1 - one)) == 0) & ((dot0 == 0) | (dot1 == 0))
         known[rows] = plain
-        zero[rows] = plain & ~(digit & (text != 48)).any(axis=1)
+        zero[rows] = plain & (nonzero0 == 0) & (nonzero1 == 0)
         return known, zero
 
     def _tables(self, np, names: list[bytes]) -> "_Tables":
@@ -235,6 +240,20 @@ def _lanes(np):
     return np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 
 
+def _digit_flags(np, word, lanes):
+    """A decimal text's bytes in a little-endian word (``lanes``: the bytes that are text) as high-bit
+    flags: (bytes neither digit nor dot, dots, digits other than 0, whether any digit). Each byte is
+    tested alone (no carry crosses a byte)."""
+    high = lanes & np.uint64(0x8080808080808080)
+    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+    x = word ^ np.uint64(0x3030303030303030)          # a digit becomes 0-9
+    not_digit = (((x & low7) + np.uint64(0x7676767676767676)) | x) & high
+    y = word ^ np.uint64(0x2E2E2E2E2E2E2E2E)          # a dot becomes 0
+    dot = ~(((y & low7) + low7) | y) & high
+    nonzero = (((x & low7) + low7) | x) & high
+    return not_digit & ~dot, dot, nonzero & ~not_digit, (~not_digit & high) != 0
+
+
 def _only(np, buffer, start, length, allowed):
     """Whether each text ``buffer[start:start + length]`` is 1 to _WIDE bytes, all ``allowed``."""
     ok = allowed[buffer[start]] & (length == 1)
@@ -245,10 +264,10 @@ def _only(np, buffer, start, length, allowed):
     return ok
 
 
-def _odd_lines(np, a, ends):
+def _odd_lines(np, a, ends, words):
     """Lines to leave to the per-line path whatever their columns say (None: none): non-ASCII or CR bytes
-    (decoding and ``rstrip`` decide those), END or SVTYPE anywhere (``count`` looks for them in INFO)."""
-    hits = [find_words(np, a, (b"END", b"SVTYPE"))]
+    (decoding and ``rstrip`` decide those), END or SVTYPE (``words``) anywhere (``count`` looks in INFO)."""
+    hits = [words]
     if a.max() > 127 or (a == 13).any():
         hits.append(np.flatnonzero((a > 127) | (a == 13)))
     hits = [h for h in hits if len(h)]
@@ -260,10 +279,10 @@ def _odd_lines(np, a, ends):
     return odd
 
 
-def _overlaps(np, table, start, stop):
+def _overlaps(table, start, stop):
     """Whether each closed [start, stop] meets one of the sorted disjoint closed intervals ``table``."""
     starts, stops = table
     if not len(starts):
-        return np.zeros(len(start), dtype=bool)
-    at = np.searchsorted(starts, stop, side="right") - 1
-    return (at >= 0) & (stops[np.maximum(at, 0)] >= start)
+        return start < start
+    at = starts.searchsorted(stop, side="right") - 1
+    return (at >= 0) & (stops[at.clip(0)] >= start)

@@ -167,7 +167,12 @@ class Prefilter:
         parsed record gets the exact overlap test."""
         np, codes, starts_g, ends_g, lanes, names = self._tables()
         a = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
-        ends_nl = np.flatnonzero(a == 10)
+        if bulk is None:
+            ends_nl = np.flatnonzero(a == 10)
+        else:                             # the counter reads columns: tabs, newlines and colons in one pass
+            marks = np.flatnonzero((a == 9) | (a == 10) | (a == 58))
+            kinds = a[marks]
+            ends_nl = marks[kinds == 10]
         if data[stop - 1:stop] != b"\n":
             ends_nl = np.append(ends_nl, len(a))
         begins = np.empty_like(ends_nl)
@@ -210,12 +215,18 @@ class Prefilter:
         keep = tail.copy()
         keep[rows] = ~pos_ok | hit | near
         placed = pos_ok & (hit | near)                  # kept lines with a POS: what ``bulk`` may count
-        # records whose extent comes from INFO/END
-        line_index = np.searchsorted(ends_nl, find_words(np, a, (b"END=",)))
+        # records whose extent comes from INFO/END (the counter leaves lines with END or SVTYPE anywhere alone)
+        words = find_words(np, a, (b"END=",) if bulk is None else (b"END", b"SVTYPE"))
+        info_end = words if bulk is None else words[(a[words] == 69) & (a[np.minimum(words + 3, len(a) - 1)] == 61)
+                                                    & (words + 3 < len(a))]
+        line_index = np.searchsorted(ends_nl, info_end)
         line_index = line_index[line_index < len(keep)]
         keep[line_index[known[line_index]]] = True
         if bulk is not None:
-            return self._counted_scan(np, data, start, a, begins, ends_nl, keep, tail, blanks, bulk,
+            if data[stop - 1:stop] != b"\n":            # the last line ends at the chunk's end
+                marks, kinds = np.append(marks, len(a)), np.append(kinds, 10)
+            columns = bulk.Columns(a, begins, ends_nl, marks, kinds, words)
+            return self._counted_scan(np, data, start, columns, keep, tail, blanks, bulk,
                                       rows[placed], slot[placed], pos[placed], names)
         kept = []
         for index in np.flatnonzero(keep).tolist():
@@ -224,10 +235,10 @@ class Prefilter:
                 kept.append((index, line))
         return kept, len(ends_nl), blanks
 
-    def _counted_scan(self, np, data, start, a, begins, ends_nl, keep, tail, blanks, bulk, lines, slots, positions,
-                      names):
+    def _counted_scan(self, np, data, start, columns, keep, tail, blanks, bulk, lines, slots, positions, names):
         """``_numpy_scan``'s kept lines with the background ones counted by ``bulk`` (see ``scan``)."""
-        counted, tally = bulk.classify(np, a, begins, ends_nl, lines, slots, positions, names)
+        counted, tally = bulk.classify(np, columns, lines, slots, positions, names)
+        begins, ends_nl = columns.begins, columns.ends
         kept_lines = np.flatnonzero(keep)
         records = np.arange(1, len(kept_lines) + 1)
         if len(counted):
