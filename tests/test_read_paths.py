@@ -282,6 +282,79 @@ def test_bcf_record_chain_matches_the_loop_and_falls_back(genome_bcf):
     assert table.survivors(hidden, start, True, path) == looped
 
 
+@pytest.mark.parametrize("name, chunk", [("streamed.bcf", None), ("uncompressed.bcf", 37),
+                                         ("uncompressed.bcf", 1000), ("uncompressed.bcf", 4099)])
+def test_bcf_chains_found_per_chunk_match_the_loop(genome_bcf, monkeypatch, name, chunk):
+    """Record starts found per chunk before its first record is known (``BcfTable.prepare``, in the
+    inflating threads) and linked to the record carried over from the chunk before give the loop's
+    survivors, with chunks so small that boundaries fall inside records and inside their 8-byte
+    length headers (one BGZF block a chunk, or plain chunks of a few bytes: records span several)."""
+    from alkseq.readers.vcf import bcf, containers
+    from alkseq.readers.vcf.header import TextHeader
+
+    path = genome_bcf[name]
+    with bcf.open_bcf(path) as handle:
+        lines = str(handle.header).rstrip("\n").split("\n")
+        names = {contig.id: name for name, contig in handle.header.contigs.items()}
+    spans = vcf_reader.spans_by_chrom(("GRCh38",))
+
+    def texts(numpy_min_bytes):
+        return list(bcf._streamed_texts(path, names, spans, TextHeader(lines), numpy_min_bytes))
+
+    looped = texts(1 << 60)
+    answered = []
+    survivors = bcf.PreparedChunk.survivors
+
+    def counted(self, data, start):
+        found = survivors(self, data, start)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(bcf.PreparedChunk, "survivors", counted)
+    monkeypatch.setattr(bcf, "_VECTOR_MIN_BYTES", 0)
+    monkeypatch.setattr(containers, "_GROUP_BYTES", 2048)
+    if chunk:
+        monkeypatch.setattr(containers, "_CHUNK", chunk)
+    assert texts(0) == looped and len(looped) > 50
+    if chunk != 37:                     # 37-byte chunks are shorter than the prepared test reads
+        assert len(answered) > 50 and sum(answered) > 0.9 * len(answered), (len(answered), sum(answered))
+
+
+def test_bcf_prepared_chain_gives_up_on_a_hidden_record(genome_bcf):
+    """A record whose sample and FORMAT counts differ from the first record's breaks the prepared chain:
+    it answers None from before that record, and ``survivors`` walks the chunk instead."""
+    import pysam
+
+    from alkseq.readers.vcf.bcf import BcfTable
+
+    path = genome_bcf["uncompressed.bcf"]
+    with pysam.VariantFile(str(path)) as handle:
+        names = {contig.id: name for name, contig in handle.header.contigs.items()}
+    table = BcfTable(names, vcf_reader.spans_by_chrom(("GRCh38",)))
+    prepare = table.vectorised()
+    data, start = _inflated_body(path)
+    table.key = int.from_bytes(data[start + 28:start + 32], "little")
+
+    def after(offset, records=1):
+        for _ in range(records):
+            offset += 8 + int.from_bytes(data[offset:offset + 4], "little") + \
+                int.from_bytes(data[offset + 4:offset + 8], "little")
+        return offset
+
+    start = after(start, 6000)                   # 20,000 records of one FORMAT layout, 50 bytes of the next
+    data = data[:after(start, 20_000) + 50]
+    looped = table._loop(data, start, path)
+    assert len(looped[0]) >= 10 and looped[1] == after(start, 20_000)
+    assert prepare(data).survivors(data, start) == looped
+    middle = after(start, 1000)
+    hidden = bytearray(data)
+    hidden[middle + 31] ^= 0x7F                                        # its FORMAT count
+    hidden = bytes(hidden)
+    assert prepare(hidden).survivors(hidden, start) is None
+    assert prepare(hidden).survivors(hidden, after(middle)) == table._loop(hidden, after(middle), path)
+    assert table.survivors(hidden, start, True, path) == looped
+
+
 def test_bcf_truncated_and_corrupt_records_are_one_line_errors(genome_bcf, tmp_path):
     from alkseq.errors import InputError
 

@@ -27,6 +27,7 @@ from alkseq.readers.vcf.prefilter import find_index, merged_spans, overlaps_any,
 
 _RECORD = struct.Struct("<IIiii")      # l_shared, l_indiv, CHROM id, POS (0-based), rlen
 _MIN_HEADER = 32                       # bytes of a record before its ID: what ``_chain`` tests
+_VECTOR_MIN_BYTES = 1 << 16            # chunks shorter than this are walked by the loop (tests lower it)
 
 
 def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str], *,
@@ -145,7 +146,13 @@ def _raw_bcf_cut_short(path: Path) -> bool:
 
 def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextHeader,
                     numpy_min_bytes: int):
-    """Text of every record that may overlap a known gene, streaming the file once."""
+    """Text of every record that may overlap a known gene, streaming the file once.
+
+    Chunks are taken as they come (no copy of one joined to the next): the record cut by a chunk's
+    end is carried and completed from the next chunk's head, and the next chunk's records start
+    where it ends. Big inputs have each chunk's record starts found in the inflating thread
+    (``BcfTable.prepare``); this thread only checks that the chain found there starts where the
+    carried record ends, else it walks the chunk itself (``BcfTable.survivors``)."""
     import os
     import tempfile
 
@@ -156,36 +163,58 @@ def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextH
     size = path.stat().st_size
     big = size * (4 if compressed else 1) >= numpy_min_bytes
     table = BcfTable(names, spans)
-    chunks = bgzf_chunks(path) if compressed else plain_chunks(path)
+    prepare = table.vectorised() if big else None
+    source = bgzf_chunks(path, prepare=prepare) if compressed else plain_chunks(path)
+    if not (compressed and prepare):
+        chunks = ((chunk, prepare(chunk) if prepare else None) for chunk in source)
+    else:
+        chunks = source
     directory = tempfile.mkdtemp(prefix="alkseq-bcf-")
     survivors = os.path.join(directory, "survivors.bcf")
     try:
         with open(survivors, "wb") as out:
-            pending = b""
-            offset = None               # of the first record in ``pending``, once the header is read
-            for chunk in chunks:
-                pending = pending + chunk if pending else chunk
-                if offset is None:
-                    if len(pending) < 9:
+            header = b""
+            carry = None                # bytes of a record begun in earlier chunks; None until the header is read
+            for chunk, prepared in chunks:
+                if carry is None:
+                    header += chunk
+                    if len(header) < 9:
                         continue
-                    if pending[:4] != b"BCF\x02":
+                    if header[:4] != b"BCF\x02":
                         raise InputError("not a BCF 2 file (bad magic)", path=str(path))
-                    offset = 9 + struct.unpack_from("<I", pending, 5)[0]
-                    if len(pending) < offset:
-                        offset = None
+                    body = 9 + struct.unpack_from("<I", header, 5)[0]
+                    if len(header) < body:
                         continue
-                    out.write(pending[:offset])          # the file's own header, verbatim
-                kept, offset = table.survivors(pending, offset, big, path)
+                    out.write(header[:body])          # the file's own header, verbatim
+                    chunk, carry, prepared = header[body:], b"", None
+                start = 0
+                if carry:
+                    joined = carry + chunk[:max(0, 8 - len(carry))]
+                    if len(joined) < 8:
+                        carry = joined
+                        continue
+                    shared, indiv = struct.unpack_from("<II", joined)
+                    if shared < 24:
+                        raise InputError("corrupt BCF record (shared part shorter than 24 bytes)", path=str(path))
+                    start = 8 + shared + indiv - len(carry)
+                    if start > len(chunk):
+                        carry += chunk
+                        continue
+                    out.write(b"".join(table._loop(carry + chunk[:start], 0, path)[0]))
+                if table.key is None and len(chunk) - start >= _MIN_HEADER:
+                    table.key = int.from_bytes(chunk[start + 28:start + 32], "little")
+                found = prepared.survivors(chunk, start) if prepared is not None else None
+                kept, resume = found if found is not None else table.survivors(chunk, start, big, path)
                 out.write(b"".join(kept))
-                pending, offset = pending[offset:], 0
-            if offset is None:
+                carry = chunk[resume:]
+            if carry is None:
                 raise InputError("truncated BCF file (the header is cut short)", path=str(path))
-            if pending:
+            if carry:
                 raise InputError("truncated BCF file (the last record is cut short)", path=str(path))
         with open_bcf(survivors, path=path) as decoded:
             yield from record_texts(decoded, path)
     finally:
-        chunks.close()
+        source.close()
         try:
             os.unlink(survivors)
         except OSError:
@@ -200,11 +229,58 @@ class BcfTable:
         merged = merged_spans(spans)
         self.by_id = {rid: merged[name] for rid, name in names.items() if name in merged}
         self._numpy = None
+        self.key: int | None = None     # the first record's sample and FORMAT counts (32 bits at +28), once seen
+
+    def vectorised(self):
+        """``prepare``, with numpy and the interval tables loaded here (not in a worker thread)."""
+        self._tables()
+        return self.prepare
+
+    def prepare(self, data: bytes) -> PreparedChunk | None:
+        """Where the records of one chunk start, found before the chunk's first record is known (in the
+        inflating thread): candidates are the offsets whose 32 bits at +28 (sample and FORMAT counts)
+        are the first record's, each names its successor by its two lengths, and the run of
+        candidates from the last break on, where each one's successor is the next, is kept with the
+        ones that may touch a gene. Then ``PreparedChunk.survivors`` needs only the chunk's first
+        record. None when there is nothing to go by (no key yet, a small chunk)."""
+        key = self.key
+        if key is None or len(data) < max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
+            return None
+        np, slot, starts_g, ends_g = self._tables()
+        size = len(data)
+        count = (size - 3) // 4
+        found = np.frombuffer(data, dtype="<u4", count=count) == key    # a word index per 4 offsets
+        for shift in (1, 2, 3):
+            found |= np.frombuffer(data, dtype="<u4", offset=shift, count=count) == key
+        index = np.flatnonzero(found)
+        quads = np.ndarray(shape=(count, 4), dtype="<u4", buffer=data, strides=(4, 1))   # words at 4i + 0..3
+        code = (quads[index] == key).view("<u4")[:, 0]       # one byte per shift that matched
+        if (code & (code - 1)).any():                         # two matches in one word index (a key like 0)
+            return None
+        cand = index * 4 + ((code > 0xFF).astype(np.int64) + (code > 0xFFFF) + (code > 0xFFFFFF)) - 28
+        tail = [at - 28 for at in range(4 * count, size - 3)
+                if int.from_bytes(data[at:at + 4], "little") == key]   # the last offsets no word covers
+        if tail:
+            cand = np.concatenate([cand, np.array(tail, dtype=cand.dtype)])
+        cand = cand[cand >= 0]
+        if not len(cand):
+            return None
+        fixed = np.ndarray(shape=(size - 19, 5), dtype="<u4", buffer=data, strides=(1, 4))[cand]
+        shared = fixed[:, 0].astype(np.int64)
+        after = cand + 8 + shared + fixed[:, 1]
+        if shared[-1] < 24:
+            return None
+        breaks = np.flatnonzero((after[:-1] != cand[1:]) | (shared[:-1] < 24))
+        if len(breaks):
+            first = int(breaks[-1]) + 1
+            cand, after, fixed = cand[first:], after[first:], fixed[first:]
+        hit = _gene_hits(np, fixed, slot, starts_g, ends_g)
+        return PreparedChunk(cand, int(after[-1]), cand[hit].tolist(), after[hit].tolist())
 
     def survivors(self, data: bytes, offset: int, big: bool, path: Path) -> tuple[list[bytes], int]:
         """Raw bytes of the records starting at ``offset`` that may overlap a gene, and where the first
         incomplete record starts."""
-        if big and len(data) - offset > 1 << 16:
+        if big and len(data) - offset > max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
             found = self._chain(data, offset)
             if found is not None:
                 return found
@@ -239,6 +315,7 @@ class BcfTable:
                 for s, e in self.by_id[rid]:
                     starts.append((index << 33) + s)
                     ends.append((index << 33) + e)
+            ends.append(-1 << 62)          # what a record on no gene contig (index -1 below) is compared with
             self._numpy = (np, slot, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
         return self._numpy
 
@@ -286,15 +363,53 @@ class BcfTable:
                 return None                # a record the candidate test missed: the loop decides
         if (words[records].astype(np.int64) < 24).any():
             return None
-        rid = words[records + 8].astype(np.int64)
-        pos = words[records + 12].astype(np.int64)
-        rlen = np.maximum(words[records + 16].view(np.int32).astype(np.int64), 1)
-        known = (rid >= 0) & (rid < len(slot) - 1)
-        where = np.where(known, slot[np.clip(rid, 0, len(slot) - 1)], -1)
-        known &= where >= 0
-        g_start = (where << 33) + pos + 1
-        g_end = (where << 33) + pos + rlen
-        j = np.searchsorted(starts_g, g_end, side="right") - 1
-        hit = known & (j >= 0) & (ends_g[np.maximum(j, 0)] >= g_start)
+        fixed = np.stack([words[records + at] for at in range(0, 20, 4)], axis=1)
+        hit = _gene_hits(np, fixed, slot, starts_g, ends_g)
         kept = [data[s:e] for s, e in zip(records[hit].tolist(), ends[hit].tolist())]
         return kept, resume
+
+
+def _gene_hits(np, fixed, slot, starts_g, ends_g):
+    """Which records may overlap a gene (``overlaps_any`` on CHROM id, POS and rlen, vectorised), from
+    their fixed headers as rows of five 32-bit words (l_shared, l_indiv, CHROM id, POS, rlen).
+
+    Keys are (gene contig index << 33) + position; a CHROM id without genes (or out of range, or -1)
+    takes slot -1, whose keys are below every interval's, so the search lands on the sentinel end."""
+    where = np.take(slot, fixed[:, 2], mode="clip") << 33           # the slot past the last id is -1
+    g_start = where + fixed[:, 3] + 1
+    g_end = g_start + np.maximum(fixed[:, 4].view(np.int32), 1) - 1
+    j = np.searchsorted(starts_g, g_end, side="right") - 1
+    return ends_g[j] >= g_start
+
+
+class PreparedChunk:
+    """One chunk's record chain as ``BcfTable.prepare`` found it: the candidate offsets from the last
+    break on (ascending, each one's successor the next), where the last one ends, and the
+    candidates that may touch a gene (start, end)."""
+
+    __slots__ = ("chain", "last_end", "hit_starts", "hit_ends")
+
+    def __init__(self, chain, last_end: int, hit_starts: list[int], hit_ends: list[int]):
+        self.chain, self.last_end, self.hit_starts, self.hit_ends = chain, last_end, hit_starts, hit_ends
+
+    def survivors(self, data: bytes, start: int) -> tuple[list[bytes], int] | None:
+        """``BcfTable._loop(data, start)``'s answer when the record at ``start`` is on the chain: then every
+        record after it is too, in order (each one's lengths name the next), up to the last. None
+        otherwise (``start`` inside a break, or a record the candidate test missed), and the caller
+        walks the chunk itself."""
+        from bisect import bisect_left
+
+        chain = self.chain
+        at = int(chain.searchsorted(start))
+        if at == len(chain) or int(chain[at]) != start:
+            return None
+        size = len(data)
+        if self.last_end > size:                  # the last record continues in the next chunk
+            resume = int(chain[-1])
+        elif self.last_end > size - _MIN_HEADER:  # too close to the end for the test to see another
+            resume = self.last_end
+        else:
+            return None                           # a record the candidate test missed
+        starts, ends = self.hit_starts, self.hit_ends
+        first, stop = bisect_left(starts, start), bisect_left(starts, resume)
+        return [data[s:e] for s, e in zip(starts[first:stop], ends[first:stop])], resume

@@ -125,8 +125,12 @@ def raw_inflate():
     return zlib.decompress, (zlib.error,)
 
 
-def bgzf_chunks(path: Path, threads: int = 2):
-    """BGZF blocks inflated in worker threads (the inflate releases the GIL), in order, a few MB at a time."""
+def bgzf_chunks(path: Path, threads: int = 2, prepare=None):
+    """BGZF blocks inflated in worker threads (the inflate releases the GIL), in order, a few MB at a time.
+
+    ``prepare``: a function of one inflated chunk, run in the worker thread right after its inflate
+    (the BCF reader finds record starts there, numpy releasing the GIL); then the chunks come as
+    ``(chunk, prepare(chunk))`` pairs, the first one (the header, inflated here) with None."""
     import struct
     from collections import deque
 
@@ -134,6 +138,10 @@ def bgzf_chunks(path: Path, threads: int = 2):
 
     def inflate(blocks: list[tuple[bytes, int]], decompress=zlib.decompress) -> bytes:
         return b"".join([decompress(block, -15, min(size, 1 << 16) or 1) for block, size in blocks])
+
+    def inflate_and_prepare(blocks: list[tuple[bytes, int]], decompress):
+        data = inflate(blocks, decompress)
+        return data if prepare is None else (data, prepare(data))
 
     decompress, errors = zlib.decompress, (zlib.error,)
 
@@ -177,14 +185,15 @@ def bgzf_chunks(path: Path, threads: int = 2):
         pool = None
         try:
             for number, blocks in enumerate(groups(handle)):
-                if number == 0:
-                    yield inflate(blocks)   # the header: nothing is inflated ahead when only it is wanted (indexed)
+                if number == 0:             # the header: nothing is inflated ahead when only it is wanted (indexed)
+                    data = inflate(blocks)
+                    yield data if prepare is None else (data, None)
                     continue
                 if pool is None:            # threads, their import and isal's only once the body is streamed
                     from concurrent.futures import ThreadPoolExecutor
                     pool = ThreadPoolExecutor(max_workers=max(1, threads))
                     decompress, errors = raw_inflate()
-                pending.append(pool.submit(inflate, blocks, decompress))
+                pending.append(pool.submit(inflate_and_prepare, blocks, decompress))
                 if len(pending) > 2 * threads:
                     yield pending.popleft().result()
             while pending:
