@@ -302,15 +302,21 @@ def test_bcf_chains_found_per_chunk_match_the_loop(genome_bcf, monkeypatch, name
         return list(bcf._streamed_texts(path, names, spans, TextHeader(lines), numpy_min_bytes))
 
     looped = texts(1 << 60)
-    answered = []
-    survivors = bcf.PreparedChunk.survivors
+    answered = []                       # per chunk: did a prepared chain answer (else the main-thread walk)
+    prepared, walked = bcf.PreparedChunk.survivors, bcf.BcfTable.survivors
 
-    def counted(self, data, start):
-        found = survivors(self, data, start)
-        answered.append(found is not None)
+    def chained(self, *args):
+        found = prepared(self, *args)
+        if found is not None:
+            answered.append(True)
         return found
 
-    monkeypatch.setattr(bcf.PreparedChunk, "survivors", counted)
+    def walk(self, *args):
+        answered.append(False)
+        return walked(self, *args)
+
+    monkeypatch.setattr(bcf.PreparedChunk, "survivors", chained)
+    monkeypatch.setattr(bcf.BcfTable, "survivors", walk)
     monkeypatch.setattr(bcf, "_VECTOR_MIN_BYTES", 0)
     monkeypatch.setattr(containers, "_GROUP_BYTES", 2048)
     if chunk:
@@ -320,9 +326,11 @@ def test_bcf_chains_found_per_chunk_match_the_loop(genome_bcf, monkeypatch, name
         assert len(answered) > 50 and sum(answered) > 0.9 * len(answered), (len(answered), sum(answered))
 
 
-def test_bcf_prepared_chain_gives_up_on_a_hidden_record(genome_bcf):
-    """A record whose sample and FORMAT counts differ from the first record's breaks the prepared chain:
-    it answers None from before that record, and ``survivors`` walks the chunk instead."""
+def test_bcf_prepared_chains_fall_back_on_other_format_counts_and_hidden_records(genome_bcf):
+    """Records whose FORMAT count differs from the first record's break the exact chain: the chain made
+    from the sample count alone (pruned, its first records walked) answers instead; a record neither
+    test sees (its sample count changed) leaves both without an answer from before it, and
+    ``survivors`` walks the chunk instead. Every answer is the loop's."""
     import pysam
 
     from alkseq.readers.vcf.bcf import BcfTable
@@ -335,23 +343,39 @@ def test_bcf_prepared_chain_gives_up_on_a_hidden_record(genome_bcf):
     data, start = _inflated_body(path)
     table.key = int.from_bytes(data[start + 28:start + 32], "little")
 
-    def after(offset, records=1):
+    def starts(offset, records):
+        found = [offset]
         for _ in range(records):
             offset += 8 + int.from_bytes(data[offset:offset + 4], "little") + \
                 int.from_bytes(data[offset + 4:offset + 8], "little")
-        return offset
+            found.append(offset)
+        return found
 
-    start = after(start, 6000)                   # 20,000 records of one FORMAT layout, 50 bytes of the next
-    data = data[:after(start, 20_000) + 50]
+    def answer(chunk, offset):
+        chains = prepare(chunk)
+        found = [chain.survivors(chunk, offset, table, path) for chain in chains]
+        return len(chains), next((f for f in found if f is not None), None)
+
+    records = starts(starts(start, 6000)[-1], 20_000)     # 20,000 records of one FORMAT layout
+    data = data[records[0] - 40:records[-1] + 50]         # after 40 bytes of the one before, 50 of the next
+    records = [offset - records[0] + 40 for offset in records]
+    start = records[0]
     looped = table._loop(data, start, path)
-    assert len(looped[0]) >= 10 and looped[1] == after(start, 20_000)
-    assert prepare(data).survivors(data, start) == looped
-    middle = after(start, 1000)
+    assert len(looped[0]) >= 10 and looped[1] == records[-1]
+    assert answer(data, start) == (1, looped)
+    for step in (2, 10, 333):                             # other FORMAT counts from the 1,000th record on
+        mixed = bytearray(data)
+        for offset in records[1000:-1:step]:
+            mixed[offset + 31] ^= 0x7F
+        mixed = bytes(mixed)
+        mixed_loop = table._loop(mixed, start, path)
+        assert len(mixed_loop[0]) == len(looped[0]) and mixed_loop[1] == looped[1]
+        assert answer(mixed, start) == (2, mixed_loop), step
     hidden = bytearray(data)
-    hidden[middle + 31] ^= 0x7F                                        # its FORMAT count
+    hidden[records[1000] + 28] ^= 0x7F                    # its sample count
     hidden = bytes(hidden)
-    assert prepare(hidden).survivors(hidden, start) is None
-    assert prepare(hidden).survivors(hidden, after(middle)) == table._loop(hidden, after(middle), path)
+    assert answer(hidden, start)[1] is None
+    assert answer(hidden, records[1001])[1] == table._loop(hidden, records[1001], path)
     assert table.survivors(hidden, start, True, path) == looped
 
 

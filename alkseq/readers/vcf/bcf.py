@@ -28,6 +28,8 @@ from alkseq.readers.vcf.prefilter import find_index, merged_spans, overlaps_any,
 _RECORD = struct.Struct("<IIiii")      # l_shared, l_indiv, CHROM id, POS (0-based), rlen
 _MIN_HEADER = 32                       # bytes of a record before its ID: what ``_chain`` tests
 _VECTOR_MIN_BYTES = 1 << 16            # chunks shorter than this are walked by the loop (tests lower it)
+_LATE_CHAIN = 1 << 16                  # a chunk's exact chain starting later than this: make the pruned one too
+_WALK_BYTES = 1 << 12                  # records walked one by one before a prepared chain starts, at most
 
 
 def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str], *,
@@ -186,7 +188,7 @@ def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextH
                     if len(header) < body:
                         continue
                     out.write(header[:body])          # the file's own header, verbatim
-                    chunk, carry, prepared = header[body:], b"", None
+                    chunk, carry, prepared = header[body:], b"", ()
                 start = 0
                 if carry:
                     joined = carry + chunk[:max(0, 8 - len(carry))]
@@ -203,8 +205,13 @@ def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextH
                     out.write(b"".join(table._loop(carry + chunk[:start], 0, path)[0]))
                 if table.key is None and len(chunk) - start >= _MIN_HEADER:
                     table.key = int.from_bytes(chunk[start + 28:start + 32], "little")
-                found = prepared.survivors(chunk, start) if prepared is not None else None
-                kept, resume = found if found is not None else table.survivors(chunk, start, big, path)
+                for chain in prepared or ():
+                    found = chain.survivors(chunk, start, table, path)
+                    if found is not None:
+                        kept, resume = found
+                        break
+                else:
+                    kept, resume = table.survivors(chunk, start, big, path)
                 out.write(b"".join(kept))
                 carry = chunk[resume:]
             if carry is None:
@@ -236,38 +243,50 @@ class BcfTable:
         self._tables()
         return self.prepare
 
-    def prepare(self, data: bytes) -> PreparedChunk | None:
+    def prepare(self, data: bytes) -> tuple[PreparedChunk, ...]:
         """Where the records of one chunk start, found before the chunk's first record is known (in the
-        inflating thread): candidates are the offsets whose 32 bits at +28 (sample and FORMAT counts)
-        are the first record's, each names its successor by its two lengths, and the run of
-        candidates from the last break on, where each one's successor is the next, is kept with the
-        ones that may touch a gene. Then ``PreparedChunk.survivors`` needs only the chunk's first
-        record. None when there is nothing to go by (no key yet, a small chunk)."""
+        inflating thread), as chains for ``PreparedChunk.survivors`` to try in turn.
+
+        Candidates are the offsets whose 32 bits at +28 (sample and FORMAT counts) are the first
+        record's: in most files every record's, and then the candidates from the last break on, where
+        each one's lengths name the next, are the chunk's records. When that chain starts late (a
+        record with other FORMAT fields broke it), a second one is made from the 24-bit sample count
+        alone (every record has it, other offsets too), keeping the candidates some other candidate
+        leads to, four times over (which also drops the chunk's first few records: the caller walks
+        those). Empty when there is nothing to go by (no first record yet, a small chunk)."""
         key = self.key
-        if key is None or len(data) < max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
-            return None
-        np, slot, starts_g, ends_g = self._tables()
         size = len(data)
-        count = (size - 3) // 4
-        found = np.frombuffer(data, dtype="<u4", count=count) == key    # a word index per 4 offsets
-        for shift in (1, 2, 3):
-            found |= np.frombuffer(data, dtype="<u4", offset=shift, count=count) == key
-        index = np.flatnonzero(found)
-        quads = np.ndarray(shape=(count, 4), dtype="<u4", buffer=data, strides=(4, 1))   # words at 4i + 0..3
-        code = (quads[index] == key).view("<u4")[:, 0]       # one byte per shift that matched
-        if (code & (code - 1)).any():                         # two matches in one word index (a key like 0)
+        if key is None or size < max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
+            return ()
+        np = self._tables()[0]
+        exact = self._chain_of(np, data, _candidates(np, data, key, 0xFFFFFFFF), prune=False)
+        if exact is not None and exact.first <= min(_LATE_CHAIN, size // 8):
+            return (exact,)
+        general = self._chain_of(np, data, _candidates(np, data, key & 0xFFFFFF, 0xFFFFFF), prune=True)
+        return tuple(chain for chain in (exact, general) if chain is not None)
+
+    def _chain_of(self, np, data: bytes, cand, prune: bool) -> PreparedChunk | None:
+        """The chain of candidates from the last break on (ascending offsets, each one's successor the
+        next) and those of them that may touch a gene; None when there is none."""
+        if cand is None or not len(cand):
             return None
-        cand = index * 4 + ((code > 0xFF).astype(np.int64) + (code > 0xFFFF) + (code > 0xFFFFFF)) - 28
-        tail = [at - 28 for at in range(4 * count, size - 3)
-                if int.from_bytes(data[at:at + 4], "little") == key]   # the last offsets no word covers
-        if tail:
-            cand = np.concatenate([cand, np.array(tail, dtype=cand.dtype)])
-        cand = cand[cand >= 0]
-        if not len(cand):
-            return None
-        fixed = np.ndarray(shape=(size - 19, 5), dtype="<u4", buffer=data, strides=(1, 4))[cand]
+        _np, slot, starts_g, ends_g = self._tables()
+        fixed = np.ndarray(shape=(len(data) - 19, 5), dtype="<u4", buffer=data, strides=(1, 4))[cand]
         shared = fixed[:, 0].astype(np.int64)
         after = cand + 8 + shared + fixed[:, 1]
+        if prune:
+            count = len(cand)
+            at = np.searchsorted(cand, after)
+            leads = at < count
+            leads[leads] = cand[at[leads]] == after[leads]
+            keep = shared >= 24
+            for _ in range(4):
+                reached = np.zeros(count, dtype=bool)
+                reached[at[leads & keep]] = True
+                keep &= reached
+            cand, after, fixed, shared = cand[keep], after[keep], fixed[keep], shared[keep]
+            if not len(cand):
+                return None
         if shared[-1] < 24:
             return None
         breaks = np.flatnonzero((after[:-1] != cand[1:]) | (shared[:-1] < 24))
@@ -286,10 +305,12 @@ class BcfTable:
                 return found
         return self._loop(data, offset, path)
 
-    def _loop(self, data: bytes, offset: int, path: Path) -> tuple[list[bytes], int]:
+    def _loop(self, data: bytes, offset: int, path: Path, stop: int | None = None) -> tuple[list[bytes], int]:
+        """The records from ``offset`` on, one by one (up to the first starting at or after ``stop``)."""
         kept = []
         unpack, by_id, size = _RECORD.unpack_from, self.by_id, len(data)
-        while offset + 20 <= size:
+        stop = size if stop is None else stop
+        while offset + 20 <= size and offset < stop:
             shared, indiv, rid, pos, rlen = unpack(data, offset)
             if shared < 24:
                 raise InputError("corrupt BCF record (shared part shorter than 24 bytes)", path=str(path))
@@ -369,6 +390,38 @@ class BcfTable:
         return kept, resume
 
 
+def _candidates(np, data: bytes, key: int, mask: int):
+    """Ascending offsets ``r`` where the 32 bits at ``r + 28``, masked, equal ``key``: four aligned word
+    compares (a word index per four offsets), then which offsets of each matched word. None when
+    they are too dense to be records (a key of 0, as with no samples: the loop walks those)."""
+    size = len(data)
+    count = (size - 3) // 4
+
+    def equal(shift):
+        words = np.frombuffer(data, dtype="<u4", offset=shift, count=count)
+        return (words if mask == 0xFFFFFFFF else words & mask) == key
+
+    found = equal(0)
+    for shift in (1, 2, 3):
+        found |= equal(shift)
+    index = np.flatnonzero(found)
+    if len(index) > size // 8:
+        return None
+    quads = np.ndarray(shape=(count, 4), dtype="<u4", buffer=data, strides=(4, 1))[index]   # 4i + 0..3
+    which = (quads if mask == 0xFFFFFFFF else quads & mask) == key
+    code = which.view("<u4")[:, 0]                            # one byte per offset that matched
+    if (code & (code - 1)).any():                             # two in one word
+        cand = (index[:, None] * 4 + np.arange(4))[which]
+    else:
+        cand = index * 4 + ((code > 0xFF).astype(np.int64) + (code > 0xFFFF) + (code > 0xFFFFFF))
+    tail = [at for at in range(4 * count, size - 3)
+            if int.from_bytes(data[at:at + 4], "little") & mask == key]   # the last offsets no word covers
+    if tail:
+        cand = np.concatenate([cand, np.array(tail, dtype=cand.dtype)])
+    cand -= 28
+    return cand[cand >= 0]
+
+
 def _gene_hits(np, fixed, slot, starts_g, ends_g):
     """Which records may overlap a gene (``overlaps_any`` on CHROM id, POS and rlen, vectorised), from
     their fixed headers as rows of five 32-bit words (l_shared, l_indiv, CHROM id, POS, rlen).
@@ -383,22 +436,29 @@ def _gene_hits(np, fixed, slot, starts_g, ends_g):
 
 
 class PreparedChunk:
-    """One chunk's record chain as ``BcfTable.prepare`` found it: the candidate offsets from the last
-    break on (ascending, each one's successor the next), where the last one ends, and the
-    candidates that may touch a gene (start, end)."""
+    """One chunk's record chain as ``BcfTable.prepare`` found it: candidate offsets (ascending, each
+    one's successor the next), where the last one ends, and those that may touch a gene (start, end)."""
 
-    __slots__ = ("chain", "last_end", "hit_starts", "hit_ends")
+    __slots__ = ("chain", "first", "last_end", "hit_starts", "hit_ends")
 
     def __init__(self, chain, last_end: int, hit_starts: list[int], hit_ends: list[int]):
-        self.chain, self.last_end, self.hit_starts, self.hit_ends = chain, last_end, hit_starts, hit_ends
+        self.chain, self.first, self.last_end = chain, int(chain[0]), last_end
+        self.hit_starts, self.hit_ends = hit_starts, hit_ends
 
-    def survivors(self, data: bytes, start: int) -> tuple[list[bytes], int] | None:
-        """``BcfTable._loop(data, start)``'s answer when the record at ``start`` is on the chain: then every
-        record after it is too, in order (each one's lengths name the next), up to the last. None
-        otherwise (``start`` inside a break, or a record the candidate test missed), and the caller
-        walks the chunk itself."""
+    def survivors(self, data: bytes, start: int, table: BcfTable, path: Path) -> tuple[list[bytes], int] | None:
+        """``table._loop(data, start)``'s answer when the record at ``start`` leads onto the chain (it is on
+        it, or a few records walked one by one reach its first): then every record after is on it,
+        in order (each one's lengths name the next), up to the last. None otherwise (a break after
+        ``start``, a record the candidate test missed), and the caller walks the chunk itself."""
         from bisect import bisect_left
 
+        kept: list[bytes] = []
+        if start < self.first:
+            if self.first - start > _WALK_BYTES:
+                return None
+            kept, start = table._loop(data, start, path, stop=self.first)
+            if start != self.first:
+                return None
         chain = self.chain
         at = int(chain.searchsorted(start))
         if at == len(chain) or int(chain[at]) != start:
@@ -412,4 +472,5 @@ class PreparedChunk:
             return None                           # a record the candidate test missed
         starts, ends = self.hit_starts, self.hit_ends
         first, stop = bisect_left(starts, start), bisect_left(starts, resume)
-        return [data[s:e] for s, e in zip(starts[first:stop], ends[first:stop])], resume
+        kept += [data[s:e] for s, e in zip(starts[first:stop], ends[first:stop])]
+        return kept, resume
