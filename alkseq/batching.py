@@ -25,7 +25,7 @@ from pathlib import Path
 
 from alkseq.errors import AlkseqError, OutputError, UsageError, INTERNAL_ERROR_EXIT
 from alkseq.model import Failure, Report
-from alkseq.samplesheet import SampleRow, output_path, read_samplesheet
+from alkseq.samplesheet import OutputFolder, SampleRow, read_samplesheet
 
 MAX_CHUNK = 50
 CHUNKS_PER_WORKER = 8
@@ -168,11 +168,12 @@ def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
     if pages:
         module = _html_module()
         directory, sheet = pages
+        folder = OutputFolder(directory)
         written = []
         with _Writes() as writes:
             for r in results:
                 if r.report is not None:
-                    target = output_path(Path(directory), r.sample, ".html")
+                    target = folder.path(r.sample, ".html")
                     writes.write(target, module.render([r.report]), inputs=(sheet, r.path))
                     r = replace(r, html=str(target))
                 written.append(r)
@@ -678,12 +679,12 @@ def write_pipeline_outputs(results, inputs, *, json_out=None, multiqc=None,
 def _per_sample(result: BatchResult, directory: str, suffix: str, render,
                 inputs) -> dict[str, Path]:
     """One file per successful sample, named from its sanitised name; sample → path."""
-    root = _make_directory(directory)
+    folder = OutputFolder(_make_directory(directory))
     written = {}
     with _Writes() as writes:
         for item in result.results:
             if item.report is not None:
-                target = output_path(root, item.sample, suffix)
+                target = folder.path(item.sample, suffix)
                 writes.write(target, render(item.report), inputs=(inputs[0], item.path))
                 written[item.sample] = target
     return written

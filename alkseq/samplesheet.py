@@ -149,11 +149,25 @@ def safe_name(sample: str) -> str:
     return cleaned
 
 
+class OutputFolder:
+    """Where a batch writes one file per sample: the folder is resolved once (a batch writes
+    hundreds of pages into it, and every path component costs an ``lstat``), each name is
+    checked on its own: only a name that is already a symlink needs resolving."""
+
+    def __init__(self, directory: str | Path):
+        self.root = Path(directory).resolve()
+
+    def path(self, sample: str, suffix: str) -> Path:
+        """``<folder>/<safe name><suffix>``, guaranteed to lie inside the folder."""
+        target = self.root / (safe_name(sample) + suffix)
+        if target.is_symlink():
+            target = target.resolve()
+            if target.parent != self.root:
+                raise OutputError(f"sample name '{sample}' would write outside the output folder",
+                                  path=str(self.root))
+        return target
+
+
 def output_path(directory: str | Path, sample: str, suffix: str) -> Path:
     """``directory/<safe name><suffix>``, guaranteed to lie inside ``directory``."""
-    root = Path(directory).resolve()
-    target = (root / (safe_name(sample) + suffix)).resolve()
-    if target.parent != root:
-        raise OutputError(f"sample name '{sample}' would write outside the output folder",
-                          path=str(root))
-    return target
+    return OutputFolder(directory).path(sample, suffix)

@@ -235,7 +235,7 @@ def main() -> None:
         sheet = batch_bench.make_cohort(scratch / "html_cohort", html_samples)
         plain_batch = alkseq + ["batch", str(sheet), "-o", str(scratch / "c.csv"), "--quiet"]
         html_batch = plain_batch + ["--html-dir", str(scratch / "pages")]
-        row(f"{html_samples}-sample batch with --html-dir", median_seconds(html_batch, 1 if not args.quick else 1),
+        row(f"{html_samples}-sample batch with --html-dir", median_seconds(html_batch, few),
             "the same batch without HTML", median_seconds(plain_batch, few), 3.0, peak_rss_mb(html_batch))
 
         samples = 100 if args.quick else 600

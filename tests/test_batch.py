@@ -329,6 +329,34 @@ def test_output_names_never_escape_the_output_folder(tmp_path):
     assert any(r["sample"] == "'=HYPERLINK(\"x\")" for r in rows)
 
 
+@pytest.mark.parametrize("option,suffix", [("--json-dir", ".json"), ("--html-dir", ".html")])
+def test_a_link_in_the_output_folder_never_writes_outside_it(tmp_path, option, suffix):
+    """A page name that is already a symlink is followed only inside the folder (the folder
+    itself is resolved once per batch; a name is resolved only when it is a link)."""
+    (tmp_path / "a.tsv").write_text(panel_text([("ALK", "G1202R", "", "")], "\t"))
+    (tmp_path / "s.csv").write_text("sample,path\nS1,a.tsv\nS2,a.tsv\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me\n")
+    (out / f"S2{suffix}").symlink_to(outside)
+    result = run_cli("batch", tmp_path / "s.csv", "-o", tmp_path / "c.csv", option, out)
+    assert result.returncode == 6, result.stderr
+    assert "would write outside the output folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert outside.read_text() == "keep me\n" and (out / f"S2{suffix}").is_symlink()
+    assert not (tmp_path / "c.csv").exists()
+    # a link to a file inside the folder is followed: the page replaces that file, the link stays
+    inside = out / f"kept{suffix}"
+    inside.write_text("old\n")
+    (out / f"S2{suffix}").unlink()
+    (out / f"S2{suffix}").symlink_to(inside.name)
+    result = run_cli("batch", tmp_path / "s.csv", "-o", tmp_path / "c.csv", option, out)
+    assert result.returncode == 0, result.stderr
+    assert (out / f"S2{suffix}").is_symlink() and inside.read_text() != "old\n"
+    assert "S2" in inside.read_text() and (out / f"S1{suffix}").is_file()
+
+
 def test_nul_in_samplesheet_is_an_input_error(tmp_path):
     (tmp_path / "s.csv").write_bytes(b"sample,path\nA\x00B,a.tsv\n")
     result = run_cli("batch", tmp_path / "s.csv")

@@ -254,6 +254,37 @@ def test_deterministic_bytes_across_processes(tmp_path):
     assert not re.search(r"20\d\d-\d\d-\d\d[T ]\d\d:\d\d", text)   # no timestamp anywhere
 
 
+def test_compiled_templates_are_kept_privately_and_give_the_same_page(tmp_path):
+    """Jinja's bytecode of the templates is kept in the user's cache: the page is byte-identical
+    compiled afresh, from the cache and with the cache off; a folder others may write is not used."""
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    def page(cache) -> bytes:
+        done = subprocess.run([sys.executable, "-m", "alkseq", "annotate", COMPOUND, "--prior",
+                               "alectinib", "--format", "html"], capture_output=True, timeout=120,
+                              cwd=ROOT, env={**os.environ, "ALKSEQ_CACHE_DIR": str(cache)})
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cache = tmp_path / "cache"
+    fresh = page("off")
+    assert page(cache) == fresh                      # compiled, then kept
+    kept = sorted((cache / "templates").glob("__jinja2_*.cache"))
+    assert len(kept) >= 3                            # report, base, sample, macros
+    assert stat.S_IMODE((cache / "templates").stat().st_mode) & 0o077 == 0
+    assert page(cache) == fresh                      # from the kept bytecode
+    for path in kept:
+        path.write_bytes(b"damaged")
+    assert page(cache) == fresh                      # a damaged entry is compiled again
+    shared = tmp_path / "shared"
+    (shared / "templates").mkdir(parents=True)
+    os.chmod(shared / "templates", 0o777)
+    assert page(shared) == fresh and not list((shared / "templates").iterdir())
+
+
 def test_examples_have_their_html_and_it_is_current():
     """examples/regenerate.py writes report.html next to report.txt for every case."""
     import yaml

@@ -25,8 +25,9 @@ pickle): that path is as short as ``import click``.
 from __future__ import annotations
 
 import os
-import stat
 from typing import TYPE_CHECKING
+
+from alkseq import usercache
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,11 +50,7 @@ def _sha256():
 
 
 def _cache_root() -> str | None:
-    configured = os.environ.get("ALKSEQ_CACHE_DIR")
-    if configured is not None:
-        return None if configured.strip().lower() in ("", "off", "0", "no") else configured
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "alkseq")
+    return usercache.root()
 
 
 def cache_dir() -> Path | None:
@@ -176,8 +173,7 @@ def key_for(base, overlay) -> str:
 
 
 def _private(path) -> bool:
-    info = os.stat(path)
-    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return usercache.is_private(path)
 
 
 def _entry(key: str, kind: str) -> str | None:

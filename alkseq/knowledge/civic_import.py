@@ -41,6 +41,8 @@ _EID = re.compile(r"CIViC EIDs?\s*([\d/, and]+)")
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What a CIViC import made: the overlay's rows and sources, the diff, what was skipped."""
+
     rows: tuple[dict, ...]          # written to the overlay's sensitivity.tsv
     sources: tuple[dict, ...]       # written to the overlay's sources/civic.tsv
     diff: tuple[dict, ...]

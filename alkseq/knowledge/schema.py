@@ -41,6 +41,8 @@ CITED = ("source", "locator", "directness")
 
 @dataclass(frozen=True)
 class TableSpec:
+    """One knowledge table's schema: its columns, which are required, how cells are checked."""
+
     name: str
     columns: tuple[str, ...]
     required: tuple[str, ...]

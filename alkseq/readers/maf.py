@@ -115,6 +115,8 @@ def sniff(head: bytes, path: Path | None = None) -> bool:
 
 @dataclass
 class _Table:
+    """A MAF-like table being read: its columns by lower-case name and its rows, streamed once."""
+
     path: Path
     header_line: int
     columns: list[str]

@@ -38,17 +38,50 @@ COHORT_PAGE_ROWS = 50
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, finalize=_printable_value)
+    class ViewEnvironment(Environment):
+        """The templates read plain dicts (``sample_view``): ``c.text`` looks the key up first.
+        Jinja's default tries the attribute first, and a dict has none, so every one of a page's
+        ~2,000 lookups raised and caught an ``AttributeError`` (a tenth of the render)."""
+
+        def getattr(self, obj, attribute):
+            if type(obj) is dict:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+            return Environment.getattr(self, obj, attribute)
+
+    env = ViewEnvironment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True, finalize=_printable_value,
+                          auto_reload=False,   # package files: no stat per page
+                          bytecode_cache=_bytecode_cache())
     env.filters["words"] = lambda text: str(text).replace("_", " ")
+    env.globals.update(sources=sources_html, refnums=refnums_html)
     return env
+
+
+def _bytecode_cache():
+    """Compiled templates kept in the user's alkseq cache (compiling them is ~45 ms, most of
+    what one HTML report adds to a JSON one); Jinja keys each by its source's checksum and the
+    interpreter, so an edited template is compiled again. None (compile every time) when the
+    cache is off (``ALKSEQ_CACHE_DIR=off``) or its folder is not private."""
+    from alkseq.usercache import private_folder
+
+    folder = private_folder("templates")
+    if folder is None:
+        return None
+    from jinja2 import FileSystemBytecodeCache
+
+    return FileSystemBytecodeCache(folder)
 
 
 def _printable_value(value):
     """Every ``{{ value }}`` of the templates, before autoescaping: controls shown as escapes
     (alkseq.sanitise); already-safe markup (the SVG figures) stays markup. Hundreds of calls per
     page, so a printable plain string (then it holds no control character) is returned as it is."""
+    if type(value) is str:
+        return value if value.isprintable() else printable(value)
     if isinstance(value, str):
         markup = _MARKUP or _markup_class()
         if isinstance(value, markup):
@@ -66,6 +99,57 @@ def _markup_class():
 
     _MARKUP = Markup
     return Markup
+
+
+def _value(value) -> str:
+    """One value as a template's ``{{ value }}`` writes it: made printable, then escaped with
+    markupsafe's five entities (``&amp; &lt; &gt; &#39; &#34;``)."""
+    text = str(value)
+    if not text.isprintable():
+        text = printable(text)
+    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
+
+
+_TERTIARY_BADGE = ' <span class="badge tertiary" title="a tertiary source: not independent support">tertiary</span>'
+
+
+def _ref_link(c: dict, anchor: str) -> str:
+    title = _value(c["text"]) + (" — " + _value(c["locator"]) if c["locator"] else "")
+    return (f'<a class="ref" href="#{_value(anchor)}-ref-{_value(c["n"])}" title="{title}">'
+            f'[{_value(c["n"])}]</a>')
+
+
+def sources_html(cites: dict, anchor: str, locators: bool = True):
+    """'Sources: [1] citation (locator); [2] …' under a candidate or an argument against.
+
+    Written here rather than as a template macro: a page holds a few dozen of these, and a
+    Jinja macro call costs more than the rest of its row (issue #18: HTML that costs little)."""
+    items = cites["items"]
+    if not items:
+        return _markup("")
+    parts = []
+    for c in items:
+        text = _ref_link(c, anchor) + " " + _value(c["text"])
+        if c["locator"] and locators:
+            text += f' <span class="locator">({_value(c["locator"])})</span>'
+        if c["tertiary"]:
+            text += _TERTIARY_BADGE
+        parts.append(f'<span class="cite">{text}</span>')
+    warn = ('<span class="badge warn-badge">only a tertiary source: check the primary literature</span>'
+            if cites["tertiary_only"] else "")
+    return _markup('<div class="sources">Sources:\n' + "; ".join(parts) + warn + "</div>\n")
+
+
+def refnums_html(cites: dict, anchor: str):
+    """The bracketed reference numbers of a sensitivity-table row (its sources, compactly)."""
+    items = cites["items"]
+    if not items:
+        return _markup("")
+    links = [_ref_link(c, anchor) + ('<sup title="tertiary source">t</sup>' if c["tertiary"] else "")
+             for c in items]
+    warn = ' <span class="badge warn-badge">only a tertiary source</span>' if cites["tertiary_only"] else ""
+    return _markup('<div class="sources">Sources: ' + " ".join(links) + warn + "</div>")
 
 
 def _markup(svg: str):
@@ -331,8 +415,11 @@ def render(reports: list[Report], *, title: str | None = None, **_options) -> st
     if title is None:
         title = (f"alkseq report — {reports[0].sample}" if len(reports) == 1
                  else f"alkseq report — {len(reports)} samples")
-    return _env().get_template("report.html.j2").render(
-        title=title, samples=samples, research_use=RESEARCH_USE, script_hash=None,
+    env = _env()
+    section = env.get_template("sample.html.j2")    # rendered apart: its ~800 pieces then pass
+    sections = [_markup(section.render(s=s)) for s in samples]   # through one generator, not four
+    return env.get_template("report.html.j2").render(
+        title=title, samples=samples, sections=sections, research_use=RESEARCH_USE, script_hash=None,
         alkseq_version=reports[0].alkseq_version if reports else "",
         knowledge_version=reports[0].knowledge_version if reports else "")
 

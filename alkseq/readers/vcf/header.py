@@ -12,6 +12,8 @@ from alkseq.genome.transcript import BUILD_BY_CONTIG_LENGTH as CONTIG_LENGTHS
 
 @dataclass
 class Header:
+    """What the record parser needs from a VCF header: declared fields and their types."""
+
     lines: list[str]
     format_ids: set[str]
     info_ids: set[str]
