@@ -116,6 +116,26 @@ def test_isal_and_zlib_inflate_give_the_same_bytes_and_report(genome, tmp_path, 
     assert errors[True] == errors[False]
 
 
+def test_bgzf_blocks_with_other_extra_subfields_read_the_same(genome, tmp_path):
+    """Block headers other than bgzip's own (XLEN 6, the BC subfield alone) go the general way: a BGZF
+    file whose blocks carry another subfield before BC inflates to the same text."""
+    import struct
+
+    from alkseq.readers.vcf import containers
+
+    _plain, gz, _ = genome
+    data, offset, blocks = gz.read_bytes(), 0, []
+    while offset < len(data):
+        bsize = struct.unpack_from("<H", data, offset + 16)[0] + 1
+        payload = data[offset + 18:offset + bsize]                     # deflate data, CRC32, ISIZE
+        extra = b"XY\x02\x00ab" + b"BC\x02\x00" + struct.pack("<H", 12 + 12 + len(payload) - 1)
+        blocks.append(data[offset:offset + 10] + struct.pack("<H", len(extra)) + extra + payload)
+        offset += bsize
+    other = tmp_path / "other.vcf.gz"
+    other.write_bytes(b"".join(blocks))
+    assert b"".join(containers.bgzf_chunks(other)) == gzip.decompress(data)
+
+
 def test_threaded_prefilter_over_many_chunks_matches_the_loop(genome, tmp_path, monkeypatch):
     """The numpy prefilter scanning chunks in worker threads (the cut line joined in the main thread)
     gives the findings, origin lines and counts of the line-by-line loop, with chunks a few KB long so

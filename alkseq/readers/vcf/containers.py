@@ -146,31 +146,38 @@ def bgzf_chunks(path: Path, threads: int = 2, prepare=None):
     decompress, errors = zlib.decompress, (zlib.error,)
 
     def groups(handle):
+        """Lists of (raw DEFLATE payload, inflated size) per ~1 MB of the file; payloads are views of
+        the bytes read (no copy), and the common header (XLEN 6, only the BC subfield) is read directly."""
         buffer = b""
         size = 1 << 16                 # the first group is small: it holds the header
+        unpack = struct.unpack_from
         while True:
             raw = handle.read(size)
             size = _GROUP_BYTES
-            buffer += raw
-            blocks, offset = [], 0
-            while len(buffer) - offset >= 18:
-                if buffer[offset:offset + 4] != b"\x1f\x8b\x08\x04":
+            buffer = buffer + raw if buffer else raw
+            view = memoryview(buffer)
+            blocks, offset, end = [], 0, len(buffer)
+            while end - offset >= 18:
+                if not buffer.startswith(b"\x1f\x8b\x08\x04", offset):
                     raise InputError("corrupt BGZF block", path=str(path),
                                      hint="not a bgzip file throughout; re-run bgzip")
-                xlen = struct.unpack_from("<H", buffer, offset + 10)[0]
-                extra = buffer[offset + 12:offset + 12 + xlen]
-                bsize, at = None, 0
-                while at + 4 <= len(extra):
-                    sub_len = struct.unpack_from("<H", extra, at + 2)[0]
-                    if extra[at:at + 2] == b"BC" and sub_len == 2:
-                        bsize = struct.unpack_from("<H", extra, at + 4)[0] + 1
-                    at += 4 + sub_len
-                if bsize is None:
-                    raise InputError("corrupt BGZF block (no block size)", path=str(path))
-                if len(buffer) - offset < bsize:
+                if buffer.startswith(b"\x06\x00BC\x02\x00", offset + 10):
+                    xlen, bsize = 6, unpack("<H", buffer, offset + 16)[0] + 1
+                else:
+                    xlen, bsize = unpack("<H", buffer, offset + 10)[0], None
+                    extra = buffer[offset + 12:offset + 12 + xlen]
+                    at = 0
+                    while at + 4 <= len(extra):
+                        sub_len = unpack("<H", extra, at + 2)[0]
+                        if extra[at:at + 2] == b"BC" and sub_len == 2:
+                            bsize = unpack("<H", extra, at + 4)[0] + 1
+                        at += 4 + sub_len
+                    if bsize is None:
+                        raise InputError("corrupt BGZF block (no block size)", path=str(path))
+                if end - offset < bsize:
                     break
-                isize = struct.unpack_from("<I", buffer, offset + bsize - 4)[0]   # inflated size: one allocation
-                blocks.append((buffer[offset + 12 + xlen:offset + bsize - 8], isize))
+                isize = unpack("<I", buffer, offset + bsize - 4)[0]   # inflated size: one allocation
+                blocks.append((view[offset + 12 + xlen:offset + bsize - 8], isize))
                 offset += bsize
             buffer = buffer[offset:]
             if blocks:
