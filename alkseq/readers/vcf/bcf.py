@@ -256,12 +256,12 @@ class BcfTable:
         those). Empty when there is nothing to go by (no first record yet, a small chunk)."""
         key = self.key
         size = len(data)
-        if key is None or size < max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
-            return ()
+        if not key or size < max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
+            return ()                   # (a key of 0, no samples nor FORMAT: zeros are everywhere)
         np = self._tables()[0]
         exact = self._chain_of(np, data, _candidates(np, data, key, 0xFFFFFFFF), prune=False)
-        if exact is not None and exact.first <= min(_LATE_CHAIN, size // 8):
-            return (exact,)
+        if (exact is not None and exact.first <= min(_LATE_CHAIN, size // 8)) or not key & 0xFFFFFF:
+            return () if exact is None else (exact,)
         general = self._chain_of(np, data, _candidates(np, data, key & 0xFFFFFF, 0xFFFFFF), prune=True)
         return tuple(chain for chain in (exact, general) if chain is not None)
 
@@ -293,7 +293,7 @@ class BcfTable:
         if len(breaks):
             first = int(breaks[-1]) + 1
             cand, after, fixed = cand[first:], after[first:], fixed[first:]
-        hit = _gene_hits(np, fixed, slot, starts_g, ends_g)
+        hit = _gene_hits(np, fixed[:, 2], fixed[:, 3], fixed[:, 4], slot, starts_g, ends_g)
         return PreparedChunk(cand, int(after[-1]), cand[hit].tolist(), after[hit].tolist())
 
     def survivors(self, data: bytes, offset: int, big: bool, path: Path) -> tuple[list[bytes], int]:
@@ -384,8 +384,7 @@ class BcfTable:
                 return None                # a record the candidate test missed: the loop decides
         if (words[records].astype(np.int64) < 24).any():
             return None
-        fixed = np.stack([words[records + at] for at in range(0, 20, 4)], axis=1)
-        hit = _gene_hits(np, fixed, slot, starts_g, ends_g)
+        hit = _gene_hits(np, words[records + 8], words[records + 12], words[records + 16], slot, starts_g, ends_g)
         kept = [data[s:e] for s, e in zip(records[hit].tolist(), ends[hit].tolist())]
         return kept, resume
 
@@ -422,15 +421,15 @@ def _candidates(np, data: bytes, key: int, mask: int):
     return cand[cand >= 0]
 
 
-def _gene_hits(np, fixed, slot, starts_g, ends_g):
+def _gene_hits(np, rid, pos, rlen, slot, starts_g, ends_g):
     """Which records may overlap a gene (``overlaps_any`` on CHROM id, POS and rlen, vectorised), from
-    their fixed headers as rows of five 32-bit words (l_shared, l_indiv, CHROM id, POS, rlen).
+    the 32-bit words of their fixed headers.
 
     Keys are (gene contig index << 33) + position; a CHROM id without genes (or out of range, or -1)
     takes slot -1, whose keys are below every interval's, so the search lands on the sentinel end."""
-    where = np.take(slot, fixed[:, 2], mode="clip") << 33           # the slot past the last id is -1
-    g_start = where + fixed[:, 3] + 1
-    g_end = g_start + np.maximum(fixed[:, 4].view(np.int32), 1) - 1
+    where = np.take(slot, rid, mode="clip") << 33           # the slot past the last id is -1
+    g_start = where + pos + 1
+    g_end = g_start + np.maximum(rlen.view(np.int32), 1) - 1
     j = np.searchsorted(starts_g, g_end, side="right") - 1
     return ends_g[j] >= g_start
 
