@@ -8,9 +8,11 @@ records start and keeps those htslib's own region query would; an index it canno
 interval it leaves undecided, goes to htslib's query as before. Streamed: the fixed
 record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
 outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
-a small temporary BCF that htslib decodes. Big inputs find record starts with numpy
-(``_chain``) instead of a Python loop; a record the fast test misses falls back to the loop, so
-the result is the same either way.
+a small temporary BCF that htslib decodes. Big inputs find record starts with numpy, per chunk in
+the threads that inflate it (``BcfTable.prepare``), before the chunk's first record is known; this
+thread links each chunk to the record carried over from the one before. A chain that does not fit
+falls back to this thread's numpy chain from the known first record (``_chain``), then to the loop,
+so the result is the same either way.
 """
 from __future__ import annotations
 
@@ -191,15 +193,8 @@ def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextH
                     chunk, carry, prepared = header[body:], b"", ()
                 start = 0
                 if carry:
-                    joined = carry + chunk[:max(0, 8 - len(carry))]
-                    if len(joined) < 8:
-                        carry = joined
-                        continue
-                    shared, indiv = struct.unpack_from("<II", joined)
-                    if shared < 24:
-                        raise InputError("corrupt BCF record (shared part shorter than 24 bytes)", path=str(path))
-                    start = 8 + shared + indiv - len(carry)
-                    if start > len(chunk):
+                    start = _carried_end(carry, chunk, path)
+                    if start is None:
                         carry += chunk
                         continue
                     out.write(b"".join(table._loop(carry + chunk[:start], 0, path)[0]))
@@ -227,6 +222,19 @@ def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextH
         except OSError:
             pass
         os.rmdir(directory)
+
+
+def _carried_end(carry: bytes, chunk: bytes, path: Path) -> int | None:
+    """Where in ``chunk`` the record begun in ``carry`` (its first bytes) ends; None when it goes on
+    past ``chunk``."""
+    head = carry + chunk[:max(0, 8 - len(carry))]
+    if len(head) < 8:
+        return None
+    shared, indiv = struct.unpack_from("<II", head)
+    if shared < 24:
+        raise InputError("corrupt BCF record (shared part shorter than 24 bytes)", path=str(path))
+    end = 8 + shared + indiv - len(carry)
+    return end if end <= len(chunk) else None
 
 
 class BcfTable:
