@@ -399,6 +399,47 @@ def test_bcf_prepared_chains_fall_back_on_other_format_counts_and_hidden_records
     assert table.survivors(hidden, start, True, path) == looped
 
 
+@pytest.mark.shared
+def test_bcf_prepared_chains_keep_every_record_of_real_files(tmp_path, monkeypatch):
+    """Real BCFs (htslib, htsjdk, cyvcf2, whatshap, hap.py test files: 0 to 7 samples, FORMAT fields
+    that differ from record to record) and multi-sample VCFs converted by bcftools: with every record
+    kept and one BGZF block a chunk, the prepared chains give the loop's records, text for text."""
+    from conftest import shared_path
+
+    from alkseq.readers.vcf import bcf, containers
+    from alkseq.readers.vcf.header import TextHeader
+
+    bcftools = require_tool("bcftools")
+    vcf = shared_path("vcf")
+    real = vcf / "outside" / "realworld"
+    paths = [vcf / "htslib_test" / "tabix__vcf_file.bcf", real / "cyvcf2/cyvcf2/tests/multi-contig.bcf",
+             real / "cyvcf2/cyvcf2/tests/test.snpeff.bcf", real / "hap.py/example/happy/pg-hg38.bcf",
+             real / "htsjdk/src/test/resources/htsjdk/variant/BCFVersion22Uncompressed.bcf",
+             real / "whatshap/tests/data/haplotag_2.bcf"]
+    for name in ("pyvcf_test/gatk.vcf", "vcf2maf_tests/test_mutect.vcf"):
+        converted = tmp_path / (name.replace("/", "_") + ".bcf")
+        subprocess.run([bcftools, "view", "-Ob", "-o", str(converted), str(vcf / name)], check=True,
+                       capture_output=True)
+        paths.append(converted)
+
+    def texts(path, numpy_min_bytes):
+        with bcf.open_bcf(path) as handle:
+            lines = str(handle.header).rstrip("\n").split("\n")
+            names = [name for name, _contig in handle.header.contigs.items()]
+            rids = {contig.id: name for name, contig in handle.header.contigs.items()}
+        spans = {name: [(1, 1 << 31)] if number % 2 else [(1, 1000), (5000, 20_000), (60_000, 1 << 31)]
+                 for number, name in enumerate(names)}
+        return list(bcf._streamed_texts(path, rids, spans, TextHeader(lines), numpy_min_bytes))
+
+    looped = {path: texts(path, 1 << 60) for path in paths}
+    assert sum(map(len, looped.values())) > 50_000
+    monkeypatch.setattr(bcf, "_VECTOR_MIN_BYTES", 0)
+    monkeypatch.setattr(containers, "_GROUP_BYTES", 2048)
+    monkeypatch.setattr(containers, "_CHUNK", 1000)
+    for path in paths:
+        assert texts(path, 0) == looped[path], path.name
+
+
 def test_bcf_truncated_and_corrupt_records_are_one_line_errors(genome_bcf, tmp_path):
     from alkseq.errors import InputError
 
