@@ -29,6 +29,7 @@ from alkseq.samplesheet import OutputFolder, SampleRow, read_samplesheet
 
 MAX_CHUNK = 50
 CHUNKS_PER_WORKER = 8
+VECTORISED_ROWS = 16      # from this many rows the readers may use numpy (imported once per worker)
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,12 @@ class BatchResult:
 
 # --------------------------------------------------------------------------- one sample
 
-def run_sample(row: SampleRow, knowledge: str | None, knowledge_version: str) -> SampleResult:
-    """Interpret one samplesheet row; every error becomes a ``Failure`` (never raises)."""
+def run_sample(row: SampleRow, knowledge: str | None, knowledge_version: str,
+               vectorised: bool = False) -> SampleResult:
+    """Interpret one samplesheet row; every error becomes a ``Failure`` (never raises).
+    ``vectorised``: ``ReadOptions.vectorised`` (numpy is worth its import in a big batch)."""
     try:
-        report = _annotate_row(row, knowledge)
+        report = _annotate_row(row, knowledge, vectorised)
         return SampleResult(row.sample, row.path, row.prior, report, None, knowledge_version)
     except AlkseqError as exc:
         failure = Failure(row.sample, row.path, _one_line(exc.one_line()), exc.exit_code)
@@ -130,13 +133,14 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
+def _annotate_row(row: SampleRow, knowledge: str | None, vectorised: bool = False) -> Report:
     from alkseq.api import annotate
     from alkseq.errors import InputError
     from alkseq.genome.transcript import normalise_build
     from alkseq.readers import ReadOptions
 
-    options = ReadOptions(build=normalise_build(row.build), bam=row.bam, sample=row.input_sample)
+    options = ReadOptions(build=normalise_build(row.build), bam=row.bam, sample=row.input_sample,
+                          vectorised=vectorised)
     if row.bam:
         from alkseq.readers._source import require_file
 
@@ -157,14 +161,14 @@ def _annotate_row(row: SampleRow, knowledge: str | None) -> Report:
 
 
 def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
-               knowledge_version: str, pages: tuple[str, str] | None = None
-               ) -> list[SampleResult]:
+               knowledge_version: str, pages: tuple[str, str] | None = None,
+               vectorised: bool = False) -> list[SampleResult]:
     """What a worker runs: a chunk of rows (imports and the knowledge base load once).
 
     With ``pages`` (the --html-dir and the samplesheet) the worker also renders and writes
     each sample's HTML page (atomically), so pages are drawn in parallel, not one by one in
     the main process, and never held in memory; ``SampleResult.html`` is the page's path."""
-    results = [run_sample(row, knowledge, knowledge_version) for row in rows]
+    results = [run_sample(row, knowledge, knowledge_version, vectorised) for row in rows]
     if pages:
         module = _html_module()
         directory, sheet = pages
@@ -275,17 +279,19 @@ def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
         pages = (str(html_dir), str(sheet))
     size = chunk_size or _chunk_size(len(rows), workers or 1)
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    vectorised = len(rows) >= VECTORISED_ROWS
     with _signals_end_the_batch(), _Progress(len(rows), progress) as bar:
         if scheduler is not None:
             results = _run_dask(chunks, scheduler, workers, dask_processes, knowledge, kb.version,
-                                bar.advance, pages)
+                                bar.advance, pages, vectorised)
         elif workers and workers > 1:
-            _warm_up()
-            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance, pages)
+            _warm_up(vectorised)
+            results = _run_processes(chunks, workers, knowledge, kb.version, bar.advance, pages,
+                                     vectorised)
         else:
             results = []
             for chunk in chunks:
-                results.extend(_run_chunk(chunk, knowledge, kb.version, pages))
+                results.extend(_run_chunk(chunk, knowledge, kb.version, pages, vectorised))
                 bar.advance(len(chunk))
     result = BatchResult(str(sheet), results)
     with _signals_end_the_batch():
@@ -319,14 +325,16 @@ def _chunk_size(n: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK, math.ceil(n / (workers * CHUNKS_PER_WORKER))))
 
 
-def _warm_up() -> None:
-    """Import the readers and engine before forking, so forked workers start warm."""
+def _warm_up(vectorised: bool = False) -> None:
+    """Import the readers and engine (and numpy, for a ``vectorised`` batch) before forking, so
+    forked workers start warm."""
     import importlib
 
     from alkseq.readers import READER_MODULES
 
     for module in (*READER_MODULES.values(), "alkseq.api", "alkseq.interpret",
-                   "alkseq.genome.transcript", "alkseq.genome.translate"):
+                   "alkseq.genome.transcript", "alkseq.genome.translate",
+                   *(("numpy",) if vectorised else ())):
         try:
             importlib.import_module(module)
         except ImportError:
@@ -445,7 +453,7 @@ def _end_pool(pool) -> None:
 
 def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str | None,
                    version: str, advance: Callable[[int], None],
-                   pages: tuple[str, str] | None = None) -> list[SampleResult]:
+                   pages: tuple[str, str] | None = None, vectorised: bool = False) -> list[SampleResult]:
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -453,7 +461,7 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
     suspects: list[SampleRow] = []
     pool = _pool(workers)
     try:
-        futures = {pool.submit(_run_chunk, chunk, knowledge, version, pages): i
+        futures = {pool.submit(_run_chunk, chunk, knowledge, version, pages, vectorised): i
                    for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]
@@ -468,14 +476,15 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
     pool.shutdown(wait=True)
     results = [r for i in range(len(chunks)) if i in done for r in done[i]]
     if suspects:
-        results.extend(_isolate(suspects, knowledge, version, advance, pages))
+        results.extend(_isolate(suspects, knowledge, version, advance, pages, vectorised))
         order = {row.sample: n for n, row in enumerate(r for chunk in chunks for r in chunk)}
         results.sort(key=lambda r: order[r.sample])
     return results
 
 
 def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
-             advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
+             advance: Callable[[int], None], pages: tuple[str, str] | None = None,
+             vectorised: bool = False) -> list[SampleResult]:
     """Re-run rows whose worker died, one at a time on one worker, to find the culprit(s)."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -484,7 +493,8 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
     while queue:
         pool = _pool(1)
         try:
-            futures = [pool.submit(_run_chunk, [row], knowledge, version, pages) for row in queue]
+            futures = [pool.submit(_run_chunk, [row], knowledge, version, pages, vectorised)
+                       for row in queue]
             finished = 0
             for future in futures:  # one worker runs them in order: the first broken is the culprit
                 try:
@@ -513,7 +523,8 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
 
 def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, processes: bool,
               knowledge: str | None, version: str,
-              advance: Callable[[int], None], pages: tuple[str, str] | None = None) -> list[SampleResult]:
+              advance: Callable[[int], None], pages: tuple[str, str] | None = None,
+              vectorised: bool = False) -> list[SampleResult]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -537,7 +548,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
         client = scheduler  # an existing distributed.Client
     try:
         futures = client.map(_run_chunk, chunks, knowledge=knowledge, knowledge_version=version,
-                             pages=pages, pure=False)
+                             pages=pages, vectorised=vectorised, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         done: dict[int, list[SampleResult]] = {}
         retry: list[SampleRow] = []
@@ -550,7 +561,8 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
                 retry.extend(chunks[i])
         results = [r for i in range(len(chunks)) if i in done for r in done[i]]
         for row in retry:  # one at a time, so a crash costs only its own sample
-            future = client.submit(_run_chunk, [row], knowledge, version, pages, pure=False)
+            future = client.submit(_run_chunk, [row], knowledge, version, pages, vectorised,
+                                   pure=False)
             try:
                 results.extend(future.result())
             except Exception as exc:

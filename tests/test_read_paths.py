@@ -116,6 +116,26 @@ def test_isal_and_zlib_inflate_give_the_same_bytes_and_report(genome, tmp_path, 
     assert errors[True] == errors[False]
 
 
+def test_bgzf_blocks_with_other_extra_subfields_read_the_same(genome, tmp_path):
+    """Block headers other than bgzip's own (XLEN 6, the BC subfield alone) go the general way: a BGZF
+    file whose blocks carry another subfield before BC inflates to the same text."""
+    import struct
+
+    from alkseq.readers.vcf import containers
+
+    _plain, gz, _ = genome
+    data, offset, blocks = gz.read_bytes(), 0, []
+    while offset < len(data):
+        bsize = struct.unpack_from("<H", data, offset + 16)[0] + 1
+        payload = data[offset + 18:offset + bsize]                     # deflate data, CRC32, ISIZE
+        extra = b"XY\x02\x00ab" + b"BC\x02\x00" + struct.pack("<H", 12 + 12 + len(payload) - 1)
+        blocks.append(data[offset:offset + 10] + struct.pack("<H", len(extra)) + extra + payload)
+        offset += bsize
+    other = tmp_path / "other.vcf.gz"
+    other.write_bytes(b"".join(blocks))
+    assert b"".join(containers.bgzf_chunks(other)) == gzip.decompress(data)
+
+
 def test_threaded_prefilter_over_many_chunks_matches_the_loop(genome, tmp_path, monkeypatch):
     """The numpy prefilter scanning chunks in worker threads (the cut line joined in the main thread)
     gives the findings, origin lines and counts of the line-by-line loop, with chunks a few KB long so
@@ -280,6 +300,144 @@ def test_bcf_record_chain_matches_the_loop_and_falls_back(genome_bcf):
     hidden = bytes(hidden)
     assert table._chain(hidden, start) is None
     assert table.survivors(hidden, start, True, path) == looped
+
+
+@pytest.mark.parametrize("name, chunk", [("streamed.bcf", None), ("uncompressed.bcf", 37),
+                                         ("uncompressed.bcf", 1000), ("uncompressed.bcf", 4099)])
+def test_bcf_chains_found_per_chunk_match_the_loop(genome_bcf, monkeypatch, name, chunk):
+    """Record starts found per chunk before its first record is known (``BcfTable.prepare``, in the
+    inflating threads) and linked to the record carried over from the chunk before give the loop's
+    survivors, with chunks so small that boundaries fall inside records and inside their 8-byte
+    length headers (one BGZF block a chunk, or plain chunks of a few bytes: records span several)."""
+    from alkseq.readers.vcf import bcf, containers
+    from alkseq.readers.vcf.header import TextHeader
+
+    path = genome_bcf[name]
+    with bcf.open_bcf(path) as handle:
+        lines = str(handle.header).rstrip("\n").split("\n")
+        names = {contig.id: name for name, contig in handle.header.contigs.items()}
+    spans = vcf_reader.spans_by_chrom(("GRCh38",))
+
+    def texts(numpy_min_bytes):
+        return list(bcf._streamed_texts(path, names, spans, TextHeader(lines), numpy_min_bytes))
+
+    looped = texts(1 << 60)
+    answered = []                       # per chunk: did a prepared chain answer (else the main-thread walk)
+    prepared, walked = bcf.PreparedChunk.survivors, bcf.BcfTable.survivors
+
+    def chained(self, *args):
+        found = prepared(self, *args)
+        if found is not None:
+            answered.append(True)
+        return found
+
+    def walk(self, *args):
+        answered.append(False)
+        return walked(self, *args)
+
+    monkeypatch.setattr(bcf.PreparedChunk, "survivors", chained)
+    monkeypatch.setattr(bcf.BcfTable, "survivors", walk)
+    monkeypatch.setattr(bcf, "_VECTOR_MIN_BYTES", 0)
+    monkeypatch.setattr(containers, "_GROUP_BYTES", 2048)
+    if chunk:
+        monkeypatch.setattr(containers, "_CHUNK", chunk)
+    assert texts(0) == looped and len(looped) > 50
+    if chunk != 37:                     # 37-byte chunks are shorter than the prepared test reads
+        assert len(answered) > 50 and sum(answered) > 0.9 * len(answered), (len(answered), sum(answered))
+
+
+def test_bcf_prepared_chains_fall_back_on_other_format_counts_and_hidden_records(genome_bcf):
+    """Records whose FORMAT count differs from the first record's break the exact chain: the chain made
+    from the sample count alone (pruned, its first records walked) answers instead; a record neither
+    test sees (its sample count changed) leaves both without an answer from before it, and
+    ``survivors`` walks the chunk instead. Every answer is the loop's."""
+    import pysam
+
+    from alkseq.readers.vcf.bcf import BcfTable
+
+    path = genome_bcf["uncompressed.bcf"]
+    with pysam.VariantFile(str(path)) as handle:
+        names = {contig.id: name for name, contig in handle.header.contigs.items()}
+    table = BcfTable(names, vcf_reader.spans_by_chrom(("GRCh38",)))
+    prepare = table.vectorised()
+    data, start = _inflated_body(path)
+    table.key = int.from_bytes(data[start + 28:start + 32], "little")
+
+    def starts(offset, records):
+        found = [offset]
+        for _ in range(records):
+            offset += 8 + int.from_bytes(data[offset:offset + 4], "little") + \
+                int.from_bytes(data[offset + 4:offset + 8], "little")
+            found.append(offset)
+        return found
+
+    def answer(chunk, offset):
+        chains = prepare(chunk)
+        found = [chain.survivors(chunk, offset, table, path) for chain in chains]
+        return len(chains), next((f for f in found if f is not None), None)
+
+    records = starts(starts(start, 6000)[-1], 20_000)     # 20,000 records of one FORMAT layout
+    data = data[records[0] - 40:records[-1] + 50]         # after 40 bytes of the one before, 50 of the next
+    records = [offset - records[0] + 40 for offset in records]
+    start = records[0]
+    looped = table._loop(data, start, path)
+    assert len(looped[0]) >= 10 and looped[1] == records[-1]
+    assert answer(data, start) == (1, looped)
+    for step in (2, 10, 333):                             # other FORMAT counts from the 1,000th record on
+        mixed = bytearray(data)
+        for offset in records[1000:-1:step]:
+            mixed[offset + 31] ^= 0x7F
+        mixed = bytes(mixed)
+        mixed_loop = table._loop(mixed, start, path)
+        assert len(mixed_loop[0]) == len(looped[0]) and mixed_loop[1] == looped[1]
+        assert answer(mixed, start) == (2, mixed_loop), step
+    hidden = bytearray(data)
+    hidden[records[1000] + 28] ^= 0x7F                    # its sample count
+    hidden = bytes(hidden)
+    assert answer(hidden, start)[1] is None
+    assert answer(hidden, records[1001])[1] == table._loop(hidden, records[1001], path)
+    assert table.survivors(hidden, start, True, path) == looped
+
+
+@pytest.mark.shared
+def test_bcf_prepared_chains_keep_every_record_of_real_files(tmp_path, monkeypatch):
+    """Real BCFs (htslib, htsjdk, cyvcf2, whatshap, hap.py test files: 0 to 7 samples, FORMAT fields
+    that differ from record to record) and multi-sample VCFs converted by bcftools: with every record
+    kept and one BGZF block a chunk, the prepared chains give the loop's records, text for text."""
+    from conftest import shared_path
+
+    from alkseq.readers.vcf import bcf, containers
+    from alkseq.readers.vcf.header import TextHeader
+
+    bcftools = require_tool("bcftools")
+    vcf = shared_path("vcf")
+    real = vcf / "outside" / "realworld"
+    paths = [vcf / "htslib_test" / "tabix__vcf_file.bcf", real / "cyvcf2/cyvcf2/tests/multi-contig.bcf",
+             real / "cyvcf2/cyvcf2/tests/test.snpeff.bcf", real / "hap.py/example/happy/pg-hg38.bcf",
+             real / "htsjdk/src/test/resources/htsjdk/variant/BCFVersion22Uncompressed.bcf",
+             real / "whatshap/tests/data/haplotag_2.bcf"]
+    for name in ("pyvcf_test/gatk.vcf", "vcf2maf_tests/test_mutect.vcf"):
+        converted = tmp_path / (name.replace("/", "_") + ".bcf")
+        subprocess.run([bcftools, "view", "-Ob", "-o", str(converted), str(vcf / name)], check=True,
+                       capture_output=True)
+        paths.append(converted)
+
+    def texts(path, numpy_min_bytes):
+        with bcf.open_bcf(path) as handle:
+            lines = str(handle.header).rstrip("\n").split("\n")
+            names = [name for name, _contig in handle.header.contigs.items()]
+            rids = {contig.id: name for name, contig in handle.header.contigs.items()}
+        spans = {name: [(1, 1 << 31)] if number % 2 else [(1, 1000), (5000, 20_000), (60_000, 1 << 31)]
+                 for number, name in enumerate(names)}
+        return list(bcf._streamed_texts(path, rids, spans, TextHeader(lines), numpy_min_bytes))
+
+    looped = {path: texts(path, 1 << 60) for path in paths}
+    assert sum(map(len, looped.values())) > 50_000
+    monkeypatch.setattr(bcf, "_VECTOR_MIN_BYTES", 0)
+    monkeypatch.setattr(containers, "_GROUP_BYTES", 2048)
+    monkeypatch.setattr(containers, "_CHUNK", 1000)
+    for path in paths:
+        assert texts(path, 0) == looped[path], path.name
 
 
 def test_bcf_truncated_and_corrupt_records_are_one_line_errors(genome_bcf, tmp_path):

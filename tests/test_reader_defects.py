@@ -96,7 +96,7 @@ def test_in_gene_records_stream_and_repeats_are_read_once(tmp_path):
     chunks = text_chunks(path, "gzip")
     mode, records = text_source(path, "gzip", b"", chunks, 0, ("GRCh38",), numpy_min_bytes=1 << 30,
                                  max_line_bytes=1 << 20, warnings=[])
-    assert mode == "streamed" and inspect.isgenerator(records)
+    assert mode == "streamed" and inspect.isgenerator(iter(records))   # a stream, iterated once
     chunks.close()
 
 

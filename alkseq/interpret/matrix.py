@@ -32,8 +32,36 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
 
+_CALLS: dict[int, tuple] = {}   # id(kb) → (weak reference to it, {cell or patient key: DrugCall})
+
+
+def _calls_of(kb: KnowledgeBase) -> dict:
+    """The calls already made against ``kb``. A knowledge base never changes and a ``DrugCall`` is
+    frozen, so each cell is decided once per process: a batch worker interprets thousands of
+    samples carrying the same few mutations (about a millisecond a sample for the heatmap's cells)."""
+    entry = _CALLS.get(id(kb))
+    if entry is None or entry[0]() is not kb:
+        import weakref
+
+        key = id(kb)
+
+        def forget(_gone) -> None:
+            _CALLS.pop(key, None)
+
+        entry = _CALLS[key] = (weakref.ref(kb, forget), {})
+    return entry[1]
+
+
 def cell_call(kb: KnowledgeBase, mutation: str, drug: str) -> DrugCall:
     """The class of one curated cell (a single mutation, a compound key or WT)."""
+    calls = _calls_of(kb)
+    call = calls.get((mutation, drug))
+    if call is None:
+        call = calls[(mutation, drug)] = _cell_call(kb, mutation, drug)
+    return call
+
+
+def _cell_call(kb: KnowledgeBase, mutation: str, drug: str) -> DrugCall:
     rows = kb.sensitivity_rows(mutation, drug)
     if rows:
         return _aggregate(mutation, drug, rows)
@@ -93,6 +121,15 @@ def combine_classes(classes) -> str:
 
 def patient_call(kb: KnowledgeBase, units: list[str], drug: str) -> DrugCall:
     """A drug against every unit (mutation or cis compound) the patient carries."""
+    known = _calls_of(kb)
+    key = (tuple(units), drug, "patient")
+    call = known.get(key)
+    if call is None:
+        call = known[key] = _patient_call(kb, units, drug)
+    return call
+
+
+def _patient_call(kb: KnowledgeBase, units: list[str], drug: str) -> DrugCall:
     calls = [cell_call(kb, unit, drug) for unit in units]
     if len(calls) == 1:
         call = calls[0]

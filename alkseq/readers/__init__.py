@@ -38,6 +38,8 @@ class ReadOptions:
     amp_threshold: float = 6.0           # absolute copy number called amplification (see README)
     fasta: str | None = None             # reference FASTA to translate beyond the shipped window
     bam: str | None = None               # reads for phasing
+    vectorised: bool = False             # numpy is paid for (a batch worker): text VCFs over 16 KB are
+                                         # filtered and counted a chunk at a time (same results)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ _EXPORTED = (CONTIG_LENGTHS, merged_spans, overlaps_any, Prefilter, spans_by_chr
 # Tunables, read at call time from this module (tests scale them down with monkeypatch).
 _NUMPY_MIN_BYTES = 16 << 20  # below this the prefilter is a plain Python loop (no numpy import)
 _MAX_HEADER_BYTES = 64 << 20  # longest header or record line accepted
+_VECTORISED_MIN_BYTES = 16 << 10  # with ``ReadOptions.vectorised``: the numpy prefilter (and ``bulk``) from here
 
 
 def sniff(head: bytes, path) -> bool:
@@ -85,7 +86,8 @@ def read(path, options: ReadOptions) -> list[SampleData]:
         def source(builds, extra_spans):
             return text_source(path, container, body, chunks, header_count, builds,
                                 numpy_min_bytes=_NUMPY_MIN_BYTES, max_line_bytes=_MAX_HEADER_BYTES,
-                                warnings=warnings, extra_spans=extra_spans)
+                                warnings=warnings, extra_spans=extra_spans,
+                                vectorised_min_bytes=_VECTORISED_MIN_BYTES if options.vectorised else None)
 
         return read_records(path, options, lines, build, build_source, warnings, source)
     finally:

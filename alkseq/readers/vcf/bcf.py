@@ -8,9 +8,11 @@ records start and keeps those htslib's own region query would; an index it canno
 interval it leaves undecided, goes to htslib's query as before. Streamed: the fixed
 record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
 outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
-a small temporary BCF that htslib decodes. Big inputs find record starts with numpy
-(``_chain``) instead of a Python loop; a record the fast test misses falls back to the loop, so
-the result is the same either way.
+a small temporary BCF that htslib decodes. Big inputs find record starts with numpy, per chunk in
+the threads that inflate it (``BcfTable.prepare``), before the chunk's first record is known; this
+thread links each chunk to the record carried over from the one before. A chain that does not fit
+falls back to this thread's numpy chain from the known first record (``_chain``), then to the loop,
+so the result is the same either way.
 """
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ from alkseq.readers.vcf.prefilter import find_index, merged_spans, overlaps_any,
 
 _RECORD = struct.Struct("<IIiii")      # l_shared, l_indiv, CHROM id, POS (0-based), rlen
 _MIN_HEADER = 32                       # bytes of a record before its ID: what ``_chain`` tests
+_VECTOR_MIN_BYTES = 1 << 16            # chunks shorter than this are walked by the loop (tests lower it)
+_LATE_CHAIN = 1 << 16                  # a chunk's exact chain starting later than this: make the pruned one too
+_WALK_BYTES = 1 << 12                  # records walked one by one before a prepared chain starts, at most
 
 
 def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: str, warnings: list[str], *,
@@ -145,7 +150,13 @@ def _raw_bcf_cut_short(path: Path) -> bool:
 
 def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextHeader,
                     numpy_min_bytes: int):
-    """Text of every record that may overlap a known gene, streaming the file once."""
+    """Text of every record that may overlap a known gene, streaming the file once.
+
+    Chunks are taken as they come (no copy of one joined to the next): the record cut by a chunk's
+    end is carried and completed from the next chunk's head, and the next chunk's records start
+    where it ends. Big inputs have each chunk's record starts found in the inflating thread
+    (``BcfTable.prepare``); this thread only checks that the chain found there starts where the
+    carried record ends, else it walks the chunk itself (``BcfTable.survivors``)."""
     import os
     import tempfile
 
@@ -156,41 +167,74 @@ def _streamed_texts(path: Path, names: dict[int, str], spans, text_header: TextH
     size = path.stat().st_size
     big = size * (4 if compressed else 1) >= numpy_min_bytes
     table = BcfTable(names, spans)
-    chunks = bgzf_chunks(path) if compressed else plain_chunks(path)
+    prepare = table.vectorised() if big else None
+    source = bgzf_chunks(path, prepare=prepare) if compressed else plain_chunks(path)
+    if not (compressed and prepare):
+        chunks = ((chunk, prepare(chunk) if prepare else None) for chunk in source)
+    else:
+        chunks = source
     directory = tempfile.mkdtemp(prefix="alkseq-bcf-")
     survivors = os.path.join(directory, "survivors.bcf")
     try:
         with open(survivors, "wb") as out:
-            pending = b""
-            offset = None               # of the first record in ``pending``, once the header is read
-            for chunk in chunks:
-                pending = pending + chunk if pending else chunk
-                if offset is None:
-                    if len(pending) < 9:
+            header = b""
+            carry = None                # bytes of a record begun in earlier chunks; None until the header is read
+            for chunk, prepared in chunks:
+                if carry is None:
+                    header += chunk
+                    if len(header) < 9:
                         continue
-                    if pending[:4] != b"BCF\x02":
+                    if header[:4] != b"BCF\x02":
                         raise InputError("not a BCF 2 file (bad magic)", path=str(path))
-                    offset = 9 + struct.unpack_from("<I", pending, 5)[0]
-                    if len(pending) < offset:
-                        offset = None
+                    body = 9 + struct.unpack_from("<I", header, 5)[0]
+                    if len(header) < body:
                         continue
-                    out.write(pending[:offset])          # the file's own header, verbatim
-                kept, offset = table.survivors(pending, offset, big, path)
+                    out.write(header[:body])          # the file's own header, verbatim
+                    chunk, carry, prepared = header[body:], b"", ()
+                start = 0
+                if carry:
+                    start = _carried_end(carry, chunk, path)
+                    if start is None:
+                        carry += chunk
+                        continue
+                    out.write(b"".join(table._loop(carry + chunk[:start], 0, path)[0]))
+                if table.key is None and len(chunk) - start >= _MIN_HEADER:
+                    table.key = int.from_bytes(chunk[start + 28:start + 32], "little")
+                for chain in prepared or ():
+                    found = chain.survivors(chunk, start, table, path)
+                    if found is not None:
+                        kept, resume = found
+                        break
+                else:
+                    kept, resume = table.survivors(chunk, start, big, path)
                 out.write(b"".join(kept))
-                pending, offset = pending[offset:], 0
-            if offset is None:
+                carry = chunk[resume:]
+            if carry is None:
                 raise InputError("truncated BCF file (the header is cut short)", path=str(path))
-            if pending:
+            if carry:
                 raise InputError("truncated BCF file (the last record is cut short)", path=str(path))
         with open_bcf(survivors, path=path) as decoded:
             yield from record_texts(decoded, path)
     finally:
-        chunks.close()
+        source.close()
         try:
             os.unlink(survivors)
         except OSError:
             pass
         os.rmdir(directory)
+
+
+def _carried_end(carry: bytes, chunk: bytes, path: Path) -> int | None:
+    """Where in ``chunk`` the record begun in ``carry`` (its first bytes) ends; None when it goes on
+    past ``chunk``."""
+    head = carry + chunk[:max(0, 8 - len(carry))]
+    if len(head) < 8:
+        return None
+    shared, indiv = struct.unpack_from("<II", head)
+    if shared < 24:
+        raise InputError("corrupt BCF record (shared part shorter than 24 bytes)", path=str(path))
+    end = 8 + shared + indiv - len(carry)
+    return end if end <= len(chunk) else None
 
 
 class BcfTable:
@@ -200,20 +244,81 @@ class BcfTable:
         merged = merged_spans(spans)
         self.by_id = {rid: merged[name] for rid, name in names.items() if name in merged}
         self._numpy = None
+        self.key: int | None = None     # the first record's sample and FORMAT counts (32 bits at +28), once seen
+
+    def vectorised(self):
+        """``prepare``, with numpy and the interval tables loaded here (not in a worker thread)."""
+        self._tables()
+        return self.prepare
+
+    def prepare(self, data: bytes) -> tuple[PreparedChunk, ...]:
+        """Where the records of one chunk start, found before the chunk's first record is known (in the
+        inflating thread), as chains for ``PreparedChunk.survivors`` to try in turn.
+
+        Candidates are the offsets whose 32 bits at +28 (sample and FORMAT counts) are the first
+        record's: in most files every record's, and then the candidates from the last break on, where
+        each one's lengths name the next, are the chunk's records. When that chain starts late (a
+        record with other FORMAT fields broke it), a second one is made from the 24-bit sample count
+        alone (every record has it, other offsets too), keeping the candidates some other candidate
+        leads to, four times over (which also drops the chunk's first few records: the caller walks
+        those). Empty when there is nothing to go by (no first record yet, a small chunk)."""
+        key = self.key
+        size = len(data)
+        if not key or size < max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
+            return ()                   # (a key of 0, no samples nor FORMAT: zeros are everywhere)
+        np = self._tables()[0]
+        exact = self._chain_of(np, data, _candidates(np, data, key, 0xFFFFFFFF), prune=False)
+        if (exact is not None and exact.first <= min(_LATE_CHAIN, size // 8)) or not key & 0xFFFFFF:
+            return () if exact is None else (exact,)
+        general = self._chain_of(np, data, _candidates(np, data, key & 0xFFFFFF, 0xFFFFFF), prune=True)
+        return tuple(chain for chain in (exact, general) if chain is not None)
+
+    def _chain_of(self, np, data: bytes, cand, prune: bool) -> PreparedChunk | None:
+        """The chain of candidates from the last break on (ascending offsets, each one's successor the
+        next) and those of them that may touch a gene; None when there is none."""
+        if cand is None or not len(cand):
+            return None
+        _np, slot, starts_g, ends_g = self._tables()
+        fixed = np.ndarray(shape=(len(data) - 19, 5), dtype="<u4", buffer=data, strides=(1, 4))[cand]
+        shared = fixed[:, 0].astype(np.int64)
+        after = cand + 8 + shared + fixed[:, 1]
+        if prune:
+            count = len(cand)
+            at = np.searchsorted(cand, after)
+            leads = at < count
+            leads[leads] = cand[at[leads]] == after[leads]
+            keep = shared >= 24
+            for _ in range(4):
+                reached = np.zeros(count, dtype=bool)
+                reached[at[leads & keep]] = True
+                keep &= reached
+            cand, after, fixed, shared = cand[keep], after[keep], fixed[keep], shared[keep]
+            if not len(cand):
+                return None
+        if shared[-1] < 24:
+            return None
+        breaks = np.flatnonzero((after[:-1] != cand[1:]) | (shared[:-1] < 24))
+        if len(breaks):
+            first = int(breaks[-1]) + 1
+            cand, after, fixed = cand[first:], after[first:], fixed[first:]
+        hit = _gene_hits(np, fixed[:, 2], fixed[:, 3], fixed[:, 4], slot, starts_g, ends_g)
+        return PreparedChunk(cand, int(after[-1]), cand[hit].tolist(), after[hit].tolist())
 
     def survivors(self, data: bytes, offset: int, big: bool, path: Path) -> tuple[list[bytes], int]:
         """Raw bytes of the records starting at ``offset`` that may overlap a gene, and where the first
         incomplete record starts."""
-        if big and len(data) - offset > 1 << 16:
+        if big and len(data) - offset > max(_VECTOR_MIN_BYTES, 2 * _MIN_HEADER):
             found = self._chain(data, offset)
             if found is not None:
                 return found
         return self._loop(data, offset, path)
 
-    def _loop(self, data: bytes, offset: int, path: Path) -> tuple[list[bytes], int]:
+    def _loop(self, data: bytes, offset: int, path: Path, stop: int | None = None) -> tuple[list[bytes], int]:
+        """The records from ``offset`` on, one by one (up to the first starting at or after ``stop``)."""
         kept = []
         unpack, by_id, size = _RECORD.unpack_from, self.by_id, len(data)
-        while offset + 20 <= size:
+        stop = size if stop is None else stop
+        while offset + 20 <= size and offset < stop:
             shared, indiv, rid, pos, rlen = unpack(data, offset)
             if shared < 24:
                 raise InputError("corrupt BCF record (shared part shorter than 24 bytes)", path=str(path))
@@ -239,6 +344,7 @@ class BcfTable:
                 for s, e in self.by_id[rid]:
                     starts.append((index << 33) + s)
                     ends.append((index << 33) + e)
+            ends.append(-1 << 62)          # what a record on no gene contig (index -1 below) is compared with
             self._numpy = (np, slot, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
         return self._numpy
 
@@ -286,15 +392,92 @@ class BcfTable:
                 return None                # a record the candidate test missed: the loop decides
         if (words[records].astype(np.int64) < 24).any():
             return None
-        rid = words[records + 8].astype(np.int64)
-        pos = words[records + 12].astype(np.int64)
-        rlen = np.maximum(words[records + 16].view(np.int32).astype(np.int64), 1)
-        known = (rid >= 0) & (rid < len(slot) - 1)
-        where = np.where(known, slot[np.clip(rid, 0, len(slot) - 1)], -1)
-        known &= where >= 0
-        g_start = (where << 33) + pos + 1
-        g_end = (where << 33) + pos + rlen
-        j = np.searchsorted(starts_g, g_end, side="right") - 1
-        hit = known & (j >= 0) & (ends_g[np.maximum(j, 0)] >= g_start)
+        hit = _gene_hits(np, words[records + 8], words[records + 12], words[records + 16], slot, starts_g, ends_g)
         kept = [data[s:e] for s, e in zip(records[hit].tolist(), ends[hit].tolist())]
+        return kept, resume
+
+
+def _candidates(np, data: bytes, key: int, mask: int):
+    """Ascending offsets ``r`` where the 32 bits at ``r + 28``, masked, equal ``key``: four aligned word
+    compares (a word index per four offsets), then which offsets of each matched word. None when
+    they are too dense to be records (a key of 0, as with no samples: the loop walks those)."""
+    size = len(data)
+    count = (size - 3) // 4
+
+    def equal(shift):
+        words = np.frombuffer(data, dtype="<u4", offset=shift, count=count)
+        return (words if mask == 0xFFFFFFFF else words & mask) == key
+
+    found = equal(0)
+    for shift in (1, 2, 3):
+        found |= equal(shift)
+    index = np.flatnonzero(found)
+    if len(index) > size // 8:
+        return None
+    quads = np.ndarray(shape=(count, 4), dtype="<u4", buffer=data, strides=(4, 1))[index]   # 4i + 0..3
+    which = (quads if mask == 0xFFFFFFFF else quads & mask) == key
+    code = which.view("<u4")[:, 0]                            # one byte per offset that matched
+    if (code & (code - 1)).any():                             # two in one word
+        cand = (index[:, None] * 4 + np.arange(4))[which]
+    else:
+        cand = index * 4 + ((code > 0xFF).astype(np.int64) + (code > 0xFFFF) + (code > 0xFFFFFF))
+    tail = [at for at in range(4 * count, size - 3)
+            if int.from_bytes(data[at:at + 4], "little") & mask == key]   # the last offsets no word covers
+    if tail:
+        cand = np.concatenate([cand, np.array(tail, dtype=cand.dtype)])
+    cand -= 28
+    return cand[cand >= 0]
+
+
+def _gene_hits(np, rid, pos, rlen, slot, starts_g, ends_g):
+    """Which records may overlap a gene (``overlaps_any`` on CHROM id, POS and rlen, vectorised), from
+    the 32-bit words of their fixed headers.
+
+    Keys are (gene contig index << 33) + position; a CHROM id without genes (or out of range, or -1)
+    takes slot -1, whose keys are below every interval's, so the search lands on the sentinel end."""
+    where = np.take(slot, rid, mode="clip") << 33           # the slot past the last id is -1
+    g_start = where + pos + 1
+    g_end = g_start + np.maximum(rlen.view(np.int32), 1) - 1
+    j = np.searchsorted(starts_g, g_end, side="right") - 1
+    return ends_g[j] >= g_start
+
+
+class PreparedChunk:
+    """One chunk's record chain as ``BcfTable.prepare`` found it: candidate offsets (ascending, each
+    one's successor the next), where the last one ends, and those that may touch a gene (start, end)."""
+
+    __slots__ = ("chain", "first", "last_end", "hit_starts", "hit_ends")
+
+    def __init__(self, chain, last_end: int, hit_starts: list[int], hit_ends: list[int]):
+        self.chain, self.first, self.last_end = chain, int(chain[0]), last_end
+        self.hit_starts, self.hit_ends = hit_starts, hit_ends
+
+    def survivors(self, data: bytes, start: int, table: BcfTable, path: Path) -> tuple[list[bytes], int] | None:
+        """``table._loop(data, start)``'s answer when the record at ``start`` leads onto the chain (it is on
+        it, or a few records walked one by one reach its first): then every record after is on it,
+        in order (each one's lengths name the next), up to the last. None otherwise (a break after
+        ``start``, a record the candidate test missed), and the caller walks the chunk itself."""
+        from bisect import bisect_left
+
+        kept: list[bytes] = []
+        if start < self.first:
+            if self.first - start > _WALK_BYTES:
+                return None
+            kept, start = table._loop(data, start, path, stop=self.first)
+            if start != self.first:
+                return None
+        chain = self.chain
+        at = int(chain.searchsorted(start))
+        if at == len(chain) or int(chain[at]) != start:
+            return None
+        size = len(data)
+        if self.last_end > size:                  # the last record continues in the next chunk
+            resume = int(chain[-1])
+        elif self.last_end > size - _MIN_HEADER:  # too close to the end for the test to see another
+            resume = self.last_end
+        else:
+            return None                           # a record the candidate test missed
+        starts, ends = self.hit_starts, self.hit_ends
+        first, stop = bisect_left(starts, start), bisect_left(starts, resume)
+        kept += [data[s:e] for s, e in zip(starts[first:stop], ends[first:stop])]
         return kept, resume

@@ -15,34 +15,61 @@ from alkseq.readers.vcf.records import Call, parse_record
 
 def text_source(path: Path, container: str, body: bytes, chunks, first_line: int, builds: tuple[str, ...], *,
                  numpy_min_bytes: int, max_line_bytes: int, warnings: list[str],
-                 extra_spans: dict[str, list[tuple[int, int]]] | None = None) -> tuple[str, Iterator[tuple]]:
+                 extra_spans: dict[str, list[tuple[int, int]]] | None = None,
+                 vectorised_min_bytes: int | None = None) -> tuple[str, Iterator[tuple]]:
     """(mode, records) for a text VCF: each record line that may overlap a known gene as ``(text, line number
     or None, record number, earlier)``, by tabix query when indexed, else through the byte prefilter over the
     stream. Nothing is held: memory is constant in the file's size. ``earlier`` (tabix) lists the gene
-    intervals already queried on that contig, so a record reaching back into one is not read twice."""
+    intervals already queried on that contig, so a record reaching back into one is not read twice.
+
+    ``vectorised_min_bytes``: inputs from this size (estimated uncompressed) take the numpy prefilter too,
+    not only those over ``numpy_min_bytes`` (a caller that has numpy loaded anyway)."""
     spans = with_extra(spans_by_chrom(builds), extra_spans)
     index = find_index(path) if container == "bgzf" else None
     if index:
         return "indexed", _tabix_lines(path, index, spans)
-    return "streamed", _streamed_lines(path, container, body, chunks, first_line, spans,
-                                       numpy_min_bytes=numpy_min_bytes, max_line_bytes=max_line_bytes,
-                                       warnings=warnings)
-
-
-def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line: int,
-                    spans: dict[str, list[tuple[int, int]]], *, numpy_min_bytes: int,
-                    max_line_bytes: int, warnings: list[str]) -> Iterator[tuple]:
-    """Kept lines in file order. A big input's chunks are scanned by the numpy prefilter in two worker
-    threads (numpy releases the GIL) while this thread parses survivors; the line cut across two chunks
-    is joined and scanned here. Nothing is copied but that line; a few chunks are in flight."""
-    prefilter = Prefilter(spans)
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size * (4 if container != "plain" else 1)
     except OSError:
         size = 0
-    big = size * (4 if container != "plain" else 1) >= numpy_min_bytes
+    threads = size >= numpy_min_bytes
+    numpy = threads or (vectorised_min_bytes is not None and size >= vectorised_min_bytes)
+    return "streamed", StreamedLines(path, body, chunks, first_line, spans, numpy=numpy, threads=threads,
+                                     max_line_bytes=max_line_bytes, warnings=warnings)
+
+
+class StreamedLines:
+    """The kept record lines of a streamed text VCF as ``text_source`` items, in file order (iterate once).
+
+    ``count_in_bulk(background, spans)`` before iterating: where the numpy prefilter runs, background lines
+    of one sample are counted a chunk at a time (``bulk``) and never yielded."""
+
+    def __init__(self, path: Path, body: bytes, chunks, first_line: int, spans: dict[str, list[tuple[int, int]]], *,
+                 numpy: bool, threads: bool, max_line_bytes: int, warnings: list[str]):
+        self._args = (path, body, chunks, first_line, spans)
+        self._options = {"numpy": numpy, "threads": threads, "max_line_bytes": max_line_bytes, "warnings": warnings}
+        self.bulk = None
+
+    def count_in_bulk(self, background: Background, spans: dict[str, list[tuple[int, int]]]) -> None:
+        if self._options["numpy"]:
+            from alkseq.readers.vcf.bulk import Bulk
+
+            self.bulk = Bulk(background, spans)
+
+    def __iter__(self) -> Iterator[tuple]:
+        return _streamed_lines(*self._args, bulk=self.bulk, **self._options)
+
+
+def _streamed_lines(path: Path, body: bytes, chunks, first_line: int, spans: dict[str, list[tuple[int, int]]], *,
+                    numpy: bool, threads: bool, max_line_bytes: int, warnings: list[str], bulk=None) -> Iterator[tuple]:
+    """Kept lines in file order. A big input's chunks are scanned by the numpy prefilter in two worker
+    threads (numpy releases the GIL) while this thread parses survivors; the line cut across two chunks
+    is joined and scanned here. Nothing is copied but that line; a few chunks are in flight. With
+    ``bulk``, lines it counts are not yielded (their counts are added as each scan is taken)."""
+    prefilter = Prefilter(spans)
+    big = numpy
     pool = None
-    if big:
+    if threads:
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(max_workers=2)
@@ -50,11 +77,20 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
     state = {"record": 0, "line": first_line + 1, "blank": 0}   # next record, line number of the next scan
 
     def emit(scan):
-        kept, count, blanks = scan if isinstance(scan, tuple) else scan.result()
+        scan = scan if isinstance(scan, tuple) else scan.result()
+        kept, count, blanks = scan[:3]
         line_number = state["line"]
-        for index, raw in kept:
-            state["record"] += 1
-            yield decode_line(raw, path, line_number + index), line_number + index, state["record"], None
+        if len(scan) == 4:            # counted by ``bulk``: kept are the lines left, with their record numbers
+            records, tally = scan[3]
+            tally.apply(bulk.background)
+            first_record = state["record"]
+            for index, raw, record in kept:
+                yield decode_line(raw, path, line_number + index), line_number + index, first_record + record, None
+            state["record"] = first_record + records
+        else:
+            for index, raw in kept:
+                state["record"] += 1
+                yield decode_line(raw, path, line_number + index), line_number + index, state["record"], None
         state["line"] += count
         state["blank"] += blanks
 
@@ -72,14 +108,14 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
                                              path=str(path), line=state["line"])
                 continue
             head = pending + chunk[:first]           # the line cut by the chunk boundary (or the header's rest)
-            scans.append(prefilter.scan(head, 0, len(head), big))
+            scans.append(prefilter.scan(head, 0, len(head), big, bulk))
             cut = chunk.rfind(b"\n")
             if cut > first:
                 if pool is not None:
-                    scans.append(pool.submit(prefilter.scan, chunk, first + 1, cut, big))
+                    scans.append(pool.submit(prefilter.scan, chunk, first + 1, cut, big, bulk))
                     in_flight += 1
                 else:
-                    scans.append(prefilter.scan(chunk, first + 1, cut, big))
+                    scans.append(prefilter.scan(chunk, first + 1, cut, big, bulk))
             pending = chunk[cut + 1:]
             while scans and (in_flight > 2 or isinstance(scans[0], tuple)):
                 scan = scans.popleft()
@@ -90,7 +126,7 @@ def _streamed_lines(path: Path, container: str, body: bytes, chunks, first_line:
         if pending.strip(b"\r\n"):
             if pending.endswith(b"\n"):
                 pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
-            yield from emit(prefilter.scan(pending, 0, len(pending), big))
+            yield from emit(prefilter.scan(pending, 0, len(pending), big, bulk))
     finally:
         for scan in scans:
             if not isinstance(scan, tuple):

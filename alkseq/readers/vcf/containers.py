@@ -125,8 +125,12 @@ def raw_inflate():
     return zlib.decompress, (zlib.error,)
 
 
-def bgzf_chunks(path: Path, threads: int = 2):
-    """BGZF blocks inflated in worker threads (the inflate releases the GIL), in order, a few MB at a time."""
+def bgzf_chunks(path: Path, threads: int = 2, prepare=None):
+    """BGZF blocks inflated in worker threads (the inflate releases the GIL), in order, a few MB at a time.
+
+    ``prepare``: a function of one inflated chunk, run in the worker thread right after its inflate
+    (the BCF reader finds record starts there, numpy releasing the GIL); then the chunks come as
+    ``(chunk, prepare(chunk))`` pairs, the first one (the header, inflated here) with None."""
     import struct
     from collections import deque
 
@@ -135,34 +139,45 @@ def bgzf_chunks(path: Path, threads: int = 2):
     def inflate(blocks: list[tuple[bytes, int]], decompress=zlib.decompress) -> bytes:
         return b"".join([decompress(block, -15, min(size, 1 << 16) or 1) for block, size in blocks])
 
+    def inflate_and_prepare(blocks: list[tuple[bytes, int]], decompress):
+        data = inflate(blocks, decompress)
+        return data if prepare is None else (data, prepare(data))
+
     decompress, errors = zlib.decompress, (zlib.error,)
 
     def groups(handle):
+        """Lists of (raw DEFLATE payload, inflated size) per ~1 MB of the file; payloads are views of
+        the bytes read (no copy), and the common header (XLEN 6, only the BC subfield) is read directly."""
         buffer = b""
         size = 1 << 16                 # the first group is small: it holds the header
+        unpack = struct.unpack_from
         while True:
             raw = handle.read(size)
             size = _GROUP_BYTES
-            buffer += raw
-            blocks, offset = [], 0
-            while len(buffer) - offset >= 18:
-                if buffer[offset:offset + 4] != b"\x1f\x8b\x08\x04":
+            buffer = buffer + raw if buffer else raw
+            view = memoryview(buffer)
+            blocks, offset, end = [], 0, len(buffer)
+            while end - offset >= 18:
+                if not buffer.startswith(b"\x1f\x8b\x08\x04", offset):
                     raise InputError("corrupt BGZF block", path=str(path),
                                      hint="not a bgzip file throughout; re-run bgzip")
-                xlen = struct.unpack_from("<H", buffer, offset + 10)[0]
-                extra = buffer[offset + 12:offset + 12 + xlen]
-                bsize, at = None, 0
-                while at + 4 <= len(extra):
-                    sub_len = struct.unpack_from("<H", extra, at + 2)[0]
-                    if extra[at:at + 2] == b"BC" and sub_len == 2:
-                        bsize = struct.unpack_from("<H", extra, at + 4)[0] + 1
-                    at += 4 + sub_len
-                if bsize is None:
-                    raise InputError("corrupt BGZF block (no block size)", path=str(path))
-                if len(buffer) - offset < bsize:
+                if buffer.startswith(b"\x06\x00BC\x02\x00", offset + 10):
+                    xlen, bsize = 6, unpack("<H", buffer, offset + 16)[0] + 1
+                else:
+                    xlen, bsize = unpack("<H", buffer, offset + 10)[0], None
+                    extra = buffer[offset + 12:offset + 12 + xlen]
+                    at = 0
+                    while at + 4 <= len(extra):
+                        sub_len = unpack("<H", extra, at + 2)[0]
+                        if extra[at:at + 2] == b"BC" and sub_len == 2:
+                            bsize = unpack("<H", extra, at + 4)[0] + 1
+                        at += 4 + sub_len
+                    if bsize is None:
+                        raise InputError("corrupt BGZF block (no block size)", path=str(path))
+                if end - offset < bsize:
                     break
-                isize = struct.unpack_from("<I", buffer, offset + bsize - 4)[0]   # inflated size: one allocation
-                blocks.append((buffer[offset + 12 + xlen:offset + bsize - 8], isize))
+                isize = unpack("<I", buffer, offset + bsize - 4)[0]   # inflated size: one allocation
+                blocks.append((view[offset + 12 + xlen:offset + bsize - 8], isize))
                 offset += bsize
             buffer = buffer[offset:]
             if blocks:
@@ -177,14 +192,15 @@ def bgzf_chunks(path: Path, threads: int = 2):
         pool = None
         try:
             for number, blocks in enumerate(groups(handle)):
-                if number == 0:
-                    yield inflate(blocks)   # the header: nothing is inflated ahead when only it is wanted (indexed)
+                if number == 0:             # the header: nothing is inflated ahead when only it is wanted (indexed)
+                    data = inflate(blocks)
+                    yield data if prepare is None else (data, None)
                     continue
                 if pool is None:            # threads, their import and isal's only once the body is streamed
                     from concurrent.futures import ThreadPoolExecutor
                     pool = ThreadPoolExecutor(max_workers=max(1, threads))
                     decompress, errors = raw_inflate()
-                pending.append(pool.submit(inflate, blocks, decompress))
+                pending.append(pool.submit(inflate_and_prepare, blocks, decompress))
                 if len(pending) > 2 * threads:
                     yield pending.popleft().result()
             while pending:

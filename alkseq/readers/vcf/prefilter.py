@@ -4,10 +4,7 @@ record is parsed."""
 from __future__ import annotations
 
 import bisect
-import re
 from pathlib import Path
-
-_END = re.compile(rb"END=")
 
 
 def find_index(path: Path) -> str | None:
@@ -116,11 +113,15 @@ class Prefilter:
         for index, line in kept:
             yield first_line + index, line
 
-    def scan(self, data: bytes, start: int, stop: int, big: bool) -> tuple[list[tuple[int, bytes]], int, int]:
+    def scan(self, data: bytes, start: int, stop: int, big: bool, bulk=None) -> tuple:
         """(kept lines of ``data[start:stop]`` as (index from ``start``, bytes), lines, blank lines): whole
-        lines, nothing copied, no state changed, so worker threads can scan the chunks of a stream."""
+        lines, nothing copied, no state changed, so worker threads can scan the chunks of a stream.
+
+        With ``bulk`` (``bulk.Bulk``, numpy only) background lines are counted on the way: a fourth item
+        ``(records, tally)`` is added, the kept lines are (index, bytes, record number within the chunk) of
+        those left to parse, ``records`` the number of kept lines, counted ones included."""
         if big and stop - start >= 32:
-            return self._numpy_scan(data, start, stop)
+            return self._numpy_scan(data, start, stop, bulk)
         kept, blanks = [], 0
         lines = data[start:stop].split(b"\n")
         keep_line = self.keep_line
@@ -134,6 +135,9 @@ class Prefilter:
 
     def _tables(self):
         if self._numpy is None:
+            key = tuple(sorted((chrom, tuple(ranges)) for chrom, ranges in self.merged.items()))
+            self._numpy = _NUMPY_TABLES.get(key)
+        if self._numpy is None:
             import numpy as np
 
             names = sorted(self.merged, key=lambda c: self._code(c.encode()))
@@ -146,23 +150,29 @@ class Prefilter:
             order = np.argsort(np.array(starts, dtype=np.int64))
             lanes = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)  # the low k bytes of a word
             self._numpy = (np, codes, np.array(starts, dtype=np.int64)[order], np.array(ends, dtype=np.int64)[order],
-                           lanes)
+                           lanes, [name.encode() for name in names])
+            _NUMPY_TABLES[key] = self._numpy      # the same for every file of a build: once per process
         return self._numpy
 
     @staticmethod
     def _code(name: bytes) -> int:
         return (len(name) << 56) | int.from_bytes(name[:7].ljust(7, b"\0"), "little") if len(name) <= 7 else -1
 
-    def _numpy_scan(self, data: bytes, start: int, stop: int) -> tuple[list[tuple[int, bytes]], int, int]:
+    def _numpy_scan(self, data: bytes, start: int, stop: int, bulk=None) -> tuple:
         """The same decision as ``keep_line``, vectorised over a whole chunk (numpy releases the GIL, so the
         BGZF threads keep inflating meanwhile). Only CHROM (≤ 7 bytes to be one of ours) and POS (≤ 10
         digits) are read, as 8-byte words (one unaligned gather per field, bytes handled as lanes of the
         word), and POS only on lines whose CHROM is a gene contig; REF length is bounded by the line
         length, so a line that starts before a gene but is long enough to reach it is kept, and the
         parsed record gets the exact overlap test."""
-        np, codes, starts_g, ends_g, lanes = self._tables()
+        np, codes, starts_g, ends_g, lanes, names = self._tables()
         a = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
-        ends_nl = np.flatnonzero(a == 10)
+        if bulk is None:
+            ends_nl = np.flatnonzero(a == 10)
+        else:                             # the counter reads columns: tabs, newlines and colons in one pass
+            marks = np.flatnonzero((a == 9) | (a == 10) | (a == 58))
+            kinds = a[marks]
+            ends_nl = marks[kinds == 10]
         if data[stop - 1:stop] != b"\n":
             ends_nl = np.append(ends_nl, len(a))
         begins = np.empty_like(ends_nl)
@@ -204,17 +214,78 @@ class Prefilter:
         near = (j < len(starts_g)) & (starts_g[nxt] <= g_pos + line_lengths - 1)
         keep = tail.copy()
         keep[rows] = ~pos_ok | hit | near
-        # records whose extent comes from INFO/END
-        for match in _END.finditer(data, start, stop):
-            line_index = int(np.searchsorted(ends_nl, match.start() - start))
-            if line_index < len(keep) and known[line_index]:
-                keep[line_index] = True
+        placed = pos_ok & (hit | near)                  # kept lines with a POS: what ``bulk`` may count
+        # records whose extent comes from INFO/END (the counter leaves lines with END or SVTYPE anywhere alone)
+        words = find_words(np, a, (b"END=",) if bulk is None else (b"END", b"SVTYPE"))
+        info_end = words if bulk is None else words[(a[words] == 69) & (a[np.minimum(words + 3, len(a) - 1)] == 61)
+                                                    & (words + 3 < len(a))]
+        line_index = np.searchsorted(ends_nl, info_end)
+        line_index = line_index[line_index < len(keep)]
+        keep[line_index[known[line_index]]] = True
+        if bulk is not None:
+            if data[stop - 1:stop] != b"\n":            # the last line ends at the chunk's end
+                marks, kinds = np.append(marks, len(a)), np.append(kinds, 10)
+            columns = bulk.Columns(a, begins, ends_nl, marks, kinds, words)
+            return self._counted_scan(np, data, start, columns, keep, tail, blanks, bulk,
+                                      rows[placed], slot[placed], pos[placed], names)
         kept = []
         for index in np.flatnonzero(keep).tolist():
             line = data[start + int(begins[index]):start + int(ends_nl[index])]
             if not tail[index] or self.keep_line(line):
                 kept.append((index, line))
         return kept, len(ends_nl), blanks
+
+    def _counted_scan(self, np, data, start, columns, keep, tail, blanks, bulk, lines, slots, positions, names):
+        """``_numpy_scan``'s kept lines with the background ones counted by ``bulk`` (see ``scan``)."""
+        counted, tally = bulk.classify(np, columns, lines, slots, positions, names)
+        begins, ends_nl = columns.begins, columns.ends
+        kept_lines = np.flatnonzero(keep)
+        records = np.arange(1, len(kept_lines) + 1)
+        if len(counted):
+            left = keep.copy()
+            left[counted] = False
+            leave = left[kept_lines]
+            kept_lines, records = kept_lines[leave], records[leave]
+        kept, exact = [], 0
+        for index, record in zip(kept_lines.tolist(), records.tolist()):
+            line = data[start + int(begins[index]):start + int(ends_nl[index])]
+            if not tail[index] or self.keep_line(line):
+                kept.append((index, line, record - exact))
+            else:
+                exact += 1                              # a tail line the exact test drops: not a record
+        return kept, len(ends_nl), blanks, (int(keep.sum()) - exact, tally)
+
+
+_NUMPY_TABLES: dict[tuple, tuple] = {}
+
+
+def find_words(np, a, words: tuple[bytes, ...]):
+    """Sorted offsets in the byte array ``a`` where one of ``words`` (2 bytes or more) starts. Two-byte
+    prefixes are compared as 16-bit lanes at even and odd offsets (half the passes of a byte-wise
+    search), only the rare pairs that match one are expanded and checked whole."""
+    if len(a) < 2:
+        return np.zeros(0, dtype=np.int64)
+    evens, odds = len(a) // 2, (len(a) - 1) // 2       # byte pairs starting at even, odd offsets
+    even, odd = a[:2 * evens].view("<u2"), a[1:1 + 2 * odds].view("<u2")
+    hit = np.zeros(-(-evens // 8) * 8, dtype=bool)
+    for word in words:
+        prefix = int.from_bytes(word[:2], "little")
+        hit[:evens] |= even == prefix
+        hit[:odds] |= odd == prefix
+    lanes = np.flatnonzero(hit.view(np.uint64))     # 8 pairs a word: most are zero
+    if not len(lanes):
+        return np.zeros(0, dtype=np.int64)
+    pair = (lanes[:, None] * 8 + np.arange(8)).reshape(-1)
+    pair = pair[hit[pair]]
+    offsets = np.concatenate([2 * pair, 2 * pair + 1])
+    found = np.zeros(len(offsets), dtype=bool)
+    for word in words:
+        fits = offsets[offsets + len(word) <= len(a)]
+        same = np.ones(len(fits), dtype=bool)
+        for k, byte in enumerate(word):
+            same &= a[fits + k] == byte
+        found[np.flatnonzero(offsets + len(word) <= len(a))[same]] = True
+    return np.sort(offsets[found])
 
 
 def _first_tab(np, words):

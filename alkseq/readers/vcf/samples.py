@@ -45,6 +45,7 @@ def read_records(path: Path, options: ReadOptions, lines: list[str], build: str 
     verify = TextSample(path, (other_build(given),), text_header, header, None, None).call if given else None
     fanout = Fanout(contexts, converters(build), lambda item, sample: sample.call(item),
                      TextSample(path, builds, text_header, header, None, None).call, warnings, verify=verify)
+    _count_in_bulk(records, fanout, len(chosen) == 1 and verify is None)
     fanout.feed(records)
     results = fanout.finish(str(path))
     return [_sample_data(path, name, context, alterations, warnings, build_source or fanout.build_source, mode,
@@ -54,6 +55,17 @@ def read_records(path: Path, options: ReadOptions, lines: list[str], build: str 
 
 
 _FULL_STEPS = False     # tests: the one-sample fast path off (candidate, then take), to compare the two
+
+
+def _count_in_bulk(records, fanout: Fanout, one_sample: bool) -> None:
+    """Let a streamed text VCF count background lines a chunk at a time (``bulk``) when one sample is read
+    with its build known up front: then each line's fate is its own (no build votes, no other sample)."""
+    count_in_bulk = getattr(records, "count_in_bulk", None)
+    if count_in_bulk is None or not one_sample or fanout.held is not None:
+        return
+    (converter,) = fanout.converters
+    if converter.alone and converter.background is not None:
+        count_in_bulk(converter.background, converter.spans)
 
 
 def _header_build(header: Header, given: str | None, source: str, path: Path) -> tuple[str | None, str]:
