@@ -8,7 +8,9 @@ tables are validated afresh. Only a knowledge base that passed validation is sto
 ``$ALKSEQ_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/alkseq`` or
 ``~/.cache/alkseq``; it is used only when the directory and file belong to the current user
 and are not writable by others (a pickle must never come from someone else). Any problem
-reading or writing it is silent: the tables are then simply loaded and validated.
+reading or writing it is silent: the tables are then simply loaded and validated. The cached
+form shares equal cells (``_shared``) and is read with the C unpickler alone, the collector
+paused; ``knowledge/access.py`` reaches it without importing the loader.
 
 Reading and hashing every table costs a few milliseconds per start-up, so the key itself is
 kept too: a tiny ``files-SIGNATURE`` entry maps the files' inodes, sizes, mtimes and ctimes to
