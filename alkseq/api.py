@@ -104,9 +104,15 @@ class Reports(list):
         return "".join(r._repr_html_() for r in self)
 
 
+def _is_knowledge_base(knowledge) -> bool:
+    from alkseq.knowledge.kb import KnowledgeBase
+
+    return isinstance(knowledge, KnowledgeBase)
+
+
 def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | None = None,
              build: str | None = None, sample: str | None = None,
-             sample_name: str | None = None, knowledge: str | None = None,
+             sample_name: str | None = None, knowledge=None,
              histology: str | None = None, progression: str | None = None,
              specimen: str | None = None, fasta: str | Path | None = None,
              input_format: str | None = None, include_filtered: bool | None = None,
@@ -116,7 +122,9 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
 
     ``sample`` picks the tumour sample inside the input (VCF column, MAF barcode, table
     sample); ``sample_name`` renames the one sample reported (a DataFrame's sample is
-    otherwise named ``dataframe``). Returns ``Reports``, a list with tidy frames.
+    otherwise named ``dataframe``). ``knowledge``: an overlay folder, or a knowledge base
+    already loaded (``alkseq.knowledge.load_knowledge``: many inputs interpreted with one
+    knowledge base, as a batch does). Returns ``Reports``, a list with tidy frames.
 
     >>> import pandas as pd, alkseq
     >>> panel = pd.DataFrame({"gene": ["ALK", "ALK"], "alteration": ["EML4-ALK v3", "G1202R"]})
@@ -152,7 +160,7 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     for extra, what in ((options.bam, "BAM/CRAM file"), (options.fasta, "FASTA file")):
         if extra:
             require_file(extra, what)   # one line, exit 3, before anything is read
-    kb = load_knowledge(overlay=knowledge)
+    kb = knowledge if _is_knowledge_base(knowledge) else load_knowledge(overlay=knowledge)
     context = make_context(kb, prior, histology, progression, specimen)
     with _as_file(path) as (local, shown):
         reports = Reports()

@@ -113,9 +113,10 @@ class BatchResult:
 
 # --------------------------------------------------------------------------- one sample
 
-def run_sample(row: SampleRow, knowledge: str | None, knowledge_version: str,
+def run_sample(row: SampleRow, knowledge, knowledge_version: str,
                vectorised: bool = False) -> SampleResult:
     """Interpret one samplesheet row; every error becomes a ``Failure`` (never raises).
+    ``knowledge``: an overlay folder or the loaded knowledge base (``api.annotate``'s);
     ``vectorised``: ``ReadOptions.vectorised`` (numpy is worth its import in a big batch)."""
     try:
         report = _annotate_row(row, knowledge, vectorised)
@@ -133,7 +134,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _annotate_row(row: SampleRow, knowledge: str | None, vectorised: bool = False) -> Report:
+def _annotate_row(row: SampleRow, knowledge, vectorised: bool = False) -> Report:
     from alkseq.api import annotate
     from alkseq.errors import InputError
     from alkseq.genome.transcript import normalise_build
@@ -168,7 +169,13 @@ def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
     With ``pages`` (the --html-dir and the samplesheet) the worker also renders and writes
     each sample's HTML page (atomically), so pages are drawn in parallel, not one by one in
     the main process, and never held in memory; ``SampleResult.html`` is the page's path."""
-    results = [run_sample(row, knowledge, knowledge_version, vectorised) for row in rows]
+    from alkseq.knowledge import load_knowledge
+
+    try:     # one knowledge base for the chunk (the batch loaded and checked it already)
+        kb = load_knowledge(overlay=knowledge)
+    except AlkseqError:
+        kb = knowledge       # tables broken since the batch began: each sample says so
+    results = [run_sample(row, kb, knowledge_version, vectorised) for row in rows]
     if pages:
         module = _html_module()
         directory, sheet = pages

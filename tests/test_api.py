@@ -53,6 +53,21 @@ def test_annotate_a_dataframe_like_a_file(tmp_path):
     assert from_frame[0].input_path == "<DataFrame>"
 
 
+def test_annotate_with_a_loaded_knowledge_base(synthetic_kb):
+    """A knowledge base loaded once serves many inputs (what a batch chunk does): the same
+    reports as loading it by name, and a different knowledge base is the one used."""
+    import alkseq
+    from alkseq.knowledge import load_knowledge
+
+    case = EXAMPLES / "post_lorlatinib_met_amp" / "panel.csv"
+    shipped = load_knowledge()
+    assert list(alkseq.annotate(case, prior=["alectinib"], knowledge=shipped)) == \
+        list(alkseq.annotate(case, prior=["alectinib"]))
+    (other,) = alkseq.annotate(case, prior=["alectinib"], knowledge=synthetic_kb)
+    assert {c.source for c in other.references} <= set(synthetic_kb.sources)   # its sources only
+    assert other.references != alkseq.annotate(case, prior=["alectinib"])[0].references
+
+
 def test_frames_are_tidy_and_typed():
     import alkseq
 
