@@ -4,7 +4,10 @@ record is parsed."""
 from __future__ import annotations
 
 import bisect
+import re
 from pathlib import Path
+
+_END = re.compile(rb"END=")
 
 
 def find_index(path: Path) -> str | None:
@@ -167,12 +170,7 @@ class Prefilter:
         parsed record gets the exact overlap test."""
         np, codes, starts_g, ends_g, lanes, names = self._tables()
         a = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
-        if bulk is None:
-            ends_nl = np.flatnonzero(a == 10)
-        else:                             # the counter reads columns: tabs, newlines and colons in one pass
-            marks = np.flatnonzero((a == 9) | (a == 10) | (a == 58))
-            kinds = a[marks]
-            ends_nl = marks[kinds == 10]
+        ends_nl = np.flatnonzero(a == 10)
         if data[stop - 1:stop] != b"\n":
             ends_nl = np.append(ends_nl, len(a))
         begins = np.empty_like(ends_nl)
@@ -215,14 +213,21 @@ class Prefilter:
         keep = tail.copy()
         keep[rows] = ~pos_ok | hit | near
         placed = pos_ok & (hit | near)                  # kept lines with a POS: what ``bulk`` may count
+        # ``bulk`` counts only a dense chunk (a panel's): a genome's keeps ~0.1 % of its lines, and reading
+        # its columns (an offset per tab, colon and newline) would cost more time and memory than it saves
+        dense = bulk is not None and 8 * len(rows[placed]) >= len(ends_nl)
         # records whose extent comes from INFO/END (the counter leaves lines with END or SVTYPE anywhere alone)
-        words = find_words(np, a, (b"END=",) if bulk is None else (b"END", b"SVTYPE"))
-        info_end = words if bulk is None else words[(a[words] == 69) & (a[np.minimum(words + 3, len(a) - 1)] == 61)
-                                                    & (words + 3 < len(a))]
+        if dense:
+            words = find_words(np, a, (b"END", b"SVTYPE"))
+            info_end = words[(a[words] == 69) & (a[np.minimum(words + 3, len(a) - 1)] == 61) & (words + 3 < len(a))]
+        else:                             # a few matches in megabytes: the regex engine, no temporary arrays
+            info_end = np.array([m.start() - start for m in _END.finditer(data, start, stop)], dtype=np.int64)
         line_index = np.searchsorted(ends_nl, info_end)
         line_index = line_index[line_index < len(keep)]
         keep[line_index[known[line_index]]] = True
-        if bulk is not None:
+        if dense:                         # the counter reads columns: tabs, newlines and colons in one pass
+            marks = np.flatnonzero((a == 9) | (a == 10) | (a == 58))
+            kinds = a[marks]
             if data[stop - 1:stop] != b"\n":            # the last line ends at the chunk's end
                 marks, kinds = np.append(marks, len(a)), np.append(kinds, 10)
             columns = bulk.Columns(a, begins, ends_nl, marks, kinds, words)
