@@ -18,7 +18,10 @@ script beside ``sys.executable`` (whatever this environment has installed). Eith
 ``python -c ...`` anchor runs on the same interpreter as alkseq; the header line says which was used.
 
 Files come from benchmarks/generate.py (made on first use; the 20M genome takes a few minutes).
-Timings use hyperfine when it is installed, else perf_counter over the same runs. Bytecode is cached
+Each row measures alkseq and its anchor in alternating pairs (one run of each per round, the order
+flipping every round, medians of the rounds): on a shared VM either side drifts by a third within
+minutes, and two blocks of runs measured apart would compare two moments. Timings use hyperfine when
+it is installed, else perf_counter over the same runs. Bytecode is cached
 as an installed wheel has it: children run with PYTHONPYCACHEPREFIX set to a scratch folder and
 PYTHONDONTWRITEBYTECODE unset (this environment sets it), warmed up before timing.
 """
@@ -111,25 +114,43 @@ def peak_rss_mb(command: list[str]) -> float:
     return peak
 
 
-def median_seconds(command: list[str], runs: int, shell: bool = False, prepare: list[str] | None = None) -> float:
+def median_seconds(command: list[str], runs: int, shell: bool = False, prepare: list[str] | None = None,
+                   warmup: int = 1) -> float:
     """Median wall time of ``runs`` fresh runs; ``prepare`` runs (untimed) before each one."""
     if shutil.which("hyperfine"):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             text = command if shell else " ".join(_quote(c) for c in command)
             before = ["--prepare", " ".join(_quote(c) for c in prepare)] if prepare else []
-            subprocess.run(["hyperfine", "-N" if not shell else "--shell=bash", "--warmup", "1", "--runs", str(runs),
+            subprocess.run(["hyperfine", "-N" if not shell else "--shell=bash", "--warmup", str(warmup),
+                            "--runs", str(runs),
                             *before, "--export-json", out.name, "--output", "null", text],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
             return statistics.median(json.load(open(out.name))["results"][0]["times"])
     times = []
-    for _ in range(runs + 1):
+    for _ in range(runs + warmup):
         if prepare:
             subprocess.run(prepare, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
         started = time.perf_counter()
         subprocess.run(command, shell=shell, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        env=ENV)
         times.append(time.perf_counter() - started)
-    return statistics.median(times[1:])
+    return statistics.median(times[warmup:])
+
+
+def paired_seconds(ours: list[str], anchor: list[str], runs: int,
+                   prepare: list[str] | None = None) -> tuple[float, float]:
+    """Medians of ``runs`` rounds, each one run of ``ours`` and one of its anchor back to back (the
+    order alternating), so both sides meet the same machine: on a shared VM either side's own time
+    drifts by a third within minutes, and two blocks of runs measured apart compare two moments.
+    ``prepare`` runs (untimed) before every run of ``ours``."""
+    mine, theirs = [], []
+    for round_ in range(runs + 1):                # the first round warms both up and is not kept
+        pair = [("ours", ours, prepare), ("anchor", anchor, None)]
+        for side, command, before in (pair if round_ % 2 == 0 else pair[::-1]):
+            seconds = median_seconds(command, 1, prepare=before, warmup=0)
+            if round_:
+                (mine if side == "ours" else theirs).append(seconds)
+    return statistics.median(mine), statistics.median(theirs)
 
 
 def _quote(text: str) -> str:
@@ -148,6 +169,13 @@ def row(job: str, ours: float, anchor_name: str, anchor: float, target: float | 
     rss_text = f"{rss:6.0f} MB" if rss is not None else ""
     print(f"{job:<46} {ours * 1000:9.0f} ms | {anchor_name:<40} {anchor * 1000:9.0f} ms | "
           f"{ratio:5.2f}× {target_text:<6} {verdict:<6} | {rss_text}", flush=True)
+
+
+def paired_row(job: str, ours: list[str], anchor_name: str, anchor: list[str], runs: int,
+               target: float | None, rss: float | None = None, prepare: list[str] | None = None) -> None:
+    """One table row, alkseq and its anchor measured in alternating pairs (``paired_seconds``)."""
+    mine, theirs = paired_seconds(ours, anchor, runs, prepare=prepare)
+    row(job, mine, anchor_name, theirs, target, rss)
 
 
 def scale(label: str, seconds: float) -> None:
@@ -201,33 +229,28 @@ def main() -> None:
         os.symlink(bcf, bare_bcf)
         few = max(3, runs // 2)
         if bcftools:
-            row(f"indexed {genome} .vcf.gz", median_seconds(annotate(gz), runs),
-                "bcftools view -H -r REGIONS", median_seconds([bcftools, "view", "-H", "-r", region_list, str(gz)], runs),
-                2.5, peak_rss_mb(annotate(gz)))
-            row(f"streamed {genome} .vcf.gz (no index)", median_seconds(annotate(bare_gz), few),
-                "bcftools view -H -t REGIONS", median_seconds([bcftools, "view", "-H", "-t", region_list, str(bare_gz)],
-                                                              few), 0.5, peak_rss_mb(annotate(bare_gz)))
+            def view(flag: str, path: Path) -> list[str]:
+                return [bcftools, "view", "-H", flag, region_list, str(path)]
+
+            paired_row(f"indexed {genome} .vcf.gz", annotate(gz), "bcftools view -H -r REGIONS",
+                       view("-r", gz), runs, 2.5, peak_rss_mb(annotate(gz)))
+            paired_row(f"streamed {genome} .vcf.gz (no index)", annotate(bare_gz), "bcftools view -H -t REGIONS",
+                       view("-t", bare_gz), few, 0.5, peak_rss_mb(annotate(bare_gz)))
             if shutil.which("bgzip"):
                 scale("bgzip -dc -@2 > /dev/null", median_seconds(f"bgzip -dc -@2 {bare_gz} > /dev/null", few, shell=True))
             if bcf.is_file():
-                row(f"indexed {genome} BCF", median_seconds(annotate(bcf), runs),
-                    "bcftools view -H -r REGIONS (BCF)",
-                    median_seconds([bcftools, "view", "-H", "-r", region_list, str(bcf)], runs), 3.0,
-                    peak_rss_mb(annotate(bcf)))
-                row(f"streamed {genome} BCF (no index)", median_seconds(annotate(bare_bcf), few),
-                    "bcftools view -H -t REGIONS (BCF)",
-                    median_seconds([bcftools, "view", "-H", "-t", region_list, str(bare_bcf)], few), 1.0,
-                    peak_rss_mb(annotate(bare_bcf)))
+                paired_row(f"indexed {genome} BCF", annotate(bcf), "bcftools view -H -r REGIONS (BCF)",
+                           view("-r", bcf), runs, 3.0, peak_rss_mb(annotate(bcf)))
+                paired_row(f"streamed {genome} BCF (no index)", annotate(bare_bcf), "bcftools view -H -t REGIONS (BCF)",
+                           view("-t", bare_bcf), few, 1.0, peak_rss_mb(annotate(bare_bcf)))
             plain = files[genome]
-            row(f"streamed {genome} plain .vcf", median_seconds(annotate(plain), few),
-                "bcftools view -H -t REGIONS (.vcf)",
-                median_seconds([bcftools, "view", "-H", "-t", region_list, str(plain)], few), None,
-                peak_rss_mb(annotate(plain)))
+            paired_row(f"streamed {genome} plain .vcf", annotate(plain), "bcftools view -H -t REGIONS (.vcf)",
+                       view("-t", plain), few, None, peak_rss_mb(annotate(plain)))
 
         panel = files["panel_2k"]
-        row("one HTML report (2k-record panel VCF)", median_seconds(annotate(panel, "html"), runs),
-            "the JSON report of the same input", median_seconds(annotate(panel), runs), 2.0,
-            peak_rss_mb(annotate(panel, "html")))
+        paired_row("one HTML report (2k-record panel VCF)", annotate(panel, "html"),
+                   "the JSON report of the same input", annotate(panel), runs, 2.0,
+                   peak_rss_mb(annotate(panel, "html")))
 
         import batch_bench
 
@@ -235,8 +258,8 @@ def main() -> None:
         sheet = batch_bench.make_cohort(scratch / "html_cohort", html_samples)
         plain_batch = alkseq + ["batch", str(sheet), "-o", str(scratch / "c.csv"), "--quiet"]
         html_batch = plain_batch + ["--html-dir", str(scratch / "pages")]
-        row(f"{html_samples}-sample batch with --html-dir", median_seconds(html_batch, few),
-            "the same batch without HTML", median_seconds(plain_batch, few), 3.0, peak_rss_mb(html_batch))
+        paired_row(f"{html_samples}-sample batch with --html-dir", html_batch, "the same batch without HTML",
+                   plain_batch, few, 3.0, peak_rss_mb(html_batch))
 
         samples = 100 if args.quick else 600
         panels = batch_bench.make_panel_cohort(scratch / "panels", samples, panel)
@@ -248,17 +271,18 @@ def main() -> None:
               f"{'target':<40} {batch_bench.TARGET:6.0f} samples/s | {rate / batch_bench.TARGET:5.2f}× "
               f"≥ 1×   {verdict:<6} | ({data['failed']} failed)", flush=True)
 
-    row("alkseq lookup G1202R (asked before)", median_seconds(alkseq + ["lookup", "G1202R"], runs * 2),
-        "python -c 'import click'", median_seconds([PY, "-c", "import click"], runs * 2), 1.5,
-        peak_rss_mb(alkseq + ["lookup", "G1202R"]))
+    click = [PY, "-c", "import click"]
+    lookup = alkseq + ["lookup", "G1202R"]
+    paired_row("alkseq lookup G1202R (asked before)", lookup, "python -c 'import click'", click, runs * 2, 1.5,
+               peak_rss_mb(lookup))
     # the same query answered afresh each time: the book of kept answers is emptied before every run
     # (the knowledge base stays cached), so this row is the first lookup of a query
-    forget = [PY, "-c", "import glob, os, sys; from alkseq.knowledge.cache import _cache_root; "
-              "d = _cache_root(); [os.remove(p) for p in glob.glob(os.path.join(d, 'lookup-*')) if d]"]
-    row("alkseq lookup G1202R (first time)", median_seconds(alkseq + ["lookup", "G1202R"], runs * 2, prepare=forget),
-        "python -c 'import click'", median_seconds([PY, "-c", "import click"], runs * 2), 1.5)
-    row("alkseq --help", median_seconds(alkseq + ["--help"], runs), "python -c 'import click'",
-        median_seconds([PY, "-c", "import click"], runs), None, peak_rss_mb(alkseq + ["--help"]))
+    forget = [PY, "-c", "import glob, os; from alkseq.usercache import root; "
+              "d = root(); [os.remove(p) for p in glob.glob(os.path.join(d, 'lookup-*')) if d]"]
+    paired_row("alkseq lookup G1202R (first time)", lookup, "python -c 'import click'", click, runs * 2, 1.5,
+               prepare=forget)
+    paired_row("alkseq --help", alkseq + ["--help"], "python -c 'import click'", click, runs, None,
+               peak_rss_mb(alkseq + ["--help"]))
 
     # memory: the streamed paths hold a few chunks whatever the size; indexed reads only the genes
     flat = []
