@@ -56,10 +56,31 @@ class Background:
     def candidate(self, line: str, fields: list[str] | None = None) -> tuple | None:
         """(fields, chrom, pos, end, genes) of a line this module may take, else None (parse it).
 
-        The hot loop of a genome: thousands of lines per file, so cheap tests first. ``fields``: the
-        line already split (one split per record, however many samples read it)."""
+        ``fields``: the line already split (one split per record, however many samples read it)."""
         if fields is None:
             fields = line.rstrip("\r").split("\t")
+        placed = self._place(fields)
+        return None if placed is None else (fields, *placed)
+
+    def count(self, fields: list[str], spans: dict, earlier) -> bool | None:
+        """``candidate`` then ``take`` in one pass, for the hot loop of one sample: True when the line was
+        counted, False when it lies outside every gene (or in ``earlier``: already read), None when it
+        must be parsed. The same decisions as the two steps (a test reads random records both ways)."""
+        placed = self._place(fields)
+        if placed is None:
+            return None
+        chrom, pos, end, genes = placed
+        if earlier and overlaps_any(earlier, pos, end):
+            return False
+        ranges = spans.get(chrom)
+        if ranges is None or not overlaps_any(ranges, pos, end):
+            return False
+        return self._tally(fields, genes)
+
+    def _place(self, fields: list[str]) -> tuple | None:
+        """(chrom, pos, end, genes) of a plain record away from every hotspot and the ALK CDS, else None.
+
+        The hot loop of a genome: thousands of lines per file, so cheap tests first."""
         if len(fields) <= self._sample_column:
             return None
         info, alt_text = fields[7], fields[4]
@@ -81,44 +102,7 @@ class Background:
         genes = [gene for start, stop, gene in self.genes.get(plain, ()) if start <= end and pos <= stop]
         if "ALK" in genes and (self.alk_cds is None or self.alk_cds.overlaps(pos, end)):
             return None
-        return fields, chrom, pos, end, genes
-
-    def count(self, fields: list[str], spans: dict, earlier) -> bool | None:
-        """``candidate`` then ``take`` in one pass, for the hot loop of one sample: True when the line was
-        counted, False when it lies outside every gene (or in ``earlier``: already read), None when it
-        must be parsed. The same decisions as the two steps (a test reads random records both ways)."""
-        if len(fields) <= self._sample_column:
-            return None
-        info, alt_text = fields[7], fields[4]
-        if "END" in info or "SVTYPE" in info or "<" in alt_text or "[" in alt_text or "]" in alt_text:
-            return None
-        chrom, pos_text = fields[0], fields[1]
-        if not chrom or not (pos_text.isascii() and pos_text.isdigit()):
-            return None
-        ref = fields[3]
-        pos = int(pos_text)
-        end = pos + len(ref) - 1
-        plain = self._plain.get(chrom)
-        if plain is None:
-            from alkseq.genome.transcript import plain_chrom
-
-            plain = self._plain[chrom] = plain_chrom(chrom)
-        blocked = self.blocked.get(plain)
-        if blocked is not None:
-            starts = blocked.starts
-            at = bisect.bisect_right(starts, end) - 1
-            if at >= 0 and blocked.ends[at] >= pos:
-                return None
-        genes = [gene for start, stop, gene in self.genes.get(plain, ()) if start <= end and pos <= stop]
-        in_alk = "ALK" in genes
-        if in_alk and (self.alk_cds is None or self.alk_cds.overlaps(pos, end)):
-            return None
-        if earlier and overlaps_any(earlier, pos, end):
-            return False
-        ranges = spans.get(chrom)
-        if ranges is None or not overlaps_any(ranges, pos, end):
-            return False
-        return self._tally(fields, genes)
+        return chrom, pos, end, genes
 
     def take(self, candidate: tuple) -> bool:
         """Count an overlapping candidate as the full path would; False when its VAF needs the full parse."""
