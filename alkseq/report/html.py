@@ -18,6 +18,8 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
 from alkseq.model import ALK_KINASE_DOMAIN as KINASE_DOMAIN
 from alkseq.model import Citation, DrugCall, Finding, Report, call_facts, cited_once
 from alkseq.sanitise import printable
@@ -82,33 +84,16 @@ def _printable_value(value):
     page, so a printable plain string (then it holds no control character) is returned as it is."""
     if type(value) is str:
         return value if value.isprintable() else printable(value)
+    if isinstance(value, Markup):
+        return Markup(printable(value))
     if isinstance(value, str):
-        markup = _MARKUP or _markup_class()
-        if isinstance(value, markup):
-            return markup(printable(value))
         return value if value.isprintable() else printable(value)
     return value
 
 
-_MARKUP = None
-
-
-def _markup_class():
-    global _MARKUP
-    from markupsafe import Markup
-
-    _MARKUP = Markup
-    return Markup
-
-
 def _value(value) -> str:
-    """One value as a template's ``{{ value }}`` writes it: made printable, then escaped with
-    markupsafe's five entities (``&amp; &lt; &gt; &#39; &#34;``)."""
-    text = str(value)
-    if not text.isprintable():
-        text = printable(text)
-    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
-            .replace("'", "&#39;").replace('"', "&#34;"))
+    """One value as a template's ``{{ value }}`` writes it: made printable, then escaped."""
+    return str(escape(_printable_value(value)))
 
 
 _TERTIARY_BADGE = ' <span class="badge tertiary" title="a tertiary source: not independent support">tertiary</span>'
@@ -154,8 +139,6 @@ def refnums_html(cites: dict, anchor: str):
 
 def _markup(svg: str):
     """SVG written by ``plots`` (which escapes every string it puts in)."""
-    from markupsafe import Markup
-
     return Markup(svg)
 
 

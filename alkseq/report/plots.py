@@ -11,6 +11,7 @@ Plot functions take plain values (built by ``alkseq.report.html``), never a ``Re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from xml.sax.saxutils import escape as _escape
 
 from alkseq.sanitise import printable
 
@@ -28,13 +29,15 @@ FONT = 'font-family="system-ui, sans-serif"'
 
 
 def esc(text) -> str:
-    """Every string a figure shows: controls made visible (alkseq.sanitise), then XML-escaped
-    (``&``, ``<``, ``>``, ``"``; as ``xml.sax.saxutils.escape`` with ``&quot;``). A few hundred
-    calls per page, so plain replaces, and the sanitiser only for a string that needs it."""
+    """Every string a figure shows: controls made visible (alkseq.sanitise; only for a string
+    that needs it, a few hundred calls per page), then XML-escaped."""
     text = str(text)
     if not text.isprintable():
         text = printable(text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return _escape(text, _QUOTE)
+
+
+_QUOTE = {'"': "&quot;"}
 
 
 @dataclass(frozen=True)
