@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 _END = re.compile(rb"END=")
+_END_WORD, _SVTYPE = re.compile(rb"END"), re.compile(rb"SVTYPE")
 
 
 def find_index(path: Path) -> str | None:
@@ -216,17 +217,15 @@ class Prefilter:
         # ``bulk`` counts only a dense chunk (a panel's): a genome's keeps ~0.1 % of its lines, and reading
         # its columns (an offset per tab, colon and newline) would cost more time and memory than it saves
         dense = bulk is not None and 8 * len(rows[placed]) >= len(ends_nl)
-        # records whose extent comes from INFO/END (the counter leaves lines with END or SVTYPE anywhere alone)
-        if dense:
-            words = find_words(np, a, (b"END", b"SVTYPE"))
-            info_end = words[(a[words] == 69) & (a[np.minimum(words + 3, len(a) - 1)] == 61) & (words + 3 < len(a))]
-        else:                             # a few matches in megabytes: the regex engine, no temporary arrays
-            info_end = np.array([m.start() - start for m in _END.finditer(data, start, stop)], dtype=np.int64)
-        line_index = np.searchsorted(ends_nl, info_end)
+        # records whose extent comes from INFO/END (the regex engine's literal search: a few matches in
+        # megabytes, no temporary arrays)
+        line_index = np.searchsorted(ends_nl, _offsets(np, _END, data, start, stop))
         line_index = line_index[line_index < len(keep)]
         keep[line_index[known[line_index]]] = True
-        if dense:                         # the counter reads columns: tabs, newlines and colons in one pass
-            marks = np.flatnonzero((a == 9) | (a == 10) | (a == 58))
+        if dense:   # the counter leaves every line with END or SVTYPE anywhere alone, and reads columns:
+            words = np.sort(np.concatenate([_offsets(np, _END_WORD, data, start, stop),
+                                            _offsets(np, _SVTYPE, data, start, stop)]))
+            marks = np.flatnonzero((a == 9) | (a == 10) | (a == 58))   # tabs, newlines, colons: one pass
             kinds = a[marks]
             if data[stop - 1:stop] != b"\n":            # the last line ends at the chunk's end
                 marks, kinds = np.append(marks, len(a)), np.append(kinds, 10)
@@ -264,33 +263,9 @@ class Prefilter:
 _NUMPY_TABLES: dict[tuple, tuple] = {}
 
 
-def find_words(np, a, words: tuple[bytes, ...]):
-    """Sorted offsets in the byte array ``a`` where one of ``words`` (2 bytes or more) starts. Two-byte
-    prefixes are compared as 16-bit lanes at even and odd offsets (half the passes of a byte-wise
-    search), only the rare pairs that match one are expanded and checked whole."""
-    if len(a) < 2:
-        return np.zeros(0, dtype=np.int64)
-    evens, odds = len(a) // 2, (len(a) - 1) // 2       # byte pairs starting at even, odd offsets
-    even, odd = a[:2 * evens].view("<u2"), a[1:1 + 2 * odds].view("<u2")
-    hit = np.zeros(-(-evens // 8) * 8, dtype=bool)
-    for word in words:
-        prefix = int.from_bytes(word[:2], "little")
-        hit[:evens] |= even == prefix
-        hit[:odds] |= odd == prefix
-    lanes = np.flatnonzero(hit.view(np.uint64))     # 8 pairs a word: most are zero
-    if not len(lanes):
-        return np.zeros(0, dtype=np.int64)
-    pair = (lanes[:, None] * 8 + np.arange(8)).reshape(-1)
-    pair = pair[hit[pair]]
-    offsets = np.concatenate([2 * pair, 2 * pair + 1])
-    found = np.zeros(len(offsets), dtype=bool)
-    for word in words:
-        fits = offsets[offsets + len(word) <= len(a)]
-        same = np.ones(len(fits), dtype=bool)
-        for k, byte in enumerate(word):
-            same &= a[fits + k] == byte
-        found[np.flatnonzero(offsets + len(word) <= len(a))[same]] = True
-    return np.sort(offsets[found])
+def _offsets(np, pattern, data: bytes, start: int, stop: int):
+    """Where ``pattern`` matches in ``data[start:stop]``, as offsets from ``start``."""
+    return np.array([m.start() - start for m in pattern.finditer(data, start, stop)], dtype=np.int64)
 
 
 def _first_tab(np, words):
