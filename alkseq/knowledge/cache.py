@@ -51,14 +51,10 @@ def _sha256():
     return hashlib.sha256()
 
 
-def _cache_root() -> str | None:
-    return usercache.root()
-
-
 def cache_dir() -> Path | None:
     from pathlib import Path
 
-    root = _cache_root()
+    root = usercache.root()
     return None if root is None else Path(root)
 
 
@@ -155,7 +151,7 @@ def key_for(base, overlay) -> str:
     index = _entry(signature, "files")
     if index is not None:
         try:
-            if _private(os.path.dirname(index)) and _private(index):
+            if usercache.is_private(os.path.dirname(index)) and usercache.is_private(index):
                 with open(index, "rb") as handle:   # bytes: no text codec to import
                     key = handle.read().decode("ascii")
                 if len(key) == 32 and all(c in "0123456789abcdef" for c in key):
@@ -174,13 +170,9 @@ def key_for(base, overlay) -> str:
     return key
 
 
-def _private(path) -> bool:
-    return usercache.is_private(path)
-
-
 def _entry(key: str, kind: str) -> str | None:
     """The cache file for ``key`` when the cache is on and its directory is the user's own."""
-    directory = _cache_root()
+    directory = usercache.root()
     if directory is None:
         return None
     return os.path.join(directory, f"{kind}-{key}")
@@ -192,7 +184,8 @@ def load(key: str):
         return None
     path += ".pickle"
     try:
-        if not (os.path.isfile(path) and _private(os.path.dirname(path)) and _private(path)):
+        if not (os.path.isfile(path) and usercache.is_private(os.path.dirname(path))
+                and usercache.is_private(path)):
             return None
         try:   # the C unpickler itself: pickle.py (and struct) cost ~1.5 ms to import
             from _pickle import load as unpickle
@@ -224,7 +217,7 @@ def _write(path: str, data: bytes) -> None:
     tmp = None
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        if not _private(directory):
+        if not usercache.is_private(directory):
             return
         # a private, never-reused name (O_EXCL), as tempfile.mkstemp makes, without its
         # import (~5 ms: shutil, random, bz2, lzma) on the path of a first lookup
@@ -307,7 +300,7 @@ def _code_signature(digest) -> None:
 def answer_key(overlay: str | None) -> str | None:
     """The key of the lookup answers given with the shipped tables plus ``overlay``; None
     when the cache is off or a directory cannot be read (the full path then says why)."""
-    if _cache_root() is None:
+    if usercache.root() is None:
         return None
     from alkseq.knowledge.paths import reference_root
 
@@ -326,7 +319,7 @@ def _book(path: str) -> dict:
     import marshal
 
     try:
-        if not (_private(os.path.dirname(path)) and _private(path)):
+        if not (usercache.is_private(os.path.dirname(path)) and usercache.is_private(path)):
             return {}
         with open(path, "rb") as handle:
             book = marshal.load(handle)
