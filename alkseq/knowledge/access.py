@@ -24,21 +24,14 @@ def _signature(base: str, overlay: str | None) -> tuple | None:
     overlay) changes it, so the per-process memo never hands back a stale knowledge base; hashing
     the bytes (the disk cache's key) then decides. None when a directory cannot be read."""
     parts: list = []
-    for root in (base, overlay):
-        if root is None:
-            continue
-        folders = [root]
-        try:
-            while folders:                   # os.scandir: a tenth of what pathlib's rglob costs per call
-                with os.scandir(folders.pop()) as entries:
-                    for entry in entries:
-                        if entry.is_dir():
-                            folders.append(entry.path)
-                        elif os.path.splitext(entry.name)[1] in cache.SUFFIXES:
-                            info = entry.stat()
-                            parts.append((entry.path, info.st_size, info.st_mtime_ns, info.st_ino))
-        except OSError:
-            return None
+    try:
+        for root in (base, overlay):
+            if root is not None:
+                for _relative, path in cache.knowledge_files(root):
+                    info = os.stat(path)
+                    parts.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
+    except OSError:
+        return None
     return (os.path.normpath(base), overlay and os.path.normpath(overlay), tuple(sorted(parts)))
 
 

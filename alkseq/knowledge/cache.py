@@ -69,7 +69,7 @@ def class_sources() -> tuple[str, ...]:
         (os.path.join(_PACKAGE, "model.py"),)
 
 
-def _knowledge_files(root: str) -> list[tuple[str, str]]:
+def knowledge_files(root: str) -> list[tuple[str, str]]:
     """(path relative to ``root``, path) of every knowledge file under ``root``, sorted."""
     found = []
     folders = [root]
@@ -104,7 +104,7 @@ def cache_key(base, overlay) -> str:
         # another place are another entry
         root = os.path.realpath(os.fspath(root))
         digest.update(root.encode() + b"\0")
-        for relative, path in _knowledge_files(root):
+        for relative, path in knowledge_files(root):
             digest.update(relative.encode() + b"\0")
             digest.update(_read(path) + b"\0")
     return digest.hexdigest()[:32]
@@ -136,7 +136,7 @@ def _stat_signature(base, overlay) -> tuple[str, float]:
             continue
         root = os.path.realpath(os.fspath(root))
         parts.append(root)
-        for relative, path in _knowledge_files(root):
+        for relative, path in knowledge_files(root):
             add(relative, path)
     digest = _sha256()
     digest.update("\n".join(parts).encode())
