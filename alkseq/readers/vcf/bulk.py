@@ -65,13 +65,18 @@ class Bulk:
 
     Columns = Columns
 
+    @staticmethod
+    def dense(placed: int, lines: int) -> bool:
+        """Whether a chunk is counted here: ``placed`` of its ``lines`` lie in a gene. A panel's, yes; a
+        genome's (~0.1 %) no: reading its columns (an offset per tab, colon and newline) would cost more
+        time and memory than the lines it could take."""
+        return placed * 4 >= lines
+
     def classify(self, np, chunk: "Columns", lines, slots, positions, names: list[bytes]):
         """(line indices counted here, their ``Tally``) among ``lines`` (indices into the chunk's lines) on
         contig ``names[slots]`` at POS ``positions``."""
         none = lines[:0], Tally()
         a, ends, marks = chunk.a, chunk.ends, chunk.marks
-        if len(lines) * 4 < len(ends):
-            return none              # sparse (a genome's chunk): the passes over the whole chunk cost more
         tables = self._tables(np, names)
         background = self.background
         fields = (chunk.kinds != 58).nonzero()[0]       # tabs and newlines, as indices into ``marks``

@@ -214,9 +214,7 @@ class Prefilter:
         keep = tail.copy()
         keep[rows] = ~pos_ok | hit | near
         placed = pos_ok & (hit | near)                  # kept lines with a POS: what ``bulk`` may count
-        # ``bulk`` counts only a dense chunk (a panel's): a genome's keeps ~0.1 % of its lines, and reading
-        # its columns (an offset per tab, colon and newline) would cost more time and memory than it saves
-        dense = bulk is not None and 8 * len(rows[placed]) >= len(ends_nl)
+        dense = bulk is not None and bulk.dense(len(rows[placed]), len(ends_nl))
         # records whose extent comes from INFO/END (the regex engine's literal search: a few matches in
         # megabytes, no temporary arrays)
         line_index = np.searchsorted(ends_nl, _offsets(np, _END, data, start, stop))
