@@ -6,6 +6,7 @@ Every synthetic row cites PMID:1 ('synthetic test source'), which is not a real 
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 
 # the per-user knowledge cache (alkseq/knowledge/cache.py) lives in a private directory for
-# this test session, inherited by every CLI subprocess: tests never touch ~/.cache
-os.environ["ALKSEQ_CACHE_DIR"] = tempfile.mkdtemp(prefix="alkseq-test-cache-")
+# this test session, inherited by every CLI subprocess: tests never touch ~/.cache; removed when
+# the session ends (a run left one behind in /tmp each time)
+os.environ["ALKSEQ_CACHE_DIR"] = _CACHE_DIR = tempfile.mkdtemp(prefix="alkseq-test-cache-")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"

@@ -136,3 +136,61 @@ def test_csi_inflates_with_isal_and_with_zlib_alike(interleaved, monkeypatch, us
     damaged[40:72] = bytes(32)                       # inside the first block's deflate data
     corrupt.write_bytes(bytes(damaged))
     assert csi.load(str(corrupt)) is None
+
+
+def test_a_prefetched_index_is_the_one_the_reader_inflates(interleaved):
+    """``prefetch`` (``alkseq annotate`` starts it before its imports) hands the reader the same bytes, and
+    only for the very file it read: an index rewritten meanwhile, a ``.tbi`` or a text VCF get none."""
+    from alkseq.readers import prefetch
+
+    _bcftools("index", "-f", "-c", interleaved)
+    index = f"{interleaved}.csi"
+    expected = csi._inflate(Path(index).read_bytes())
+    prefetch.start(interleaved)
+    assert prefetch.take(index) == expected
+    assert prefetch.take(index) is None                          # taken once; later loads inflate again
+    assert csi.load(index).data == expected
+
+    prefetch.start(interleaved)
+    _bcftools("index", "-f", "-c", "-m", 12, interleaved)       # another index under the same name
+    assert prefetch.take(index) is None
+    table = csi.load(index)
+    assert table is not None and table.min_shift == 12
+
+    Path(f"{interleaved}.tbi").write_bytes(b"")                # the reader would take the .tbi first
+    try:
+        prefetch.start(interleaved)
+        assert prefetch.take(index) is None
+    finally:
+        Path(f"{interleaved}.tbi").unlink()
+    prefetch.start(interleaved.with_suffix(".vcf"))
+    assert prefetch.take(f"{interleaved.with_suffix('.vcf')}.csi") is None
+
+
+def test_an_unreadable_prefetched_index_leaves_the_reader_to_decide(tmp_path):
+    from alkseq.readers import prefetch
+
+    path = tmp_path / "x.bcf"
+    path.write_bytes(b"")
+    Path(f"{path}.csi").write_bytes(b"\x1f\x8b not gzip")
+    prefetch.start(path)
+    assert prefetch.take(f"{path}.csi") is None
+    assert csi.load(f"{path}.csi") is None
+
+
+def test_the_cli_reads_an_indexed_bcf_as_before_with_the_index_prefetched(interleaved, tmp_path):
+    """End to end through ``alkseq annotate`` (which prefetches): the same JSON as the API (which does not)."""
+    from click.testing import CliRunner
+
+    from alkseq.api import annotate
+    from alkseq.cli import cli
+    from alkseq.report import json_writer
+
+    genome_like = interleaved.with_name("cli.bcf")
+    _bcftools("view", "--no-version", "-Ob", "-o", genome_like,
+              ROOT / "examples" / "post_alectinib_g1202r" / "tumor.vcf")
+    _bcftools("index", "-f", "-c", genome_like)
+    result = CliRunner().invoke(cli, ["annotate", str(genome_like), "--prior", "alectinib", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert result.output == json_writer.render(annotate(genome_like, prior=["alectinib"]))
+    assert "G1202R" in result.output

@@ -227,7 +227,8 @@ def _cohort(n: int):
     """n samples built from real reports of every category (renamed), a failure in 40."""
     from dataclasses import replace
 
-    panel = Path(tempfile.mkdtemp()) / "cohort_panel.tsv"
+    folder = Path(tempfile.mkdtemp())
+    panel = folder / "cohort_panel.tsv"
     panel.write_text("sample\tgene\talteration\tvaf\tcopy_number\n"
                      "A\tALK\tG1202R\t0.3\t\nB\tALK\tG1202R\t0.3\t\nB\tALK\tL1196M\t0.2\t\n"
                      "C\tMET\tamplification\t\t14\nD\tKRAS\tG12C\t0.2\t\nE\tTP53\tR273H\t0.4\t\n")
@@ -235,7 +236,7 @@ def _cohort(n: int):
         base = (annotate(panel, ["crizotinib", "alectinib"])
                 + annotate(panel, ["alectinib", "lorlatinib"]) + annotate(panel, []))
     finally:
-        panel.unlink()
+        shutil.rmtree(folder)
     rows, reports = [], []
     for i in range(n):
         name = f"S{i:05d}"

@@ -112,10 +112,14 @@ class Csi:
 
 def load(index_path: str) -> Csi | None:
     """The CSI index at ``index_path``, or None when it is not one this module reads (htslib decides)."""
+    from alkseq.readers import prefetch
+
     try:
-        with open(index_path, "rb") as handle:
-            raw = handle.read()
-        return Csi(_inflate(raw))
+        data = prefetch.take(index_path)      # inflated by ``alkseq annotate`` while it imported
+        if data is None:
+            with open(index_path, "rb") as handle:
+                data = _inflate(handle.read())
+        return Csi(data)
     except (OSError, ValueError, struct.error, IndexError):
         return None
 
@@ -124,10 +128,13 @@ def _inflate(raw: bytes) -> bytes:
     """A whole BGZF file inflated (each block's raw deflate stream, checked against its ISIZE), by the
     readers' one inflate (ISA-L when installed: 15 against 21 ms for a 5M-record genome's index,
     its import included). One thread: half the blocks in a second one measured slower (49 against
-    18 ms with zlib), each block's hand-back of the GIL waiting on the other thread."""
-    from alkseq.readers.vcf.containers import raw_inflate
+    18 ms with zlib), each block's hand-back of the GIL waiting on the other thread. Not ISA-L's
+    one-shot gzip reader in this thread (``prefetch`` uses it in its own): its CRC-32 leaves this
+    CPU slower for the rest of the run (the bare loop over 4,726 BCF records 14.8 → 17.5 ms after
+    one ``isal_zlib.crc32`` of the index, best of 25, twice)."""
+    from alkseq.readers.vcf import containers
 
-    decompress, errors = raw_inflate()
+    decompress, errors = containers.raw_inflate()
     parts = []
     offset, size = 0, len(raw)
     while offset < size:

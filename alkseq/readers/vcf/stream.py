@@ -41,6 +41,8 @@ class Fanout:
             context.start(getattr(converter, "background", None))
 
     def feed(self, items: Iterable) -> None:
+        if self.held is None and self.verify is None and len(self.contexts) == 1:
+            return self._feed_one(items)
         for item in items:
             try:
                 if self.held is not None:
@@ -62,6 +64,18 @@ class Fanout:
                     if first is not None:
                         self.votes.add(first.chrom, first.pos, first.end, first.ref, first.alts)
             except Unplaceable as exc:     # no usable position: htslib reads it as 0 and goes on
+                self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
+
+    def _feed_one(self, items: Iterable) -> None:
+        """``feed`` for one sample whose build is known: the hot loop of an indexed genome (thousands of
+        in-gene records), without the per-record sample loop, build votes and held records."""
+        to_call, converter, add = self.to_call, self.converters[0], self.contexts[0].add
+        for item in items:
+            try:
+                call = to_call(item, converter)
+                if call is not None:
+                    add(call)
+            except Unplaceable as exc:
                 self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
 
     def _decide(self) -> None:
