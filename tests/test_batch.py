@@ -224,6 +224,34 @@ def test_workers_and_dask_local_cluster_give_identical_results(cohort, serial):
     assert comparable(remote) == comparable(serial)
 
 
+def test_a_worker_sends_reports_packed_and_the_batch_rebuilds_one_only_when_it_is_used(cohort, serial):
+    """Results cross from a worker process as pickled bytes plus their cohort row (``batching._packed``):
+    the CSV rows and the failures come without rebuilding a report; a report, once asked for, is the same."""
+    import pickle
+
+    from alkseq import batching
+    from alkseq.report.cohort import row
+    from alkseq.samplesheet import read_samplesheet
+
+    sheet, _, broken = cohort
+    rows = read_samplesheet(sheet)
+    rows = [r for r in rows if r.sample in broken][:2] + [r for r in rows if r.sample not in broken][:6]
+    version = serial.results[0].knowledge_version
+    plain = batching._run_chunk(rows, None, version)
+    sent = pickle.loads(pickle.dumps(batching._run_chunk(rows, None, version, pack=True)))
+    assert sum(r.ok for r in sent) == 6 and sum(not r.ok for r in sent) == 2
+    result = batching.BatchResult(str(sheet), sent)
+    assert result.rows == [row(r) for r in plain]
+    assert result.failures == [r.failure for r in plain if not r.ok]
+    assert not any("report" in vars(r) for r in sent if r.ok)          # nothing rebuilt so far
+    again = pickle.loads(pickle.dumps(sent[3]))                         # still packed when sent on
+    assert "report" not in vars(again) and again.report == plain[3].report
+    assert result.reports == [r.report for r in plain if r.ok]
+    assert sent == plain and all("_packed" not in vars(r) for r in sent)
+    with pytest.raises(AttributeError):
+        sent[0].no_such_field
+
+
 def test_result_converts_to_dicts_and_dataframe(serial):
     from alkseq.report.cohort import COLUMN_NAMES
 

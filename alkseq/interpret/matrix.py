@@ -32,24 +32,11 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
 
-_CALLS: dict[int, tuple] = {}   # id(kb) → (weak reference to it, {cell or patient key: DrugCall})
-
-
 def _calls_of(kb: KnowledgeBase) -> dict:
-    """The calls already made against ``kb``. A knowledge base never changes and a ``DrugCall`` is
-    frozen, so each cell is decided once per process: a batch worker interprets thousands of
-    samples carrying the same few mutations (about a millisecond a sample for the heatmap's cells)."""
-    entry = _CALLS.get(id(kb))
-    if entry is None or entry[0]() is not kb:
-        import weakref
-
-        key = id(kb)
-
-        def forget(_gone) -> None:
-            _CALLS.pop(key, None)
-
-        entry = _CALLS[key] = (weakref.ref(kb, forget), {})
-    return entry[1]
+    """The calls already made against ``kb`` (``KnowledgeBase.derived``): each cell is decided once per
+    process; a batch worker interprets thousands of samples carrying the same few mutations (about a
+    millisecond a sample for the heatmap's cells)."""
+    return kb.derived("drug calls")
 
 
 def cell_call(kb: KnowledgeBase, mutation: str, drug: str) -> DrugCall:

@@ -49,19 +49,32 @@ def with_render_data(kb, readings: dict[str, list[str]], report: Report) -> Repo
         if c.source not in best or \
                 DIRECTNESS_RANK.get(c.directness, 9) < DIRECTNESS_RANK.get(best[c.source], 9):
             best[c.source] = c.directness
+    made = kb.derived("references")
     references = []
     for source, directness in best.items():
-        row = kb.sources.get(source)
-        references.append(Reference(source, row.citation if row else "", row.title if row else "",
-                                    row.year if row else "", row.url if row else "", directness)
-                          if row else Reference(source, "", directness=directness))
+        reference = made.get((source, directness))
+        if reference is None:
+            row = kb.sources.get(source)
+            reference = made[(source, directness)] = (
+                Reference(source, row.citation, row.title, row.year, row.url, directness) if row
+                else Reference(source, "", directness=directness))
+        references.append(reference)
     key = tuple(w for w in report.warnings if any(mark in w for mark in _KEY_WARNING_MARKS))
-    candidates = tuple(replace(c, citations=_lead(c.citations)) for c in report.candidates)
-    against = tuple(replace(n, citations=_lead(n.citations)) for n in report.not_recommended)
-    matrix = tuple(replace(m, citations=_lead(m.citations)) for m in report.matrix)
+    candidates = tuple(_led(c) for c in report.candidates)
+    against = tuple(_led(n) for n in report.not_recommended)
+    matrix = tuple(_led(m) for m in report.matrix)
     return replace(report, candidates=candidates, not_recommended=against, matrix=matrix,
                    unit_calls=tuple(units), references=tuple(references),
                    curated_mutations=tuple(sorted(kb.matrix_mutations)), key_warnings=key)
+
+
+def _led(record):
+    """``record`` with its citations in ``_lead`` order (itself when they already are)."""
+    led = _lead(record.citations)
+    if type(record.citations) is tuple and len(led) == len(record.citations) \
+            and all(a is b for a, b in zip(led, record.citations)):
+        return record
+    return replace(record, citations=led)
 
 
 def _lead(citations) -> tuple:

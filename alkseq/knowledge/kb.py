@@ -161,6 +161,27 @@ class KnowledgeBase:
         """A ranking priority by name (reference/priorities.tsv); lower ranks first."""
         return self.priorities[name]
 
+    def derived(self, kind: str) -> dict:
+        """A per-process memo of values computed from this knowledge base alone (``kind`` names the
+        table: the matrix's cells, the writers' references). A knowledge base never changes and what
+        is kept is frozen, so each value is made once: a batch worker interprets thousands of samples
+        against one knowledge base. Forgotten with the knowledge base."""
+        entry = _DERIVED.get(id(self))
+        if entry is None or entry[0]() is not self:
+            import weakref
+
+            key = id(self)
+
+            def forget(_gone) -> None:
+                _DERIVED.pop(key, None)
+
+            entry = _DERIVED[key] = (weakref.ref(self, forget), {})
+        tables = entry[1]
+        table = tables.get(kind)
+        if table is None:
+            table = tables[kind] = {}
+        return table
+
     # ---- drugs -------------------------------------------------------------------
     def resolve_drug(self, name: str) -> str:
         """Generic name for a generic, code or brand name; UsageError with suggestions."""
@@ -192,3 +213,6 @@ class KnowledgeBase:
     def citation_text(self, source: str) -> str:
         found = self.sources.get(source)
         return found.citation if found else source
+
+
+_DERIVED: dict[int, tuple] = {}   # id(kb) → (weak reference to it, {kind: {key: value}})

@@ -68,23 +68,32 @@ class OutputTarget:
         return self.kind == "fd" and self.fd == 1
 
 
-def _same_file(given, target: Path) -> bool:
-    try:
-        return os.path.samefile(given, target)
-    except (OSError, ValueError):
-        return False
-
-
 def check_not_input(path: str | Path, inputs=()) -> None:
-    """Refuse an output path that is (a link to) one of the inputs."""
+    """Refuse an output path that is (a link to) one of the inputs.
+
+    The output is looked at once (a batch has hundreds of inputs); an input is stat'ed only when the
+    output exists, since only then can it be the same file under another name."""
     target = Path(path)
+    wanted = os.path.abspath(os.fspath(target))
+    try:
+        found = os.stat(target)
+        identity = (found.st_dev, found.st_ino)
+    except (OSError, ValueError):
+        identity = None
     for given in inputs:
         if not given or str(given) == "-":
             continue
-        if _same_file(given, target) or \
-                os.path.abspath(os.fspath(given)) == os.path.abspath(os.fspath(target)):
+        if os.path.abspath(os.fspath(given)) == wanted or (identity is not None and _identity(given) == identity):
             raise OutputError("refusing to overwrite an input file", path=str(target),
                               hint=f"{given} is read by this command; choose another -o")
+
+
+def _identity(path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return found.st_dev, found.st_ino
 
 
 def resolve_output(path: str | Path | None, inputs=()) -> OutputTarget:

@@ -20,7 +20,20 @@ def find_index(path: Path) -> str | None:
 
 
 def spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
-    """Contig name (both 'chr2' and '2') → [(start, end)] of known genes, for a cheap overlap test."""
+    """Contig name (both 'chr2' and '2') → [(start, end)] of known genes, for a cheap overlap test.
+
+    One table per build tuple and process, shared by every caller (none changes it): a batch worker
+    asked for it three times per file (4 % of a 2k-record panel's time)."""
+    table = _SPANS.get(builds)
+    if table is None:
+        table = _SPANS[builds] = _spans_by_chrom(builds)
+    return table
+
+
+_SPANS: dict[tuple[str, ...], dict[str, list[tuple[int, int]]]] = {}
+
+
+def _spans_by_chrom(builds: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
     from alkseq.genome.transcript import gene_spans
 
     table: dict[str, list[tuple[int, int]]] = {}
@@ -88,10 +101,14 @@ class Prefilter:
     """
 
     def __init__(self, spans: dict[str, list[tuple[int, int]]]):
-        self.merged = merged_spans(spans)
-        self.starts = {c.encode(): [s for s, _ in r] for c, r in self.merged.items()}
-        self.ends = {c.encode(): [e for _, e in r] for c, r in self.merged.items()}
-        self._numpy = None
+        tables = _SHARED_TABLES.get(id(spans))
+        if tables is None or tables.spans is not spans:
+            tables = _SpanTables(spans)
+            if any(spans is shared for shared in _SPANS.values()):   # ``spans_by_chrom``'s: kept for the process
+                _SHARED_TABLES[id(spans)] = tables
+        self._shared = tables
+        self.merged, self.starts, self.ends = tables.merged, tables.starts, tables.ends
+        self._numpy: tuple | None = None
         self.line_count = 0       # lines in the last chunk handed to ``lines``
         self.blank_lines = 0      # empty (or CR-only) lines seen in all chunks: not VCF, warned about
 
@@ -139,8 +156,10 @@ class Prefilter:
 
     def _tables(self):
         if self._numpy is None:
+            self._numpy = self._shared.numpy
+        if self._numpy is None:
             key = tuple(sorted((chrom, tuple(ranges)) for chrom, ranges in self.merged.items()))
-            self._numpy = _NUMPY_TABLES.get(key)
+            self._numpy = self._shared.numpy = _NUMPY_TABLES.get(key)
         if self._numpy is None:
             import numpy as np
 
@@ -155,7 +174,7 @@ class Prefilter:
             lanes = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)  # the low k bytes of a word
             self._numpy = (np, codes, np.array(starts, dtype=np.int64)[order], np.array(ends, dtype=np.int64)[order],
                            lanes, [name.encode() for name in names])
-            _NUMPY_TABLES[key] = self._numpy      # the same for every file of a build: once per process
+            _NUMPY_TABLES[key] = self._shared.numpy = self._numpy   # the same for every file of a build
         return self._numpy
 
     @staticmethod
@@ -216,13 +235,19 @@ class Prefilter:
         placed = pos_ok & (hit | near)                  # kept lines with a POS: what ``bulk`` may count
         dense = bulk is not None and bulk.dense(len(rows[placed]), len(ends_nl))
         # records whose extent comes from INFO/END (the regex engine's literal search: a few matches in
-        # megabytes, no temporary arrays)
-        line_index = np.searchsorted(ends_nl, _offsets(np, _END, data, start, stop))
+        # megabytes, no temporary arrays); a dense chunk's counter needs every END anyway, and each
+        # "END=" is an "END" followed by "=" (the word cannot overlap itself): one search, not two
+        if dense:
+            end_words = _offsets(np, _END_WORD, data, start, stop)
+            followed = end_words[end_words + 3 < len(a)]
+            end_offsets = followed[a[followed + 3] == 61]
+        else:
+            end_offsets = _offsets(np, _END, data, start, stop)
+        line_index = np.searchsorted(ends_nl, end_offsets)
         line_index = line_index[line_index < len(keep)]
         keep[line_index[known[line_index]]] = True
         if dense:   # the counter leaves every line with END or SVTYPE anywhere alone, and reads columns:
-            words = np.sort(np.concatenate([_offsets(np, _END_WORD, data, start, stop),
-                                            _offsets(np, _SVTYPE, data, start, stop)]))
+            words = np.sort(np.concatenate([end_words, _offsets(np, _SVTYPE, data, start, stop)]))
             marks = np.flatnonzero((a == 9) | (a == 10) | (a == 58))   # tabs, newlines, colons: one pass
             kinds = a[marks]
             if data[stop - 1:stop] != b"\n":            # the last line ends at the chunk's end
@@ -259,6 +284,23 @@ class Prefilter:
 
 
 _NUMPY_TABLES: dict[tuple, tuple] = {}
+
+
+class _SpanTables:
+    """What ``Prefilter`` derives from a span table (merged intervals, their starts and ends per contig as
+    bytes, the numpy tables once asked for): made once per process for ``spans_by_chrom``'s shared tables."""
+
+    __slots__ = ("spans", "merged", "starts", "ends", "numpy")
+
+    def __init__(self, spans: dict[str, list[tuple[int, int]]]):
+        self.spans = spans
+        self.merged = merged_spans(spans)
+        self.starts = {c.encode(): [s for s, _ in r] for c, r in self.merged.items()}
+        self.ends = {c.encode(): [e for _, e in r] for c, r in self.merged.items()}
+        self.numpy: tuple | None = None
+
+
+_SHARED_TABLES: dict[int, _SpanTables] = {}     # id of a shared span table → what is derived from it
 
 
 def _offsets(np, pattern, data: bytes, start: int, stop: int):
