@@ -487,3 +487,22 @@ def test_sample_name_option_names_the_report(tmp_path):
                                         ("B", "ALK", "L1196M", "0.3", "")])
     refused = run_cli("annotate", two, "--sample-name", "X")
     assert refused.returncode == 2 and "--sample-name names one sample" in refused.stderr
+
+
+def test_fragments_built_here_pass_as_they_are_and_anything_joined_to_them_is_checked_again():
+    """``_Printable``: a fragment written from values already made printable and escaped is not scanned
+    again; joining it to anything gives plain Markup, whose controls and specials are handled as ever."""
+    from markupsafe import Markup
+
+    clean = html._markup('<div class="sources">Sources: [1]</div>')
+    assert html._printable_value(clean) is clean
+    for joined in (clean + "\x1b<b>", "\x1b<b>" + clean, clean.join(["\x1b", "<b>"]), clean.format(),
+                   Markup("%s") % clean):
+        assert type(joined) is Markup
+    page_bit = html._printable_value(clean + "\x1b")
+    assert "\x1b" not in page_bit and "\\x1b" in page_bit
+    assert "&lt;b&gt;" in str(clean + "<b>")
+    # the plain-string fast path of _value writes what markupsafe's escape writes
+    for text in ["G1202R", "IC50 < 10 nM", "a & b", 'say "x"', "it's", "tab\there", "\x1b[31m", "", "é"]:
+        assert html._value(text) == str(html.escape(html._printable_value(text)))
+    assert html._value(7) == "7" and html._value(True) == "True"

@@ -84,6 +84,8 @@ def _printable_value(value):
     page, so a printable plain string (then it holds no control character) is returned as it is."""
     if type(value) is str:
         return value if value.isprintable() else printable(value)
+    if type(value) is _Printable:
+        return value
     if isinstance(value, Markup):
         return Markup(printable(value))
     if isinstance(value, str):
@@ -92,8 +94,17 @@ def _printable_value(value):
 
 
 def _value(value) -> str:
-    """One value as a template's ``{{ value }}`` writes it: made printable, then escaped."""
+    """One value as a template's ``{{ value }}`` writes it: made printable, then escaped (a plain
+    printable string with nothing to escape, or a number, is already that)."""
+    kind = type(value)
+    if kind is str and value.isprintable() and _HTML_SPECIAL.search(value) is None:
+        return value
+    if kind is int:
+        return str(value)
     return str(escape(_printable_value(value)))
+
+
+_HTML_SPECIAL = re.compile(r"[&<>\"']")      # what markupsafe's escape replaces
 
 
 _TERTIARY_BADGE = ' <span class="badge tertiary" title="a tertiary source: not independent support">tertiary</span>'
@@ -137,15 +148,44 @@ def refnums_html(cites: dict, anchor: str):
     return _markup('<div class="sources">Sources: ' + " ".join(links) + warn + "</div>")
 
 
+class _Printable(Markup):
+    """Markup this module or ``plots`` wrote from values already made printable and escaped (each
+    through ``_value``, ``plots``' ``esc`` or a template's ``{{ }}``): passed on as it is, not
+    scanned for controls again (a rendered sample section is tens of KB, a page has dozens of
+    Sources lines). Only ever output whole; joining it to anything gives plain ``Markup``."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return Markup(self) + other
+
+    def __radd__(self, other):
+        return other + Markup(self)
+
+    def __mod__(self, other):
+        return Markup(self) % other
+
+    def join(self, seq):
+        return Markup(self).join(seq)
+
+    def format(self, *args, **kwargs):
+        return Markup(self).format(*args, **kwargs)
+
+
 def _markup(svg: str):
-    """SVG written by ``plots`` (which escapes every string it puts in)."""
-    return Markup(svg)
+    """SVG written by ``plots`` (which escapes every string it puts in), or a fragment built here."""
+    return _Printable(svg)
 
 
+@lru_cache(maxsize=4096)
 def safe_url(source: str, url: str | None = None) -> str | None:
-    """A link for a citation, only ever http(s) (an overlay could hold 'javascript:')."""
+    """A link for a citation, only ever http(s) (an overlay could hold 'javascript:'); the same few
+    hundred sources recur on every page of a batch."""
     url = source_url(source) or url
-    return url if url and re.match(r"https?://[^\s]+$", url, re.I) else None
+    return url if url and _HTTP_URL.match(url) else None
+
+
+_HTTP_URL = re.compile(r"https?://[^\s]+$", re.I)
 
 
 # ---- citations: numbered in order of first appearance on the page -------------------
@@ -203,13 +243,16 @@ def _finding(f: Finding) -> dict:
             "note": "; ".join(x for x in (f.note, *a.notes) if x), "origin": origin}
 
 
+_RESIDUE = re.compile(r"[A-Z]?(\d+)")
+
+
 def hotspots(mutations) -> dict[int, list[str]]:
     """Residue → curated mutations there (singles and parts of compounds), from the
     report's ``curated_mutations``: the knowledge base it was interpreted against."""
     by_residue: dict[int, set[str]] = {}
     for key in mutations:
         for part in key.split("+"):
-            match = re.match(r"[A-Z]?(\d+)", part)
+            match = _RESIDUE.match(part)
             if match:
                 by_residue.setdefault(int(match.group(1)), set()).add(part)
     return {r: sorted(names) for r, names in sorted(by_residue.items())}
