@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import errno
 import os
-import select
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,6 +141,8 @@ def _open_pipe(path: str | Path) -> Iterator[BinaryIO]:
         raise InputError(f"cannot open pipe: {exc.strerror or exc}", path=given) from None
     try:
         wait = pipe_wait_seconds()
+        import select     # only a pipe or FIFO is polled
+
         poller = select.poll()
         poller.register(fd, select.POLLIN | select.POLLPRI)
         if not poller.poll(int(wait * 1000)):

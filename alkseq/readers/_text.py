@@ -12,7 +12,6 @@ docs/errors.md lists the same limits.
 """
 from __future__ import annotations
 
-import gzip
 import io
 import re
 import zlib
@@ -72,7 +71,12 @@ def text_lines(path: Path, *, limits: tuple[int, int, int] | None = None
     try:
         with open(path, "rb") as probe:
             magic = probe.read(2)
-        raw = gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+        if magic == b"\x1f\x8b":
+            import gzip       # the table readers' only: a VCF or BCF is inflated elsewhere
+
+            raw = gzip.open(path, "rb")
+        else:
+            raw = open(path, "rb")
     except IsADirectoryError:
         raise InputError("is a directory, not an input file", path=where) from None
     except OSError as exc:

@@ -43,8 +43,8 @@ def read_records(path: Path, options: ReadOptions, lines: list[str], build: str 
     for context in contexts:
         context.build = build
     verify = TextSample(path, (other_build(given),), text_header, header, None, None).call if given else None
-    fanout = Fanout(contexts, converters(build), lambda item, sample: sample.call(item),
-                     TextSample(path, builds, text_header, header, None, None).call, warnings, verify=verify)
+    fanout = Fanout(contexts, converters(build), TextSample(path, builds, text_header, header, None, None).call,
+                     warnings, verify=verify)
     _count_in_bulk(records, fanout, len(chosen) == 1 and verify is None)
     fanout.feed(records)
     results = fanout.finish(str(path))

@@ -18,14 +18,14 @@ BUILD_RECORDS = 10_000       # in-gene records held to decide a build the header
 
 
 class Fanout:
-    """Feeds records to per-sample contexts; ``to_call(item, sample)`` turns a record into that sample's
-    ``Call`` (or None), ``probe(item)`` into a sample-free one for build votes."""
+    """Feeds records to per-sample contexts; each sample's converter's ``call(item)`` turns a record into
+    that sample's ``Call`` (or None), ``probe(item)`` into a sample-free one for build votes."""
 
-    def __init__(self, contexts: list[Context], converters: list, to_call: Callable,
+    def __init__(self, contexts: list[Context], converters: list,
                  probe: Callable[[Any], Call | None], warnings: list[str],
                  make_converters: Callable[[str | None], list] | None = None,
                  verify: Callable[[Any], Call | None] | None = None):
-        self.contexts, self.converters, self.to_call, self.probe = contexts, converters, to_call, probe
+        self.contexts, self.converters, self.probe = contexts, converters, probe
         self.warnings = warnings
         self.make_converters = make_converters
         self.verify = verify          # an explicit build: records where the other build's REF would vote
@@ -55,7 +55,7 @@ class Fanout:
                     continue
                 first = None
                 for context, converter in zip(self.contexts, self.converters):
-                    call = self.to_call(item, converter)
+                    call = converter.call(item)
                     if call is not None:
                         first = first or call
                         context.add(call)
@@ -69,10 +69,10 @@ class Fanout:
     def _feed_one(self, items: Iterable) -> None:
         """``feed`` for one sample whose build is known: the hot loop of an indexed genome (thousands of
         in-gene records), without the per-record sample loop, build votes and held records."""
-        to_call, converter, add = self.to_call, self.converters[0], self.contexts[0].add
+        call_of, add = self.converters[0].call, self.contexts[0].add
         for item in items:
             try:
-                call = to_call(item, converter)
+                call = call_of(item)
                 if call is not None:
                     add(call)
             except Unplaceable as exc:
