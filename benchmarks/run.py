@@ -263,13 +263,18 @@ def main() -> None:
 
         samples = 100 if args.quick else 600
         panels = batch_bench.make_panel_cohort(scratch / "panels", samples, panel)
-        data = batch_bench.run_mode("workers2", panels, scratch / "panels.csv", env=ENV, python=PY)
-        rate = data["n"] / data["batch"]
-        verdict = "ok" if rate >= batch_bench.TARGET and not data["failed"] else "MISSED"
+        # a median of fresh processes, as every other row (one run alone lands on whichever minute it meets)
+        done = [batch_bench.run_mode("workers2", panels, scratch / "panels.csv", env=ENV, python=PY)
+                for _ in range(max(3, few))]
+        rates = sorted(data["n"] / data["batch"] for data in done)
+        rate = statistics.median(rates)
+        failed = max(data["failed"] for data in done)
+        verdict = "ok" if rate >= batch_bench.TARGET and not failed else "MISSED"
         VERDICTS.append(("batch", verdict))
         print(f"{f'batch of {samples} 2k-record panel VCFs, --workers 2':<46} {rate:6.0f} samples/s | "
               f"{'target':<40} {batch_bench.TARGET:6.0f} samples/s | {rate / batch_bench.TARGET:5.2f}× "
-              f"≥ 1×   {verdict:<6} | ({data['failed']} failed)", flush=True)
+              f"≥ 1×   {verdict:<6} | ({failed} failed; median of {len(rates)}: "
+              f"{', '.join(f'{r:.0f}' for r in rates)})", flush=True)
 
     click = [PY, "-c", "import click"]
     lookup = alkseq + ["lookup", "G1202R"]
