@@ -186,3 +186,23 @@ def test_alt_equal_to_ref_inside_the_alk_window_is_not_a_crash(tmp_path):
     from alkseq.genome.translate import left_align
 
     assert left_align("chr2", 29220747, "C", "C", ShippedSequence("GRCh38")) == (29220747, "", "")
+
+
+@pytest.mark.parametrize("gene", ["ALK", "EML4"])
+@pytest.mark.parametrize("build", ["GRCh37", "GRCh38"])
+def test_c_of_by_bisect_is_the_walk_over_the_exons(gene, build):
+    """``Transcript.c_of`` bisects the coding exons; every base of the gene and 1 kb either side gets the
+    c. position (or None) the plain walk over the exons in transcript order gives."""
+    from alkseq.genome.transcript import load_transcript
+
+    tx = load_transcript(gene, build)
+
+    def walked(pos):
+        for exon in tx.exons:
+            if exon.cds_start is not None and exon.cds_end is not None and exon.cds_start <= pos <= exon.cds_end:
+                return exon.c_start + (pos - exon.cds_start if tx.strand == "+" else exon.cds_end - pos)
+        return None
+
+    low, high = min(e.start for e in tx.exons) - 1000, max(e.end for e in tx.exons) + 1000
+    assert [tx.c_of(p) for p in range(low, high)] == [walked(p) for p in range(low, high)]
+    assert tx.cds_length == max(e.c_end for e in tx.exons) and tx.cds_length % 3 == 0

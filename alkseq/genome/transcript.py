@@ -7,7 +7,8 @@ inclusive, builds are ``GRCh37`` / ``GRCh38``, chromosome names carry no ``chr``
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from bisect import bisect_right
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -102,9 +103,14 @@ def gene_spans(build: str) -> tuple[GeneSpan, ...]:
 
 def genes_at(build: str, chrom: str, start: int, end: int | None = None) -> list[str]:
     """Known genes overlapping [start, end] on chrom."""
-    chrom = plain_chrom(chrom)
     end = start if end is None else end
-    return [s.gene for s in gene_spans(build) if s.chrom == chrom and s.start <= end and start <= s.end]
+    return [s.gene for s in _spans_on(build, plain_chrom(chrom)) if s.start <= end and start <= s.end]
+
+
+@lru_cache(maxsize=256)
+def _spans_on(build: str, chrom: str) -> tuple[GeneSpan, ...]:
+    """``gene_spans`` of one contig, in their order."""
+    return tuple(s for s in gene_spans(build) if s.chrom == chrom)
 
 
 def span_of(gene: str, build: str) -> GeneSpan | None:
@@ -137,18 +143,30 @@ class Transcript:
     strand: str
     exons: tuple[Exon, ...]
 
-    @property
+    @cached_property
     def cds_length(self) -> int:
         return max(e.c_end for e in self.exons)
 
+    @cached_property
+    def _coding(self) -> tuple[list[int], list[Exon]]:
+        """The coding exons by genomic start, and those starts: one bisect per ``c_of`` (translating a
+        variant asks for every base it spans) instead of a walk over the exons."""
+        coding = sorted((e for e in self.exons if e.cds_start is not None and e.cds_end is not None),
+                        key=lambda e: e.cds_start)
+        return [e.cds_start for e in coding], coding
+
     def c_of(self, pos: int) -> int | None:
         """c. position of a genomic base inside the CDS, else None."""
-        for exon in self.exons:
-            if exon.cds_start is not None and exon.cds_end is not None and exon.cds_start <= pos <= exon.cds_end:
-                if self.strand == "+":
-                    return exon.c_start + (pos - exon.cds_start)
-                return exon.c_start + (exon.cds_end - pos)
-        return None
+        starts, coding = self._coding
+        at = bisect_right(starts, pos) - 1
+        if at < 0:
+            return None
+        exon = coding[at]
+        if pos > exon.cds_end:
+            return None
+        if self.strand == "+":
+            return exon.c_start + (pos - exon.cds_start)
+        return exon.c_start + (exon.cds_end - pos)
 
     def genomic_of(self, c: int) -> int | None:
         """Genomic position of CDS base c (1-based), else None."""
