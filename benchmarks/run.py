@@ -190,7 +190,8 @@ def main() -> None:
                         help="wheel (default): this checkout built and installed as `pip install .` does, "
                              "in a scratch venv; editable: this environment's alkseq script")
     args = parser.parse_args()
-    runs = args.runs or (2 if args.quick else 5)
+    # 9 pairs: this VM flips between a fast and a slow phase within seconds, and 5 met one or the other
+    runs = args.runs or (2 if args.quick else 9)
     scratch_root = tempfile.mkdtemp(prefix="alkseq-bench-")
     global PY
     if args.install == "wheel":
