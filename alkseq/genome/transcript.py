@@ -148,12 +148,12 @@ class Transcript:
         return max(e.c_end for e in self.exons)
 
     @cached_property
-    def _coding(self) -> tuple[list[int], list[Exon]]:
-        """The coding exons by genomic start, and those starts: one bisect per ``c_of`` (translating a
-        variant asks for every base it spans) instead of a walk over the exons."""
-        coding = sorted((e for e in self.exons if e.cds_start is not None and e.cds_end is not None),
-                        key=lambda e: e.cds_start)
-        return [e.cds_start for e in coding], coding
+    def _coding(self) -> tuple[list[int], list[tuple[int, int, int]]]:
+        """The coding exons' (cds_start, cds_end, c_start) by genomic start, and those starts: one
+        bisect per ``c_of`` (translating a variant asks for every base it spans), not a walk."""
+        coding = sorted((e.cds_start, e.cds_end, e.c_start) for e in self.exons
+                        if e.cds_start is not None and e.cds_end is not None)
+        return [start for start, _end, _c in coding], coding
 
     def c_of(self, pos: int) -> int | None:
         """c. position of a genomic base inside the CDS, else None."""
@@ -161,12 +161,12 @@ class Transcript:
         at = bisect_right(starts, pos) - 1
         if at < 0:
             return None
-        exon = coding[at]
-        if pos > exon.cds_end:
+        cds_start, cds_end, c_start = coding[at]
+        if pos > cds_end:
             return None
         if self.strand == "+":
-            return exon.c_start + (pos - exon.cds_start)
-        return exon.c_start + (exon.cds_end - pos)
+            return c_start + (pos - cds_start)
+        return c_start + (cds_end - pos)
 
     def genomic_of(self, c: int) -> int | None:
         """Genomic position of CDS base c (1-based), else None."""
