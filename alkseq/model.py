@@ -451,6 +451,9 @@ def cited_once(citations) -> tuple[Citation, ...]:
         by_source.setdefault(c.source, []).append(c)
     out = []
     for source, cited in by_source.items():
+        if len(cited) == 1 and type(cited[0].locator) is str:   # named once: already itself
+            out.append(cited[0])
+            continue
         where = "; ".join(dict.fromkeys(c.locator for c in cited if c.locator))
         kinds = [c.directness for c in cited]
         directness = "tertiary" if all(k == "tertiary" for k in kinds) else \

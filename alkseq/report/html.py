@@ -59,7 +59,7 @@ def _env():
                           auto_reload=False,   # package files: no stat per page
                           bytecode_cache=_bytecode_cache())
     env.filters["words"] = lambda text: str(text).replace("_", " ")
-    env.globals.update(sources=sources_html, refnums=refnums_html)
+    env.globals.update(sources=sources_html, refnums=refnums_html, references=references_html)
     return env
 
 
@@ -135,6 +135,25 @@ def sources_html(cites: dict, anchor: str, locators: bool = True):
     warn = ('<span class="badge warn-badge">only a tertiary source: check the primary literature</span>'
             if cites["tertiary_only"] else "")
     return _markup('<div class="sources">Sources:\n' + "; ".join(parts) + warn + "</div>\n")
+
+
+def references_html(references: list[dict], anchor: str):
+    """The numbered reference list of a sample (``_Refs.listing``), one ``<li>`` a source: written here,
+    not as a template loop, since a page cites a few dozen sources and the loop was half of all
+    the pieces the sample template put out."""
+    items = []
+    for ref in references:
+        n, citation, title, url = _value(ref["n"]), ref["citation"], ref["title"], ref["url"]
+        head = (f'<li id="{_value(anchor)}-ref-{n}" value="{n}"><span class="ref-citation">'
+                f'{_value(citation)}</span>')
+        if title and title not in citation:
+            head += f'. <span class="ref-title">{_value(title)}</span>'
+        link = (f'<a href="{_value(url)}" rel="noopener noreferrer" target="_blank">{_value(ref["id"])}</a>'
+                if url else _value(ref["id"]))
+        directness = (f' <span class="ref-directness">({_value(ref["directness"])})</span>'
+                      if ref["directness"] else "")
+        items.append(f"{head}.\n{link}{directness}</li>\n")
+    return _markup("".join(items))
 
 
 def refnums_html(cites: dict, anchor: str):
