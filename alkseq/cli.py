@@ -135,8 +135,6 @@ def _collector_paused():
     """No garbage collection while a short command builds what it keeps to the end (modules,
     the knowledge base, one report): a bounded heap, freed with the process, that the
     collector would walk a dozen times for nothing (~3 ms of a first lookup)."""
-    import gc
-
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -32,16 +32,11 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
 
-def _calls_of(kb: KnowledgeBase) -> dict:
-    """The calls already made against ``kb`` (``KnowledgeBase.derived``): each cell is decided once per
-    process; a batch worker interprets thousands of samples carrying the same few mutations (about a
-    millisecond a sample for the heatmap's cells)."""
-    return kb.derived("drug calls")
-
-
 def cell_call(kb: KnowledgeBase, mutation: str, drug: str) -> DrugCall:
-    """The class of one curated cell (a single mutation, a compound key or WT)."""
-    calls = _calls_of(kb)
+    """The class of one curated cell (a single mutation, a compound key or WT), decided once per process
+    and knowledge base (``KnowledgeBase.derived``): a batch worker interprets thousands of samples
+    carrying the same few mutations (about a millisecond a sample for the heatmap's cells)."""
+    calls = kb.derived("drug calls")
     call = calls.get((mutation, drug))
     if call is None:
         call = calls[(mutation, drug)] = _cell_call(kb, mutation, drug)
@@ -108,7 +103,7 @@ def combine_classes(classes) -> str:
 
 def patient_call(kb: KnowledgeBase, units: list[str], drug: str) -> DrugCall:
     """A drug against every unit (mutation or cis compound) the patient carries."""
-    known = _calls_of(kb)
+    known = kb.derived("drug calls")
     key = (tuple(units), drug, "patient")
     call = known.get(key)
     if call is None:

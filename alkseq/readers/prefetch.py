@@ -7,7 +7,8 @@ the whole file, so started first (``start``) it runs on another core meanwhile, 
 takes the bytes (``take``) instead of inflating them itself. Only plain files are prefetched, and
 only when the file is still the same one (inode, size, mtime) when the reader asks; anything else
 (no ``isal``, an error, a changed file) leaves the reader to inflate as before, so the result is
-the same either way. Imports nothing heavy: ``alkseq annotate`` calls it before its own imports.
+the same either way. This module imports only ``os`` and ``threading``: ``alkseq annotate`` starts it
+before importing the reader, the interpreter and the writers.
 """
 from __future__ import annotations
 

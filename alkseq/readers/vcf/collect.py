@@ -67,7 +67,6 @@ def _streamed_lines(path: Path, body: bytes, chunks, first_line: int, spans: dic
     is joined and scanned here. Nothing is copied but that line; a few chunks are in flight. With
     ``bulk``, lines it counts are not yielded (their counts are added as each scan is taken)."""
     prefilter = Prefilter(spans)
-    big = numpy
     pool = None
     if threads:
         from concurrent.futures import ThreadPoolExecutor
@@ -108,14 +107,14 @@ def _streamed_lines(path: Path, body: bytes, chunks, first_line: int, spans: dic
                                              path=str(path), line=state["line"])
                 continue
             head = pending + chunk[:first]           # the line cut by the chunk boundary (or the header's rest)
-            scans.append(prefilter.scan(head, 0, len(head), big, bulk))
+            scans.append(prefilter.scan(head, 0, len(head), numpy, bulk))
             cut = chunk.rfind(b"\n")
             if cut > first:
                 if pool is not None:
-                    scans.append(pool.submit(prefilter.scan, chunk, first + 1, cut, big, bulk))
+                    scans.append(pool.submit(prefilter.scan, chunk, first + 1, cut, numpy, bulk))
                     in_flight += 1
                 else:
-                    scans.append(prefilter.scan(chunk, first + 1, cut, big, bulk))
+                    scans.append(prefilter.scan(chunk, first + 1, cut, numpy, bulk))
             pending = chunk[cut + 1:]
             while scans and (in_flight > 2 or isinstance(scans[0], tuple)):
                 scan = scans.popleft()
@@ -126,7 +125,7 @@ def _streamed_lines(path: Path, body: bytes, chunks, first_line: int, spans: dic
         if pending.strip(b"\r\n"):
             if pending.endswith(b"\n"):
                 pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
-            yield from emit(prefilter.scan(pending, 0, len(pending), big, bulk))
+            yield from emit(prefilter.scan(pending, 0, len(pending), numpy, bulk))
     finally:
         for scan in scans:
             if not isinstance(scan, tuple):

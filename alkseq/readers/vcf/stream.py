@@ -64,7 +64,7 @@ class Fanout:
                     if first is not None:
                         self.votes.add(first.chrom, first.pos, first.end, first.ref, first.alts)
             except Unplaceable as exc:     # no usable position: htslib reads it as 0 and goes on
-                self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
+                self._skip(exc)
 
     def _feed_one(self, items: Iterable) -> None:
         """``feed`` for one sample whose build is known: the hot loop of an indexed genome (thousands of
@@ -76,7 +76,11 @@ class Fanout:
                 if call is not None:
                     add(call)
             except Unplaceable as exc:
-                self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
+                self._skip(exc)
+
+    def _skip(self, exc: Unplaceable) -> None:
+        """A record without a usable position, skipped: named in ``finish``'s one warning."""
+        self.unplaceable.append(f"line {exc.line}: {exc.message}" if exc.line else exc.message)
 
     def _decide(self) -> None:
         held, self.held = self.held or [], None
