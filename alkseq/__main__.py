@@ -1,3 +1,3 @@
-from alkseq.cli import main
+from alkseq.cli import run
 
-main()
+run()

@@ -40,6 +40,8 @@ class ReadOptions:
     bam: str | None = None               # reads for phasing
     vectorised: bool = False             # numpy is paid for (a batch worker): text VCFs over 16 KB are
                                          # filtered and counted a chunk at a time (same results)
+    helper_process: bool = False         # a forked child may count half of an indexed BCF's background
+                                         # records (``vcf.forked``; the CLI's one-file run): same results
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ So a BCF and the same records as text VCF share one record parser, the backgroun
 every check after it. Indexed (``.csi``): alkseq reads the CSI index itself (``csi``: htslib's
 full index load was the largest part of an indexed run), seeks to where each merged gene interval's
 records start and keeps those htslib's own region query would; an index it cannot read, or an
-interval it leaves undecided, goes to htslib's query as before. Streamed: the fixed
+interval it leaves undecided, goes to htslib's query as before; with ``helper_process`` (the CLI),
+a forked child counts the background records of the first half of the intervals meanwhile
+(``CsiItems``). Streamed: the fixed
 record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
 outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
 a small temporary BCF that htslib decodes. Big inputs find record starts with numpy, per chunk in
@@ -55,7 +57,7 @@ def read_bcf(path: Path, options: ReadOptions, build: str | None, build_source: 
         def source(builds, extra_spans):
             spans = with_extra(spans_by_chrom(builds), extra_spans)
             if table is not None:
-                return "indexed", _csi_items(path, handle, table, spans, index)
+                return "indexed", CsiItems(path, handle, table, spans, index, options.helper_process)
             if index:
                 return "indexed", _indexed_items(path, handle, spans)
             names = {contig.id: name for name, contig in handle.header.contigs.items()}
@@ -86,35 +88,166 @@ def _indexed_items(path: Path, handle, spans):
                 yield text, None, record, earlier
 
 
-def _csi_items(path: Path, handle, table, spans, index: str):
-    """What ``_indexed_items`` gives, without htslib loading the whole index: per merged interval, a seek
-    to where the CSI index says its records start (``csi.Csi.start``), then records in file order with htslib's
-    own tests — a record overlaps when it ends after the start and starts before the end; reading stops
-    at the first record on another contig or starting at or after the end (the file is sorted). An
-    interval the index leaves undecided is fetched by htslib (index loaded then, once)."""
+class CsiItems:
+    """What ``_indexed_items`` gives, without htslib loading the whole index (iterate once): per merged
+    interval, a seek to where the CSI index says its records start (``csi.Csi.start``), then records in
+    file order with htslib's own tests (``_from``). An interval the index leaves undecided is fetched by
+    htslib (index loaded then, once).
+
+    ``count_in_bulk(background, spans)`` before iterating (one sample, build known): when the intervals
+    hold enough records and ``helper_process`` allows it, they are cut in two (``_halves``); a forked
+    child (``forked``) counts the background records of the first part while this process counts the
+    second's (``Background.count``, the test ``TextSample.call`` makes first), and only the records
+    neither counted are yielded, in file order and numbered as they would have been. Background counts
+    do not depend on order, so the report is the same; a child that fails leaves its part to be read
+    here as usual, and an error in the second part is raised after the first part is read, where
+    reading in order would have met it."""
+
+    def __init__(self, path: Path, handle, table, spans, index: str, helper_process: bool = False):
+        self.path, self.handle, self.table, self.index = path, handle, table, index
+        self.plan = _interval_plan(handle, table, spans)
+        self.helper_process = helper_process
+        self.counter: tuple | None = None
+
+    def count_in_bulk(self, background, spans) -> None:
+        if self.helper_process:
+            self.counter = (background, spans)
+
+    def __iter__(self):
+        first, second = _halves(self.table, self.plan) if self.counter is not None else (self.plan, [])
+        child = None
+        if second:
+            from alkseq.readers.vcf import forked
+
+            background, spans = self.counter
+            child = forked.start(lambda: _count_in_child(self.path, self.table, first, self.index, background,
+                                                         spans))
+        if child is None:
+            yield from _interval_items(self.path, self.handle, self.table, self.plan, self.index)
+            return
+        try:
+            records, left, error = _count(self.path, self.handle, self.table, second, self.index, background, spans)
+            counted, child = child.result(), None
+            if counted is None:                  # the child failed: the first part is read here
+                before = 0
+                for item in _interval_items(self.path, self.handle, self.table, first, self.index):
+                    before = item[2]
+                    yield item
+            else:
+                counts, before, first_left = counted
+                _apply(background, counts)
+                for text, record, interval in first_left:
+                    yield text, None, record, first[interval][4]
+            for text, record, interval in left:
+                yield text, None, before + record, second[interval][4]
+            if error is not None:
+                raise error
+        finally:
+            if child is not None:
+                child.cancel()
+
+
+def _interval_plan(handle, table, spans) -> list[tuple[str, int, int, int, list]]:
+    """(contig, contig id, start, end, earlier intervals of that contig) per merged gene interval the file
+    may hold, contigs in name order and intervals by start."""
     ids = {name: contig.id for name, contig in handle.header.contigs.items()}
-    fetcher = None
+    plan = []
+    for chrom, ranges in sorted(merged_spans(spans).items()):
+        rid = ids.get(chrom)
+        if rid is None or not table.has_records(rid):
+            continue
+        plan.extend((chrom, rid, start, end, ranges[:number]) for number, (start, end) in enumerate(ranges))
+    return plan
+
+
+_HELPER_MIN_BYTES = 64 << 10    # compressed bytes the intervals span before a child is worth forking
+
+
+def _halves(table, plan) -> tuple[list, list]:
+    """``plan`` cut between two intervals where the bases before are nearest half of all (a genome's
+    records are about even per base); the second part empty when the records are too few to share:
+    the BGZF blocks the intervals span (their CSI offsets at each start and end) under
+    ``_HELPER_MIN_BYTES``, about 1,400 records."""
+    spanned = 0
+    for _chrom, rid, start, end, _earlier in plan:
+        begin, stop = table.start(rid, start - 1), table.start(rid, end)
+        if begin is not None and stop is not None:
+            spanned += max(0, (stop >> 16) - (begin >> 16))
+    if spanned < _HELPER_MIN_BYTES or len(plan) < 2:
+        return plan, []
+    bases = [end - start + 1 for _chrom, _rid, start, end, _earlier in plan]
+    total, running, cuts = sum(bases), 0, []
+    for cut, size in enumerate(bases[:-1], 1):
+        running += size
+        cuts.append((abs(2 * running - total), cut))
+    cut = min(cuts)[1]
+    return plan[:cut], plan[cut:]
+
+
+def _count(path: Path, handle, table, plan, index: str, background, spans):
+    """(records read, those ``background`` did not count as (text, record number, interval index), the
+    ``InputError`` that stopped the reading or None) for ``plan``'s intervals."""
+    left = []
+    count = background.count
     record = 0
     try:
-        for chrom, ranges in sorted(merged_spans(spans).items()):
-            rid = ids.get(chrom)
-            if rid is None or not table.has_records(rid):
-                continue
-            for number, (start, end) in enumerate(ranges):
-                earlier = ranges[:number]
-                where = f"cannot query {chrom}:{start}-{end}"
-                offset = table.start(rid, start - 1)
-                if offset is None:
-                    if fetcher is None:
-                        fetcher = open_bcf(path, index=index)
-                    found = fetcher.fetch(chrom, start - 1, end)
-                    texts = record_texts(fetcher, path, found, where)
-                else:
-                    texts = record_texts(handle, path, _from(handle, offset, rid, start - 1, end, path, where),
-                                         where)
-                for text in texts:
-                    record += 1
-                    yield text, None, record, earlier
+        for record, (interval, text) in enumerate(_interval_texts(path, handle, table, plan, index), 1):
+            if count(text.rstrip("\r").split("\t"), spans, plan[interval][4]) is None:
+                left.append((text, record, interval))
+    except InputError as exc:
+        return record, left, exc
+    return record, left, None
+
+
+def _count_in_child(path: Path, table, plan, index: str, background, spans):
+    """In the forked child: (counts, records read, records left) of ``plan``'s intervals (``_count``),
+    on a fresh handle (the parent's file position is shared through its descriptor); an error fails
+    the child, and the parent reads the part itself."""
+    background.records = 0
+    background.counts = dict.fromkeys(background.counts, 0)
+    background.bypass = {}
+    handle = open_bcf(path, without_index=True)
+    try:
+        records, left, error = _count(path, handle, table, plan, index, background, spans)
+    finally:
+        handle.close()
+    if error is not None:
+        raise error
+    return (background.records, background.counts, background.bypass), records, left
+
+
+def _apply(background, counts) -> None:
+    """Add a child's counts (``_count_in_child``) to this process's ``background``."""
+    records, by_kind, bypass = counts
+    background.records += records
+    for key, number in by_kind.items():
+        background.counts[key] += number
+    for gene, number in bypass.items():
+        background.bypass[gene] = background.bypass.get(gene, 0) + number
+
+
+def _interval_items(path: Path, handle, table, plan, index: str):
+    """The record text items of ``plan``'s intervals, numbered from 1 (``CsiItems``)."""
+    for record, (interval, text) in enumerate(_interval_texts(path, handle, table, plan, index), 1):
+        yield text, None, record, plan[interval][4]
+
+
+def _interval_texts(path: Path, handle, table, plan, index: str):
+    """(index in ``plan``, record text) of every record overlapping each interval, in order."""
+    fetcher = None
+    try:
+        for interval, (chrom, rid, start, end, _earlier) in enumerate(plan):
+            where = f"cannot query {chrom}:{start}-{end}"
+            offset = table.start(rid, start - 1)
+            if offset is None:
+                if fetcher is None:
+                    fetcher = open_bcf(path, index=index)
+                found = fetcher.fetch(chrom, start - 1, end)
+                texts = record_texts(fetcher, path, found, where)
+            else:
+                texts = record_texts(handle, path, _from(handle, offset, rid, start - 1, end, path, where), where)
+            for text in texts:
+                yield interval, text
     finally:
         if fetcher is not None:
             fetcher.close()

@@ -1,0 +1,220 @@
+"""The indexed BCF path may share its background counting with a forked child (``bcf.CsiItems``,
+``vcf.forked``): the report must be the one reading in order gives, whether the child succeeds,
+fails, or either part meets an error; and the ``alkseq`` command's quick exit must lose nothing."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, require_tool
+
+from alkseq.readers.vcf import bcf, forked
+
+
+@pytest.fixture(scope="module")
+def genome_bcf(tmp_path_factory) -> Path:
+    """A generated 60,000-record genome (planted ALK, MET, … findings) as an indexed BCF."""
+    spec = importlib.util.spec_from_file_location("alkseq_bench_generate", ROOT / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    directory = tmp_path_factory.mktemp("helper")
+    plain = directory / "genome.vcf"
+    generate.write_vcf(plain, 60_000, "genome", seed=5)
+    out = directory / "genome.bcf"
+    bcftools = require_tool("bcftools")
+    subprocess.run([bcftools, "view", "--no-version", "-Ob", "-o", str(out), str(plain)], check=True)
+    subprocess.run([bcftools, "index", "-f", "-c", str(out)], check=True)
+    return out
+
+
+# The checks that fork run in a fresh interpreter: ``forked`` (rightly) refuses to fork a process
+# where another thread runs, and earlier tests leave one in this one (Dask's offload thread).
+CHECK = r"""
+import json, sys
+from alkseq.errors import InputError
+from alkseq.readers import ReadOptions, read_input
+from alkseq.readers.vcf import bcf, forked
+
+mode, path = sys.argv[1], sys.argv[2]
+bcf._HELPER_MIN_BYTES = 0                 # the test file is small: share it anyway
+made = []
+start = forked.start
+def counted(work):
+    child = start(work)
+    made.append(child is not None)
+    return child
+forked.start = counted
+
+def read(helper):
+    (sample,) = read_input(path, ReadOptions(helper_process=helper))
+    return sample
+
+out = {}
+if mode == "same":
+    alone = read(False)
+    out["forks_alone"] = len(made)
+    shared = read(True)
+    out["same"] = shared == alone
+    out["metadata"] = shared.metadata
+    out["names"] = [a.name for a in shared.alterations]
+elif mode == "cli":
+    from click.testing import CliRunner
+    from alkseq.api import annotate
+    from alkseq.cli import cli
+    from alkseq.report import json_writer
+    result = CliRunner().invoke(cli, ["annotate", path, "--prior", "lorlatinib", "--format", "json"])
+    out["exit"] = result.exit_code
+    out["same"] = result.output == json_writer.render(annotate(path, prior=["lorlatinib"]))
+    out["g1202r"] = "G1202R" in result.output
+elif mode == "child-fails":
+    alone = read(False)
+    def broken(*_args):
+        raise RuntimeError("simulated failure in the child")
+    bcf._count_in_child = broken          # the fork copies the patch
+    out["same"] = read(True) == alone
+else:                                     # errors:first,second — contig ids whose records cannot be read
+    broken = {int(rid): part for rid, part in (item.split("=") for item in mode.split(":")[1].split(","))}
+    real = bcf._from
+    def failing(handle, offset, rid, begin, end, where_path, where):
+        if rid in broken:
+            raise InputError(f"unreadable record in the {broken[rid]} part", path=str(where_path))
+        return real(handle, offset, rid, begin, end, where_path, where)
+    bcf._from = failing
+    for helper in (False, True):
+        try:
+            read(helper)
+            out[str(helper)] = None
+        except InputError as exc:
+            out[str(helper)] = str(exc)
+out["forks"] = made
+print(json.dumps(out))
+"""
+
+
+def _check(mode: str, path: Path) -> dict:
+    import json
+
+    done = subprocess.run([sys.executable, "-c", CHECK, mode, str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_child_counts_half_and_the_sample_is_the_same(genome_bcf):
+    out = _check("same", genome_bcf)
+    assert out["forks_alone"] == 0 and out["forks"] == [True]        # a child really ran, once
+    assert out["same"]
+    metadata = out["metadata"]
+    assert metadata["mode"] == "indexed" and metadata["records_in_known_genes"] > 0
+    assert metadata["noncoding"] + metadata["filtered"] > 0           # background records were counted
+    names = " ".join(out["names"])
+    assert "G1202R" in names and "MET" in names
+
+
+def test_the_report_is_the_same_through_the_cli_with_a_child(genome_bcf):
+    out = _check("cli", genome_bcf)
+    assert out["exit"] == 0 and out["forks"] == [True]
+    assert out["same"] and out["g1202r"]
+
+
+def test_a_child_that_fails_leaves_its_part_to_the_parent(genome_bcf):
+    out = _check("child-fails", genome_bcf)
+    assert out["forks"] == [True] and out["same"]
+
+
+def _plan_halves(path):
+    from alkseq.readers.vcf import csi
+    from alkseq.readers.vcf.bcfio import open_bcf
+    from alkseq.readers.vcf.prefilter import spans_by_chrom
+
+    table = csi.load(f"{path}.csi")
+    with open_bcf(path, without_index=True) as handle:
+        plan = bcf._interval_plan(handle, table, spans_by_chrom(("GRCh38",)))
+    return bcf._halves(table, plan)
+
+
+@pytest.mark.parametrize("broken_parts", [("second",), ("first", "second"), ("first",)])
+def test_errors_are_the_ones_reading_in_order_meets_first(genome_bcf, monkeypatch, broken_parts):
+    """A record that cannot be read in the child's part, the parent's part, or both: the error is the one
+    the sequential read raises (the first part's when both fail)."""
+    monkeypatch.setattr(bcf, "_HELPER_MIN_BYTES", 0)
+    first, second = _plan_halves(genome_bcf)
+    assert first and second
+    contigs = {"first": first[-1][1], "second": second[-1][1]}
+    out = _check("errors:" + ",".join(f"{contigs[part]}={part}" for part in broken_parts), genome_bcf)
+    assert out["forks"] == [True]
+    assert out["True"] == out["False"] and f"the {broken_parts[0]} part" in out["True"]
+
+
+def test_a_small_plan_is_not_shared(genome_bcf):
+    """Under the size threshold (this 60,000-record file's genes span fewer bytes) nothing is forked."""
+    first, second = _plan_halves(genome_bcf)
+    assert second == [] and first
+
+
+FORKED = r"""
+import json, time
+from alkseq.readers.vcf import forked
+child = forked.start(lambda: {"counts": [1, 2], "text": "chr2\t29192774"})
+failing = forked.start(lambda: 1 / 0)
+uncarried = forked.start(lambda: object())          # marshal cannot carry it
+slow = forked.start(lambda: time.sleep(30))
+began = time.monotonic()
+slow.cancel()                                       # killed and reaped at once
+print(json.dumps({"value": child.result(), "failing": failing.result(), "uncarried": uncarried.result(),
+                  "cancel_seconds": time.monotonic() - began}))
+"""
+
+
+def test_forked_returns_the_childs_value_or_none():
+    import json
+
+    done = subprocess.run([sys.executable, "-c", FORKED], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["value"] == {"counts": [1, 2], "text": "chr2\t29192774"}
+    assert out["failing"] is None and out["uncarried"] is None
+    assert out["cancel_seconds"] < 10
+
+
+def test_no_fork_while_another_thread_runs():
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not forked.available()
+        assert forked.start(lambda: 1) is None
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _alkseq(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_the_command_leaves_quickly_with_its_whole_output():
+    """``cli.run`` (the ``alkseq`` script) ends with ``os._exit`` after a good run: stdout is complete, the
+    same as ``main``'s, and a failing run keeps its exit code and message."""
+    quick = _alkseq("import sys; sys.argv = ['alkseq', 'lookup', 'G1202R', '--format', 'json']\n"
+                    "from alkseq.cli import run; run()")
+    usual = _alkseq("import sys; sys.argv = ['alkseq', 'lookup', 'G1202R', '--format', 'json']\n"
+                    "from alkseq.cli import main; main()")
+    assert quick.returncode == usual.returncode == 0, quick.stderr
+    assert quick.stdout == usual.stdout and quick.stdout.rstrip().endswith("}")
+    failed = _alkseq("import sys; sys.argv = ['alkseq', 'annotate', '/nonexistent.vcf']\n"
+                     "from alkseq.cli import run; run()")
+    assert failed.returncode == 3 and failed.stderr.startswith("alkseq: error:")
+
+
+def test_an_exit_hook_keeps_the_usual_exit():
+    """Something registered to run at exit (here a print) still runs: ``run`` leaves the usual way."""
+    done = _alkseq("import atexit, sys; atexit.register(lambda: print('hook ran'))\n"
+                   "sys.argv = ['alkseq', 'lookup', 'G1202R']\nfrom alkseq.cli import run; run()")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("hook ran")
