@@ -114,19 +114,20 @@ class CsiItems:
             self.counter = (background, spans)
 
     def __iter__(self):
-        first, second = _halves(self.table, self.plan) if self.counter is not None else (self.plan, [])
         child = None
-        if second:
-            from alkseq.readers.vcf import forked
-
+        if self.counter is not None:
             background, spans = self.counter
-            child = forked.start(lambda: _count_in_child(self.path, self.table, first, self.index, background,
-                                                         spans))
+            first, second = _halves(self.table, self.plan)
+            if second:
+                from alkseq.readers.vcf import forked
+
+                child = forked.start(lambda: _count_in_child(self.path, self.table, first, self.index,
+                                                             background, spans))
         if child is None:
             yield from _interval_items(self.path, self.handle, self.table, self.plan, self.index)
             return
         try:
-            records, left, error = _count(self.path, self.handle, self.table, second, self.index, background, spans)
+            _records, left, error = _count(self.path, self.handle, self.table, second, self.index, background, spans)
             counted, child = child.result(), None
             if counted is None:                  # the child failed: the first part is read here
                 before = 0
@@ -134,8 +135,10 @@ class CsiItems:
                     before = item[2]
                     yield item
             else:
-                counts, before, first_left = counted
-                _apply(background, counts)
+                from alkseq.readers.vcf.bulk import Tally
+
+                tally, before, first_left = counted
+                Tally(*tally).apply(background)
                 for text, record, interval in first_left:
                     yield text, None, record, first[interval][4]
             for text, record, interval in left:
@@ -200,9 +203,9 @@ def _count(path: Path, handle, table, plan, index: str, background, spans):
 
 
 def _count_in_child(path: Path, table, plan, index: str, background, spans):
-    """In the forked child: (counts, records read, records left) of ``plan``'s intervals (``_count``),
-    on a fresh handle (the parent's file position is shared through its descriptor); an error fails
-    the child, and the parent reads the part itself."""
+    """In the forked child: (counts as ``bulk.Tally``'s fields, records read, records left) of ``plan``'s
+    intervals (``_count``), on a fresh handle (the parent's file position is shared through its
+    descriptor); an error fails the child, and the parent reads the part itself."""
     background.records = 0
     background.counts = dict.fromkeys(background.counts, 0)
     background.bypass = {}
@@ -213,17 +216,9 @@ def _count_in_child(path: Path, table, plan, index: str, background, spans):
         handle.close()
     if error is not None:
         raise error
-    return (background.records, background.counts, background.bypass), records, left
-
-
-def _apply(background, counts) -> None:
-    """Add a child's counts (``_count_in_child``) to this process's ``background``."""
-    records, by_kind, bypass = counts
-    background.records += records
-    for key, number in by_kind.items():
-        background.counts[key] += number
-    for gene, number in bypass.items():
-        background.bypass[gene] = background.bypass.get(gene, 0) + number
+    counts = background.counts
+    tally = (background.records, counts["filtered"], counts["not_in_tumour"], counts["noncoding"], background.bypass)
+    return tally, records, left
 
 
 def _interval_items(path: Path, handle, table, plan, index: str):
