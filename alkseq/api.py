@@ -144,9 +144,6 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     from pathlib import Path
 
     from alkseq.errors import UsageError
-    from alkseq.interpret import interpret
-    from alkseq.knowledge import load_knowledge
-    from alkseq.normalise import normalise_alterations, normalise_compounds
     from alkseq.readers import ReadOptions, read_input
 
     given = {"bam": bam, "build": build, "sample": sample, "fasta": fasta,
@@ -160,11 +157,16 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     for extra, what in ((options.bam, "BAM/CRAM file"), (options.fasta, "FASTA file")):
         if extra:
             require_file(extra, what)   # one line, exit 3, before anything is read
-    kb = knowledge if _is_knowledge_base(knowledge) else load_knowledge(overlay=knowledge)
-    context = make_context(kb, prior, histology, progression, specimen)
+    prepared = _Once(lambda: _prepare(knowledge, prior, histology, progression, specimen))
+    # with a helper process the reader runs this while the helper reads; else it runs first, as ever
+    options = replace(options, meanwhile=prepared) if options.helper_process else options
+    if options.meanwhile is None:
+        prepared()
     with _as_file(path) as (local, shown):
         reports = Reports()
-        for data in read_input(local, options):
+        samples = read_input(local, options)
+        kb, context, interpret, normalise_alterations, normalise_compounds = prepared()
+        for data in samples:
             # one order: read → normalise → phase → interpret (compounds are built from canonical changes)
             alterations, normal_warnings = normalise_alterations(list(data.alterations), kb.alk_protein)
             data = replace(data, alterations=tuple(alterations),
@@ -185,6 +187,36 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
                              hint="choose one with sample=")
         reports = Reports([replace(reports[0], sample=sample_name)])
     return reports
+
+
+def _prepare(knowledge, prior, histology, progression, specimen):
+    """What interpreting a sample needs, apart from the sample: (knowledge base, the patient's
+    ``Context``, ``interpret``, the two normalisers), their modules imported here."""
+    from alkseq.interpret import interpret
+    from alkseq.knowledge import load_knowledge
+    from alkseq.normalise import normalise_alterations, normalise_compounds
+
+    kb = knowledge if _is_knowledge_base(knowledge) else load_knowledge(overlay=knowledge)
+    return kb, make_context(kb, prior, histology, progression, specimen), interpret, \
+        normalise_alterations, normalise_compounds
+
+
+class _Once:
+    """A call made at most once; later calls return the first one's value (or raise its error again)."""
+
+    def __init__(self, work):
+        self.work, self.done = work, None
+
+    def __call__(self):
+        if self.done is None:
+            try:
+                self.done = (True, self.work())
+            except BaseException as exc:
+                self.done = (False, exc)
+        ok, value = self.done
+        if not ok:
+            raise value
+        return value
 
 
 class _as_file:

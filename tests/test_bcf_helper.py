@@ -69,6 +69,27 @@ elif mode == "cli":
     out["exit"] = result.exit_code
     out["same"] = result.output == json_writer.render(annotate(path, prior=["lorlatinib"]))
     out["g1202r"] = "G1202R" in result.output
+elif mode.startswith("meanwhile"):
+    # meanwhile:<head start bytes>[:raise] — the caller's work runs once, after the child started
+    _, head, *fail = mode.split(":")
+    bcf._MEANWHILE_BYTES = int(head)
+    alone = read(False)
+    events = []
+    def meanwhile():
+        events.append(("meanwhile", len(made)))
+        if fail:
+            raise RuntimeError("the caller's work failed")
+    try:
+        (shared,) = read_input(path, ReadOptions(helper_process=True, meanwhile=meanwhile))
+        out["same"] = shared == alone
+    except RuntimeError as exc:
+        out["error"] = str(exc)
+    import os
+    try:
+        out["children_left"] = os.waitpid(-1, os.WNOHANG) != (0, 0)
+    except ChildProcessError:
+        out["children_left"] = False
+    out["events"] = events
 elif mode == "child-fails":
     alone = read(False)
     def broken(*_args):
@@ -120,12 +141,27 @@ def test_the_report_is_the_same_through_the_cli_with_a_child(genome_bcf):
     assert out["same"] and out["g1202r"]
 
 
+@pytest.mark.parametrize("head_start", [0, 48 << 10, 1 << 40])
+def test_the_callers_work_runs_once_after_the_fork(genome_bcf, head_start):
+    """``ReadOptions.meanwhile`` runs exactly once, with the child already started, and the sample is the
+    same whatever share the child gets (all of it with the largest head start)."""
+    out = _check(f"meanwhile:{head_start}", genome_bcf)
+    assert out["forks"] == [True] and out["events"] == [["meanwhile", 1]]
+    assert out["same"] and not out["children_left"]
+
+
+def test_a_failing_meanwhile_stops_the_child_and_is_raised(genome_bcf):
+    out = _check("meanwhile:0:raise", genome_bcf)
+    assert out["error"] == "the caller's work failed" and out["events"] == [["meanwhile", 1]]
+    assert not out["children_left"]                                    # killed and reaped
+
+
 def test_a_child_that_fails_leaves_its_part_to_the_parent(genome_bcf):
     out = _check("child-fails", genome_bcf)
     assert out["forks"] == [True] and out["same"]
 
 
-def _plan_halves(path):
+def _plan_halves(path, head_start=0):
     from alkseq.readers.vcf import csi
     from alkseq.readers.vcf.bcfio import open_bcf
     from alkseq.readers.vcf.prefilter import spans_by_chrom
@@ -133,7 +169,7 @@ def _plan_halves(path):
     table = csi.load(f"{path}.csi")
     with open_bcf(path, without_index=True) as handle:
         plan = bcf._interval_plan(handle, table, spans_by_chrom(("GRCh38",)))
-    return bcf._halves(table, plan)
+    return bcf._shares(table, plan, head_start)
 
 
 @pytest.mark.parametrize("broken_parts", [("second",), ("first", "second"), ("first",)])
@@ -151,8 +187,18 @@ def test_errors_are_the_ones_reading_in_order_meets_first(genome_bcf, monkeypatc
 
 def test_a_small_plan_is_not_shared(genome_bcf):
     """Under the size threshold (this 60,000-record file's genes span fewer bytes) nothing is forked."""
-    first, second = _plan_halves(genome_bcf)
-    assert second == [] and first
+    assert _plan_halves(genome_bcf) is None
+
+
+def test_a_head_start_moves_the_cut_towards_the_parent(genome_bcf, monkeypatch):
+    """Work this process does first (``meanwhile``) gives the child more of the intervals; as much work as
+    all the counting leaves the parent none, and the plan is still shared (the child counts it all)."""
+    monkeypatch.setattr(bcf, "_HELPER_MIN_BYTES", 0)
+    even = _plan_halves(genome_bcf)
+    ahead = _plan_halves(genome_bcf, head_start=1 << 40)
+    assert even is not None and ahead is not None
+    assert len(even[0]) < len(ahead[0]) and ahead[1] == []
+    assert even[0] + even[1] == ahead[0] + ahead[1]                    # a cut, nothing lost or reordered
 
 
 FORKED = r"""
@@ -218,3 +264,60 @@ def test_an_exit_hook_keeps_the_usual_exit():
                    "sys.argv = ['alkseq', 'lookup', 'G1202R']\nfrom alkseq.cli import run; run()")
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith("hook ran")
+
+
+def test_read_input_runs_meanwhile_before_any_other_reader(tmp_path):
+    """A reader that does not run ``meanwhile`` itself (a MAF here) has it run before its ``read``: the
+    caller's error comes before the input's."""
+    from alkseq.readers import ReadOptions, read_input
+
+    bad = tmp_path / "bad.maf"
+    bad.write_text("#version 2.4\nHugo_Symbol\tTumor_Sample_Barcode\nALK\n", encoding="utf-8")
+    calls = []
+
+    def meanwhile():
+        calls.append("meanwhile")
+        raise RuntimeError("the caller's work failed")
+
+    with pytest.raises(RuntimeError, match="the caller's work failed"):
+        read_input(bad, ReadOptions(input_format="maf", meanwhile=meanwhile))
+    assert calls == ["meanwhile"]
+    (sample,) = read_input(ROOT / "examples" / "maf" / "two_samples.maf",
+                           ReadOptions(meanwhile=lambda: calls.append("again"), sample="PT101"))
+    assert calls == ["meanwhile", "again"]
+
+
+def test_a_vcf_reader_runs_meanwhile_after_its_header(tmp_path):
+    """The VCF reader runs ``meanwhile`` once its header is read: a header error comes first, a record
+    error after it."""
+    from alkseq.errors import InputError
+    from alkseq.readers import ReadOptions, read_input
+
+    good = ROOT / "examples" / "post_alectinib_g1202r" / "tumor.vcf"
+    lines = good.read_text(encoding="utf-8").splitlines(keepends=True)
+    headless = tmp_path / "headless.vcf"
+    headless.write_text("".join(line for line in lines if not line.startswith("#CHROM")), encoding="utf-8")
+    broken = tmp_path / "broken.vcf"
+    broken.write_text("".join(lines) + "chr2\t29443695\n", encoding="utf-8")    # two columns: an error
+    for path, ran in ((headless, []), (broken, ["meanwhile"])):
+        calls: list[str] = []
+        with pytest.raises(InputError):
+            read_input(path, ReadOptions(meanwhile=lambda: calls.append("meanwhile")))
+        assert calls == ran, path.name
+
+
+@pytest.mark.parametrize("helper", [False, True])
+def test_annotate_checks_the_patient_once_with_or_without_a_helper(helper):
+    """``api.annotate`` prepares its knowledge base and the patient's context once, whoever runs it (the
+    reader, with ``helper_process``, or the API first): the same report, and an unknown drug is the same
+    error."""
+    from alkseq.api import annotate
+    from alkseq.errors import UsageError
+    from alkseq.readers import ReadOptions
+
+    good = ROOT / "examples" / "post_alectinib_g1202r" / "tumor.vcf"
+    plain = annotate(good, prior=["alectinib"])
+    shared = annotate(good, prior=["alectinib"], options=ReadOptions(helper_process=helper))
+    assert shared == plain and shared[0].candidates[0].drugs == ("lorlatinib",)
+    with pytest.raises(UsageError, match="unknown drug 'notadrug'"):
+        annotate(good, prior=["notadrug"], options=ReadOptions(helper_process=helper))

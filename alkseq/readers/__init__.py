@@ -12,11 +12,14 @@ from __future__ import annotations
 import importlib
 from dataclasses import field
 from pathlib import Path
-from typing import Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from alkseq.errors import InputError, UsageError
 from alkseq.model import dataclass  # frozen records without code generation at import
 from alkseq.model import Alteration, Compound
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Order matters: the first reader whose sniff() accepts the content wins.
 READER_MODULES: dict[str, str] = {
@@ -42,6 +45,9 @@ class ReadOptions:
                                          # filtered and counted a chunk at a time (same results)
     helper_process: bool = False         # a forked child may count half of an indexed BCF's background
                                          # records (``vcf.forked``; the CLI's one-file run): same results
+    meanwhile: Callable[[], object] | None = None   # the caller's own work (``api.annotate``: its knowledge
+                                         # base and interpreter), run once when the records are about to be
+                                         # read: after the header is checked, or after a helper started
 
 
 @dataclass(frozen=True)
@@ -118,14 +124,19 @@ def _empty_reason(path: Path) -> str:
 
 
 def read_input(path: str | Path, options: ReadOptions | None = None) -> list[SampleData]:
-    """Read any supported input into one ``SampleData`` per sample."""
+    """Read any supported input into one ``SampleData`` per sample; ``options.meanwhile`` runs before the
+    reader's ``read``, or inside it for a reader that says it runs it (``RUNS_MEANWHILE``: the VCF one,
+    after the header)."""
     from alkseq.readers._source import local_input
 
     options = options or ReadOptions()
     path = Path(path)
     with local_input(path) as local:    # checks the node; a FIFO or pipe is read once, spooled
         name = options.input_format or detect_format(local)
-        samples = reader_module(name).read(local, options)
+        reader = reader_module(name)
+        if options.meanwhile is not None and not getattr(reader, "RUNS_MEANWHILE", False):
+            options.meanwhile()
+        samples = reader.read(local, options)
     if local == path:
         return samples
     return [_renamed(sample, str(local), str(path)) for sample in samples]

@@ -35,6 +35,8 @@ __all__ = ["FORMAT", "sniff", "read"]
 # Prefilter/overlaps_any (tests)
 _EXPORTED = (CONTIG_LENGTHS, merged_spans, overlaps_any, Prefilter, spans_by_chrom)
 
+RUNS_MEANWHILE = True   # ``ReadOptions.meanwhile`` runs once the header is read (``samples.read_records``)
+
 # Tunables, read at call time from this module (tests scale them down with monkeypatch).
 _NUMPY_MIN_BYTES = 16 << 20  # below this the prefilter is a plain Python loop (no numpy import)
 _MAX_HEADER_BYTES = 64 << 20  # longest header or record line accepted

@@ -6,8 +6,8 @@ every check after it. Indexed (``.csi``): alkseq reads the CSI index itself (``c
 full index load was the largest part of an indexed run), seeks to where each merged gene interval's
 records start and keeps those htslib's own region query would; an index it cannot read, or an
 interval it leaves undecided, goes to htslib's query as before; with ``helper_process`` (the CLI),
-a forked child counts the background records of the first half of the intervals meanwhile
-(``CsiItems``). Streamed: the fixed
+a forked child counts the background records of the first part of the intervals while this process
+prepares the interpretation and counts the rest (``CsiItems``). Streamed: the fixed
 record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
 outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
 a small temporary BCF that htslib decodes. Big inputs find record starts with numpy, per chunk in
@@ -95,9 +95,10 @@ class CsiItems:
     htslib (index loaded then, once).
 
     ``count_in_bulk(background, spans)`` before iterating (one sample, build known): when the intervals
-    hold enough records and ``helper_process`` allows it, they are cut in two (``_halves``); a forked
-    child (``forked``) counts the background records of the first part while this process counts the
-    second's (``Background.count``, the test ``TextSample.call`` makes first), and only the records
+    hold enough records and ``helper_process`` allows it, they are cut in two (``_shares``); a forked
+    child (``forked``) counts the background records of the first part while this process runs the
+    caller's ``meanwhile`` (``run_meanwhile``; the child's part is larger by half of what that costs),
+    then counts the second's (``Background.count``, the test ``TextSample.call`` makes first); only the records
     neither counted are yielded, in file order and numbered as they would have been. Background counts
     do not depend on order, so the report is the same; a child that fails leaves its part to be read
     here as usual, and an error in the second part is raised after the first part is read, where
@@ -108,25 +109,35 @@ class CsiItems:
         self.plan = _interval_plan(handle, table, spans)
         self.helper_process = helper_process
         self.counter: tuple | None = None
+        self.meanwhile = None
 
     def count_in_bulk(self, background, spans) -> None:
         if self.helper_process:
             self.counter = (background, spans)
 
+    def run_meanwhile(self, meanwhile) -> None:
+        """Run the caller's ``meanwhile`` once the child has started (or, with none, before reading)."""
+        self.meanwhile = meanwhile
+
     def __iter__(self):
         child = None
         if self.counter is not None:
             background, spans = self.counter
-            first, second = _halves(self.table, self.plan)
-            if second:
+            parts = _shares(self.table, self.plan, _MEANWHILE_BYTES if self.meanwhile is not None else 0)
+            if parts is not None:
                 from alkseq.readers.vcf import forked
 
+                first, second = parts
                 child = forked.start(lambda: _count_in_child(self.path, self.table, first, self.index,
                                                              background, spans))
         if child is None:
+            if self.meanwhile is not None:
+                self.meanwhile()
             yield from _interval_items(self.path, self.handle, self.table, self.plan, self.index)
             return
         try:
+            if self.meanwhile is not None:
+                self.meanwhile()
             _records, left, error = _count(self.path, self.handle, self.table, second, self.index, background, spans)
             counted, child = child.result(), None
             if counted is None:                  # the child failed: the first part is read here
@@ -164,25 +175,30 @@ def _interval_plan(handle, table, spans) -> list[tuple[str, int, int, int, list]
 
 
 _HELPER_MIN_BYTES = 64 << 10    # compressed bytes the intervals span before a child is worth forking
+# What ``api.annotate``'s ``meanwhile`` (the interpreter's imports, the knowledge base) costs this
+# process, as compressed bytes of counting: the child's part grows by half of it.
+_MEANWHILE_BYTES = 48 << 10
 
 
-def _halves(table, plan) -> tuple[list, list]:
-    """``plan`` cut between two intervals where the bases before are nearest half of all (a genome's
-    records are about even per base); the second part empty when the records are too few to share:
-    the BGZF blocks the intervals span (their CSI offsets at each start and end) under
-    ``_HELPER_MIN_BYTES``, about 1,400 records."""
+def _shares(table, plan, head_start: int = 0) -> tuple[list, list] | None:
+    """``plan`` cut between two intervals into the child's part (the first) and this process's, or None
+    when the records are too few to share: the BGZF blocks the intervals span (their CSI offsets at each
+    start and end) under ``_HELPER_MIN_BYTES``, about 1,400 records. The cut is where the bases before
+    are nearest half of all plus half of ``head_start`` (bytes of counting this process does other work
+    for first; a genome's records are about even per base); the second part may be empty."""
     spanned = 0
     for _chrom, rid, start, end, _earlier in plan:
         begin, stop = table.start(rid, start - 1), table.start(rid, end)
         if begin is not None and stop is not None:
             spanned += max(0, (stop >> 16) - (begin >> 16))
     if spanned < _HELPER_MIN_BYTES or len(plan) < 2:
-        return plan, []
+        return None
+    share = min(1.0, (spanned + head_start) / (2 * max(spanned, 1)))
     bases = [end - start + 1 for _chrom, _rid, start, end, _earlier in plan]
     total, running, cuts = sum(bases), 0, []
-    for cut, size in enumerate(bases[:-1], 1):
+    for cut, size in enumerate(bases, 1):
         running += size
-        cuts.append((abs(2 * running - total), cut))
+        cuts.append((abs(running - share * total), cut))
     cut = min(cuts)[1]
     return plan[:cut], plan[cut:]
 

@@ -46,6 +46,7 @@ def read_records(path: Path, options: ReadOptions, lines: list[str], build: str 
     fanout = Fanout(contexts, converters(build), TextSample(path, builds, text_header, header, None, None).call,
                      warnings, verify=verify)
     _count_in_bulk(records, fanout, len(chosen) == 1 and verify is None)
+    _meanwhile(records, options.meanwhile)
     fanout.feed(records)
     results = fanout.finish(str(path))
     return [_sample_data(path, name, context, alterations, warnings, build_source or fanout.build_source, mode,
@@ -66,6 +67,18 @@ def _count_in_bulk(records, fanout: Fanout, one_sample: bool) -> None:
     (converter,) = fanout.converters
     if converter.alone and converter.background is not None:
         count_in_bulk(converter.background, converter.spans)
+
+
+def _meanwhile(records, meanwhile) -> None:
+    """The caller's ``ReadOptions.meanwhile``, now that the header is read: handed to records that run it
+    once their helper has started (``bcf.CsiItems``), else run here, before the first record."""
+    if meanwhile is None:
+        return
+    hand_over = getattr(records, "run_meanwhile", None)
+    if hand_over is not None:
+        hand_over(meanwhile)
+    else:
+        meanwhile()
 
 
 def _header_build(header: Header, given: str | None, source: str, path: Path) -> tuple[str | None, str]:
