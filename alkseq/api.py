@@ -157,9 +157,11 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     for extra, what in ((options.bam, "BAM/CRAM file"), (options.fasta, "FASTA file")):
         if extra:
             require_file(extra, what)   # one line, exit 3, before anything is read
-    prepared = _Once(lambda: _prepare(knowledge, prior, histology, progression, specimen))
-    # with a helper process the reader runs this while the helper reads; else it runs first, as ever
-    options = replace(options, meanwhile=prepared) if options.helper_process else options
+    # the caller's own ``meanwhile`` (the CLI's writers) runs with this one's preparation: while the
+    # reader's helper reads, with ``helper_process``, else first, before anything is read
+    also = options.meanwhile
+    prepared = _Once(lambda: _prepare(knowledge, prior, histology, progression, specimen, also))
+    options = replace(options, meanwhile=prepared if options.helper_process else None)
     if options.meanwhile is None:
         prepared()
     with _as_file(path) as (local, shown):
@@ -189,9 +191,11 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     return reports
 
 
-def _prepare(knowledge, prior, histology, progression, specimen):
+def _prepare(knowledge, prior, histology, progression, specimen, also=None):
     """What interpreting a sample needs, apart from the sample: (knowledge base, the patient's
-    ``Context``, ``interpret``, the two normalisers), their modules imported here."""
+    ``Context``, ``interpret``, the two normalisers), their modules imported here; ``also()`` first."""
+    if also is not None:
+        also()
     from alkseq.interpret import interpret
     from alkseq.knowledge import load_knowledge
     from alkseq.normalise import normalise_alterations, normalise_compounds

@@ -222,9 +222,16 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
         if check_input(path) == "pipe":
             raise UsageError("--format vcf/maf reads the input twice (its records are written "
                              "back): give a file, not a pipe", hint="or use --format json/tsv/text")
+    def import_writers() -> None:    # while the reader's helper reads (``ReadOptions.meanwhile``)
+        from alkseq.report import output, writer
+
+        for _target, name, _vcf_type in plans:
+            writer(name)
+        del output
+
     options = ReadOptions(input_format=input_format, build=build, sample=sample,
                           include_filtered=include_filtered, amp_threshold=amp_threshold,
-                          fasta=fasta, bam=bam, helper_process=True)
+                          fasta=fasta, bam=bam, helper_process=True, meanwhile=import_writers)
     reports = run_annotate(path, prior, histology=histology, progression=progression,
                            specimen=specimen, knowledge=knowledge, options=options)
     if sample_name is not None:

@@ -317,7 +317,10 @@ def test_annotate_checks_the_patient_once_with_or_without_a_helper(helper):
 
     good = ROOT / "examples" / "post_alectinib_g1202r" / "tumor.vcf"
     plain = annotate(good, prior=["alectinib"])
-    shared = annotate(good, prior=["alectinib"], options=ReadOptions(helper_process=helper))
+    calls: list[str] = []
+    shared = annotate(good, prior=["alectinib"],
+                      options=ReadOptions(helper_process=helper, meanwhile=lambda: calls.append("caller")))
     assert shared == plain and shared[0].candidates[0].drugs == ("lorlatinib",)
+    assert calls == ["caller"]                       # the caller's own work, once, with the API's
     with pytest.raises(UsageError, match="unknown drug 'notadrug'"):
         annotate(good, prior=["notadrug"], options=ReadOptions(helper_process=helper))

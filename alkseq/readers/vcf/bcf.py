@@ -136,6 +136,8 @@ class CsiItems:
             yield from _interval_items(self.path, self.handle, self.table, self.plan, self.index)
             return
         try:
+            from alkseq.readers.vcf.bulk import Tally   # for the child's counts, imported while it counts
+
             if self.meanwhile is not None:
                 self.meanwhile()
             _records, left, error = _count(self.path, self.handle, self.table, second, self.index, background, spans)
@@ -146,8 +148,6 @@ class CsiItems:
                     before = item[2]
                     yield item
             else:
-                from alkseq.readers.vcf.bulk import Tally
-
                 tally, before, first_left = counted
                 Tally(*tally).apply(background)
                 for text, record, interval in first_left:
