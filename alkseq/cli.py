@@ -222,12 +222,16 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
         if check_input(path) == "pipe":
             raise UsageError("--format vcf/maf reads the input twice (its records are written "
                              "back): give a file, not a pipe", hint="or use --format json/tsv/text")
-    def import_writers() -> None:    # while the reader's helper reads (``ReadOptions.meanwhile``)
-        from alkseq.report import output, writer
 
+    def import_writers() -> None:
+        """This run's writers, imported while the reader's helper reads (``ReadOptions.meanwhile``)."""
+        import importlib
+
+        from alkseq.report import writer
+
+        importlib.import_module("alkseq.report.output")     # ``emit``, for the writers that render
         for _target, name, _vcf_type in plans:
             writer(name)
-        del output
 
     options = ReadOptions(input_format=input_format, build=build, sample=sample,
                           include_filtered=include_filtered, amp_threshold=amp_threshold,
@@ -570,7 +574,7 @@ def _main(argv) -> None:
 
 
 if _COLLECTING:   # the import is done (see the top of this module)
-    # frozen first: what the import built would otherwise meet a full young-generation pass
-    # at the very next allocation (~4-5 ms, measured 2026-12-01 on an indexed genome run)
+    # frozen first: what the import built would otherwise be walked by a collection at the very
+    # next allocation (~4-5 ms, measured 2026-12-01 on an indexed genome run)
     gc.freeze()
     gc.enable()
