@@ -176,9 +176,10 @@ def _interval_plan(handle, table, spans) -> list[tuple[str, int, int, int, list]
 
 _HELPER_MIN_BYTES = 64 << 10    # compressed bytes the intervals span before a child is worth forking
 # What ``alkseq annotate``'s ``meanwhile`` (the interpreter's and the writers' imports, the knowledge
-# base: 15-20 ms) costs this process, as compressed bytes of counting (~3 KB a millisecond): the child's
-# part grows by half of it (about two thirds of the 5M genome's records, measured 2026-12-01).
-_MEANWHILE_BYTES = 64 << 10
+# base: 12-20 ms) costs this process, as compressed bytes of counting (~3 KB a millisecond), less the
+# child's own start and its slower records (copy-on-write): the child's part grows by half of it, to
+# about two thirds of the 5M genome's records (48, 64 and 40 KB compared, 2026-12-01).
+_MEANWHILE_BYTES = 48 << 10
 
 
 def _shares(table, plan, head_start: int = 0) -> tuple[list, list] | None:
