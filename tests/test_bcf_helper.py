@@ -42,8 +42,8 @@ mode, path = sys.argv[1], sys.argv[2]
 bcf._HELPER_MIN_BYTES = 0                 # the test file is small: share it anyway
 made = []
 start = forked.start
-def counted(work):
-    child = start(work)
+def counted(work, **options):
+    child = start(work, **options)
     made.append(child is not None)
     return child
 forked.start = counted
@@ -90,6 +90,22 @@ elif mode.startswith("meanwhile"):
     except ChildProcessError:
         out["children_left"] = False
     out["events"] = events
+elif mode.startswith("child-stops"):
+    # child-stops:<raise|exit>:<intervals> — the child sends that many intervals, then fails or dies
+    import os
+    _, how, after = mode.split(":")
+    alone = read(False)
+    parent, real_count, calls = os.getpid(), bcf._count, []
+    def stopping(*args):
+        if os.getpid() != parent:
+            if len(calls) == int(after):
+                if how == "exit":
+                    os._exit(3)                   # a kill, as far as the parent can tell
+                raise RuntimeError("simulated failure in the child")
+            calls.append(1)
+        return real_count(*args)
+    bcf._count = stopping
+    out["same"] = read(True) == alone
 elif mode == "child-fails":
     alone = read(False)
     def broken(*_args):
@@ -156,6 +172,15 @@ def test_a_failing_meanwhile_stops_the_child_and_is_raised(genome_bcf):
     assert not out["children_left"]                                    # killed and reaped
 
 
+@pytest.mark.parametrize("how", ["raise", "exit"])
+@pytest.mark.parametrize("after", [1, 3])
+def test_a_child_that_stops_midway_leaves_the_rest_to_the_parent(genome_bcf, how, after):
+    """The child's intervals arrive one by one: when it fails or dies after some of them, this process
+    keeps what arrived (counts and records) and reads the rest of the child's part itself."""
+    out = _check(f"child-stops:{how}:{after}", genome_bcf)
+    assert out["forks"] == [True] and out["same"]
+
+
 def test_a_child_that_fails_leaves_its_part_to_the_parent(genome_bcf):
     out = _check("child-fails", genome_bcf)
     assert out["forks"] == [True] and out["same"]
@@ -205,17 +230,36 @@ FORKED = r"""
 import json, time
 from alkseq.readers.vcf import forked
 child = forked.start(lambda: {"counts": [1, 2], "text": "chr2\t29192774"})
+def halting():
+    yield 1
+    yield 2
+    raise RuntimeError("stops after two values")
+streamed = forked.start(lambda: iter([1, [2, "two"], {"three": 3}]), stream=True)
+halted = forked.start(halting, stream=True)
+left = forked.start(lambda: iter(range(10 ** 6)), stream=True)
 failing = forked.start(lambda: 1 / 0)
 uncarried = forked.start(lambda: object())          # marshal cannot carry it
 slow = forked.start(lambda: time.sleep(30))
 began = time.monotonic()
 slow.cancel()                                       # killed and reaped at once
-print(json.dumps({"value": child.result(), "failing": failing.result(), "uncarried": uncarried.result(),
-                  "cancel_seconds": time.monotonic() - began}))
+value, failing_value, uncarried_value = child.result(), failing.result(), uncarried.result()
+streamed_values = list(streamed.values())
+halted_values = list(halted.values())
+for first in left.values():                         # the caller stops after one value
+    break
+import os
+try:
+    children_left = os.waitpid(-1, os.WNOHANG) != (0, 0)
+except ChildProcessError:
+    children_left = False
+print(json.dumps({"value": value, "failing": failing_value, "uncarried": uncarried_value,
+                  "cancel_seconds": time.monotonic() - began,
+                  "streamed": [streamed_values, streamed.complete], "halted": [halted_values, halted.complete],
+                  "left": [first, left.complete], "children_left": children_left}))
 """
 
 
-def test_forked_returns_the_childs_value_or_none():
+def test_forked_returns_the_childs_values_or_none():
     import json
 
     done = subprocess.run([sys.executable, "-c", FORKED], capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -224,6 +268,11 @@ def test_forked_returns_the_childs_value_or_none():
     assert out["value"] == {"counts": [1, 2], "text": "chr2\t29192774"}
     assert out["failing"] is None and out["uncarried"] is None
     assert out["cancel_seconds"] < 10
+    # streamed: every value in order and complete; a failure keeps what was sent, not complete; a caller
+    # that stops early leaves no child behind
+    assert out["streamed"] == [[1, [2, "two"], {"three": 3}], True]
+    assert out["halted"] == [[1, 2], False]
+    assert out["left"] == [0, False] and not out["children_left"]
 
 
 def test_no_fork_while_another_thread_runs():

@@ -129,7 +129,7 @@ class CsiItems:
 
                 first, second = parts
                 child = forked.start(lambda: _count_in_child(self.path, self.table, first, self.index,
-                                                             background, spans))
+                                                             background, spans), stream=True)
         if child is None:
             if self.meanwhile is not None:
                 self.meanwhile()
@@ -141,17 +141,20 @@ class CsiItems:
             if self.meanwhile is not None:
                 self.meanwhile()
             _records, left, error = _count(self.path, self.handle, self.table, second, self.index, background, spans)
-            counted, child = child.result(), None
-            if counted is None:                  # the child failed: the first part is read here
-                before = 0
-                for item in _interval_items(self.path, self.handle, self.table, first, self.index):
-                    before = item[2]
-                    yield item
-            else:
-                tally, before, first_left = counted
+            # the child's intervals as they come: their records are fed while it counts the next ones
+            before = received = 0
+            for interval, records, interval_left, tally in child.values():
                 Tally(*tally).apply(background)
-                for text, record, interval in first_left:
-                    yield text, None, record, first[interval][4]
+                for text, record in interval_left:
+                    yield text, None, before + record, first[interval][4]
+                before, received = before + records, interval + 1
+            if not child.complete:               # the child stopped early: the rest of its part is read here
+                read = 0
+                for text, line, read, earlier in _interval_items(self.path, self.handle, self.table,
+                                                                 first[received:], self.index):
+                    yield text, line, before + read, earlier
+                before += read
+            child = None
             for text, record, interval in left:
                 yield text, None, before + record, second[interval][4]
             if error is not None:
@@ -175,11 +178,12 @@ def _interval_plan(handle, table, spans) -> list[tuple[str, int, int, int, list]
 
 
 _HELPER_MIN_BYTES = 64 << 10    # compressed bytes the intervals span before a child is worth forking
-# What ``alkseq annotate``'s ``meanwhile`` (the interpreter's and the writers' imports, the knowledge
-# base: 12-20 ms) costs this process, as compressed bytes of counting (~3 KB a millisecond), less the
-# child's own start and its slower records (copy-on-write): the child's part grows by half of it, to
-# about two thirds of the 5M genome's records (48, 64 and 40 KB compared, 2026-12-01).
-_MEANWHILE_BYTES = 48 << 10
+# What this process does besides counting its own part, as compressed bytes of counting (~3 KB a
+# millisecond): ``alkseq annotate``'s ``meanwhile`` (the interpreter's and the writers' imports, the
+# knowledge base: 12-20 ms) and feeding the records the child left as its intervals arrive (~5 ms on
+# the 5M genome, most of them ALK's). The child's part grows by half of it; on the 5M genome 80 KB
+# gave the child 20 of 26 intervals, and the shortest runs of 48, 80 and 112 KB (2026-12-01).
+_MEANWHILE_BYTES = 80 << 10
 
 
 def _shares(table, plan, head_start: int = 0) -> tuple[list, list] | None:
@@ -221,22 +225,25 @@ def _count(path: Path, handle, table, plan, index: str, background, spans):
 
 
 def _count_in_child(path: Path, table, plan, index: str, background, spans):
-    """In the forked child: (counts as ``bulk.Tally``'s fields, records read, records left) of ``plan``'s
-    intervals (``_count``), on a fresh handle (the parent's file position is shared through its
-    descriptor); an error fails the child, and the parent reads the part itself."""
-    background.records = 0
-    background.counts = dict.fromkeys(background.counts, 0)
-    background.bypass = {}
+    """In the forked child, interval by interval of ``plan``: (its index, records read, records left as
+    (text, record number within the interval), its counts as ``bulk.Tally``'s fields), on a fresh handle
+    (the parent's file position is shared through its descriptor). An error fails the child after the
+    intervals before it; the parent reads the rest itself and meets the error in order."""
     handle = open_bcf(path, without_index=True)
     try:
-        records, left, error = _count(path, handle, table, plan, index, background, spans)
+        for interval, entry in enumerate(plan):
+            background.records = 0
+            background.counts = dict.fromkeys(background.counts, 0)
+            background.bypass = {}
+            records, left, error = _count(path, handle, table, [entry], index, background, spans)
+            if error is not None:
+                raise error
+            counts = background.counts
+            yield interval, records, [(text, record) for text, record, _interval in left], \
+                (background.records, counts["filtered"], counts["not_in_tumour"], counts["noncoding"],
+                 background.bypass)
     finally:
         handle.close()
-    if error is not None:
-        raise error
-    counts = background.counts
-    tally = (background.records, counts["filtered"], counts["not_in_tumour"], counts["noncoding"], background.bypass)
-    return tally, records, left
 
 
 def _interval_items(path: Path, handle, table, plan, index: str):

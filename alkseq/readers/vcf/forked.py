@@ -1,22 +1,24 @@
-"""Run one function in a forked child process while this one goes on, and take its return value.
+"""Run one function in a forked child process while this one goes on, and take what it returns or sends.
 
 Why: an indexed genome's reading is Python work holding the GIL (htslib's text of each record, then
 its background test), so a thread cannot share it; a forked child can, with every module and table
 already loaded. Used only where it is safe and pays: Linux, two usable CPUs, no other thread running
 (a fork copies only the calling thread), and a caller that asked (``ReadOptions.helper_process``).
 
-The child's value crosses a pipe as ``marshal`` bytes (built in: plain tuples, lists, dicts, strings
-and numbers). Whatever goes wrong in the child (an exception, a value ``marshal`` cannot carry, a
-kill) makes ``result`` return None, and the caller does that work itself: the child can only ever
-save time, never change an answer or an error message. The child never writes to stdout or stderr
-and leaves with ``os._exit`` (no buffered output or exit handler of this process runs twice).
+The child's values cross a pipe as ``marshal`` bytes (built in: plain tuples, lists, dicts, strings
+and numbers), one framed message each, so with ``stream`` the caller takes each one while the child
+makes the next. Whatever goes wrong in the child (an exception, a value ``marshal`` cannot carry, a
+kill) ends the values early with ``complete`` False (``result`` returns None), and the caller does
+the rest of that work itself: the child can only ever save time, never change an answer or an error
+message. The child never writes to stdout or stderr and leaves with ``os._exit`` (no buffered output
+or exit handler of this process runs twice).
 """
 from __future__ import annotations
 
 import os
 import sys
 
-_OK, _FAILED = b"1", b"0"
+_VALUE, _END, _FAILED = b"v", b"e", b"f"     # message tags: a value, the end, a failure
 
 
 def available() -> bool:
@@ -33,46 +35,80 @@ def available() -> bool:
 
 
 class Child:
-    """A function running in a forked child; ``result()`` waits for it and returns its value (or None)."""
+    """A function running in a forked child. ``values()`` gives what it sends as each value arrives, then
+    ``complete`` says whether it ran to its end; ``result()`` is the one value of a plain ``start``."""
 
     def __init__(self, pid: int, read_end: int):
         self.pid, self.read_end = pid, read_end
+        self.complete = False
+        self._open = True
 
-    def result(self):
+    def values(self):
+        """Each value the child sent, as it arrives (the child goes on meanwhile); after the last one,
+        ``complete`` is True only when the child finished its work and exited cleanly. A value that cannot
+        be read ends the stream as a failure would."""
         import marshal
 
-        parts = []
+        ended = False
         try:
             while True:
-                part = os.read(self.read_end, 1 << 20)
-                if not part:
+                head = self._read(5)
+                if head is None:
                     break
-                parts.append(part)
+                tag, size = head[:1], int.from_bytes(head[1:], "little")
+                if tag != _VALUE:
+                    ended = tag == _END
+                    break
+                data = self._read(size)
+                if data is None:
+                    break
+                try:
+                    value = marshal.loads(data)
+                except (EOFError, ValueError, TypeError):
+                    break
+                yield value
         finally:
-            os.close(self.read_end)
-            status = _reap(self.pid)
-        payload = b"".join(parts)
-        if status != 0 or payload[:1] != _OK:
-            return None
-        try:
-            return marshal.loads(payload[1:])
-        except (EOFError, ValueError, TypeError):
-            return None
+            self.complete = self._close(kill=not ended) == 0 and ended
+
+    def result(self):
+        """The value ``work()`` returned (``start`` without ``stream``), or None when the child failed."""
+        values = list(self.values())
+        return values[0] if self.complete and len(values) == 1 else None
 
     def cancel(self) -> None:
         """Stop waiting: the child is killed and reaped (the caller is leaving early, e.g. on an error)."""
-        import signal
+        self._close(kill=True)
 
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
+    def _read(self, size: int) -> bytes | None:
+        """Exactly ``size`` bytes from the pipe, or None at its end (the child has gone)."""
+        parts, wanted = [], size
+        while wanted:
+            part = os.read(self.read_end, wanted)
+            if not part:
+                return None
+            parts.append(part)
+            wanted -= len(part)
+        return b"".join(parts)
+
+    def _close(self, kill: bool) -> int | None:
+        """Close the pipe and reap the child (killed first when ``kill``); its exit status, once."""
+        if not self._open:
+            return None
+        self._open = False
+        if kill:
+            import signal
+
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
         os.close(self.read_end)
-        _reap(self.pid)
+        return _reap(self.pid)
 
 
-def start(work) -> Child | None:
-    """``work()`` in a forked child; None when forking is not available or fails (do the work here)."""
+def start(work, *, stream: bool = False) -> Child | None:
+    """``work()`` in a forked child: its return value, or with ``stream`` each value of the iterable it
+    returns, sent as it is made; None when forking is not available or fails (do the work here)."""
     if not available():
         return None
     try:
@@ -94,18 +130,25 @@ def start(work) -> Child | None:
 
             gc.disable()               # short-lived: no collection passes over the parent's objects
             try:
-                payload = _OK + marshal.dumps(work())
-            except BaseException:      # noqa: BLE001 — the parent does the work itself
-                payload = _FAILED
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(write_end, view):]
+                for value in (work() if stream else (work(),)):
+                    _send(write_end, _VALUE, marshal.dumps(value))
+                tag = _END
+            except BaseException:      # noqa: BLE001 — the parent does the rest of the work itself
+                tag = _FAILED
+            _send(write_end, tag, b"")
         except BaseException:          # noqa: BLE001 — a closed pipe: the parent has gone
             code = 1
         finally:
             os._exit(code)
     os.close(write_end)
     return Child(pid, read_end)
+
+
+def _send(descriptor: int, tag: bytes, data: bytes) -> None:
+    """One framed message: its tag, its length (4 bytes, little-endian), its bytes."""
+    view = memoryview(tag + len(data).to_bytes(4, "little") + data)
+    while view:
+        view = view[os.write(descriptor, view):]
 
 
 def _reap(pid: int) -> int | None:
