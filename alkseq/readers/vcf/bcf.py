@@ -98,9 +98,11 @@ class CsiItems:
     hold enough records and ``helper_process`` allows it, they are cut in two (``_shares``); a forked
     child (``forked``) counts the background records of the first part while this process runs the
     caller's ``meanwhile`` (``run_meanwhile``; the child's part is larger by half of what that costs),
-    then counts the second's (``Background.count``, the test ``TextSample.call`` makes first); only the records
-    neither counted are yielded, in file order and numbered as they would have been. Background counts
-    do not depend on order, so the report is the same; a child that fails leaves its part to be read
+    then counts the second's (``Background.count``, the test ``TextSample.call`` makes first). The child
+    sends its intervals one at a time, so the records it left are yielded (and interpreted) while it
+    counts the next ones. Only the records neither counted are yielded, in file order and numbered as
+    they would have been. Background counts do not depend on order, so the report is the same; a child
+    that fails or dies leaves the rest of its part (from the first interval it did not send) to be read
     here as usual, and an error in the second part is raised after the first part is read, where
     reading in order would have met it."""
 
