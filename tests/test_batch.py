@@ -225,8 +225,9 @@ def test_workers_and_dask_local_cluster_give_identical_results(cohort, serial):
 
 
 def test_a_worker_sends_reports_packed_and_the_batch_rebuilds_one_only_when_it_is_used(cohort, serial):
-    """Results cross from a worker process as pickled bytes plus their cohort row (``batching._packed``):
-    the CSV rows and the failures come without rebuilding a report; a report, once asked for, is the same."""
+    """Results cross from a worker process as pickled bytes plus their cohort row (``batching._packed``;
+    a chunk's reports pickled together): the CSV rows and the failures come without rebuilding a report;
+    a report, once asked for, is the same."""
     import pickle
 
     from alkseq import batching
@@ -244,6 +245,8 @@ def test_a_worker_sends_reports_packed_and_the_batch_rebuilds_one_only_when_it_i
     assert result.rows == [row(r) for r in plain]
     assert result.failures == [r.failure for r in plain if not r.ok]
     assert not any("report" in vars(r) for r in sent if r.ok)          # nothing rebuilt so far
+    holders = {id(vars(r)["_packed"][0]) for r in sent if r.ok}
+    assert len(holders) == 1                                           # the chunk's reports: one pickle
     again = pickle.loads(pickle.dumps(sent[3]))                         # still packed when sent on
     assert "report" not in vars(again) and again.report == plain[3].report
     assert result.reports == [r.report for r in plain if r.ok]
