@@ -114,3 +114,17 @@ def test_sigkill_of_the_batch_ends_its_workers(tmp_path):
         assert wait_until_empty(pgid) == [], f"orphans of {workers}"
     finally:
         kill_group(pgid)
+
+
+def test_a_worker_freezes_what_it_inherits():
+    """``_worker_init`` (first thing in every worker) freezes the objects inherited from the batch and
+    collects the young generation every 20,000 new containers; a fresh interpreter plays the worker."""
+    import json
+
+    code = ("import gc, json, os\nfrom alkseq import batching\nbefore = gc.get_freeze_count()\n"
+            "batching._worker_init(os.getppid())\n"
+            "print(json.dumps([before, gc.get_freeze_count(), gc.get_threshold()[0]]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    before, after, young = json.loads(done.stdout)
+    assert before == 0 and after > 1000 and young == 20_000
