@@ -206,3 +206,39 @@ def test_c_of_by_bisect_is_the_walk_over_the_exons(gene, build):
     low, high = min(e.start for e in tx.exons) - 1000, max(e.end for e in tx.exons) + 1000
     assert [tx.c_of(p) for p in range(low, high)] == [walked(p) for p in range(low, high)]
     assert tx.cds_length == max(e.c_end for e in tx.exons) and tx.cds_length % 3 == 0
+
+
+@pytest.mark.parametrize("gene", ["ALK", "EML4"])
+@pytest.mark.parametrize("build", ["GRCh37", "GRCh38"])
+def test_locate_and_cds_overlap_by_bisect_are_the_walk(gene, build):
+    """``Transcript.locate`` and ``overlaps_cds`` bisect the exons and introns; every base within 3 of an
+    exon or CDS edge, and every 97th base of the gene and 1 kb either side (and 1- to 40-base spans
+    ending there, for the overlap), get the answer the plain walk over the exons in transcript order gives."""
+    from alkseq.genome.transcript import load_transcript
+
+    tx = load_transcript(gene, build)
+    ordered = tx.exons
+
+    def walked(pos):
+        for exon in ordered:
+            if exon.start <= pos <= exon.end:
+                return "exon", exon.number
+        for first, second in zip(ordered, ordered[1:]):
+            low, high = sorted((first.end, second.start)) if tx.strand == "+" else sorted((second.end, first.start))
+            if low < pos < high:
+                return "intron", first.number
+        five_prime = ordered[0].start if tx.strand == "+" else ordered[0].end
+        before = pos < five_prime if tx.strand == "+" else pos > five_prime
+        return ("upstream", 0) if before else ("downstream", ordered[-1].number)
+
+    def overlapped(start, end):
+        return any(e.cds_start is not None and e.cds_end is not None and e.cds_start <= end and start <= e.cds_end
+                   for e in ordered)
+
+    low, high = min(e.start for e in ordered) - 1000, max(e.end for e in ordered) + 1000
+    edges = {e.start for e in ordered} | {e.end for e in ordered} | \
+        {edge for e in ordered if e.cds_start is not None for edge in (e.cds_start, e.cds_end)}
+    positions = sorted(set(range(low, high, 97)) | {edge + d for edge in edges for d in range(-3, 4)})
+    assert [tx.locate(p) for p in positions] == [walked(p) for p in positions]
+    spans = [(p - length, p) for p in positions for length in (0, 1, 5, 39)]
+    assert [tx.overlaps_cds(s, e) for s, e in spans] == [overlapped(s, e) for s, e in spans]

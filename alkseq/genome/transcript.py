@@ -7,7 +7,7 @@ inclusive, builds are ``GRCh37`` / ``GRCh38``, chromosome names carry no ``chr``
 from __future__ import annotations
 
 import csv
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -177,26 +177,43 @@ class Transcript:
                 return exon.cds_end - (c - exon.c_start)
         return None
 
+    @cached_property
+    def _layout(self) -> tuple[list[int], list[tuple[int, int, int]], list[int], list[tuple[int, int, int]]]:
+        """Exons as (start, end, number) and introns as (low, high, number of the exon before it in
+        transcript order), each by genomic start with those starts: ``locate`` bisects them (the
+        records of an ALK-reaching genome ask for ~50 positions), not a walk over every exon pair."""
+        ordered = self.exons
+        exons = sorted((e.start, e.end, e.number) for e in ordered)
+        introns = []
+        for first, second in zip(ordered, ordered[1:]):
+            a, b = (first.end, second.start) if self.strand == "+" else (second.end, first.start)
+            introns.append((min(a, b), max(a, b), first.number))
+        introns.sort()
+        return [start for start, _end, _n in exons], exons, [low for low, _high, _n in introns], introns
+
     def locate(self, pos: int) -> tuple[str, int]:
         """('exon', n) or ('intron', n) — intron n lies between exon n and n+1 in transcript order.
 
         Positions before the first or after the last exon are ('upstream', 0) / ('downstream', last).
         """
+        exon_starts, exons, intron_lows, introns = self._layout
+        at = bisect_right(exon_starts, pos) - 1
+        if at >= 0 and pos <= exons[at][1]:
+            return "exon", exons[at][2]
+        at = bisect_left(intron_lows, pos) - 1          # the last intron whose low end lies before pos
+        if at >= 0 and pos < introns[at][1]:
+            return "intron", introns[at][2]
         ordered = self.exons
-        for exon in ordered:
-            if exon.start <= pos <= exon.end:
-                return "exon", exon.number
-        for first, second in zip(ordered, ordered[1:]):
-            low, high = sorted((first.end, second.start)) if self.strand == "+" else sorted((second.end, first.start))
-            if low < pos < high:
-                return "intron", first.number
         five_prime = ordered[0].start if self.strand == "+" else ordered[0].end
         before = pos < five_prime if self.strand == "+" else pos > five_prime
         return ("upstream", 0) if before else ("downstream", ordered[-1].number)
 
     def overlaps_cds(self, start: int, end: int) -> bool:
-        return any(e.cds_start is not None and e.cds_end is not None and e.cds_start <= end and start <= e.cds_end
-                   for e in self.exons)
+        """Whether [start, end] touches a coding base: the coding exon starting last at or before ``end``
+        is the only one to test (coding exons do not overlap)."""
+        starts, coding = self._coding
+        at = bisect_right(starts, end) - 1
+        return at >= 0 and coding[at][1] >= start
 
 
 @lru_cache(maxsize=8)
