@@ -229,22 +229,25 @@ def test_a_head_start_moves_the_cut_towards_the_parent(genome_bcf, monkeypatch):
 FORKED = r"""
 import json, time
 from alkseq.readers.vcf import forked
-child = forked.start(lambda: {"counts": [1, 2], "text": "chr2\t29192774"})
+child = forked.start(lambda: [{"counts": [1, 2], "text": "chr2\t29192774"}])
 def halting():
     yield 1
     yield 2
     raise RuntimeError("stops after two values")
-streamed = forked.start(lambda: iter([1, [2, "two"], {"three": 3}]), stream=True)
-halted = forked.start(halting, stream=True)
-left = forked.start(lambda: iter(range(10 ** 6)), stream=True)
-failing = forked.start(lambda: 1 / 0)
-uncarried = forked.start(lambda: object())          # marshal cannot carry it
-slow = forked.start(lambda: time.sleep(30))
+streamed = forked.start(lambda: iter([1, [2, "two"], {"three": 3}]))
+halted = forked.start(halting)
+left = forked.start(lambda: iter(range(10 ** 6)))
+failing = forked.start(lambda: [1 / 0])
+uncarried = forked.start(lambda: [object()])        # marshal cannot carry it
+slow = forked.start(lambda: [time.sleep(30)])
 began = time.monotonic()
 slow.cancel()                                       # killed and reaped at once
-value, failing_value, uncarried_value = child.result(), failing.result(), uncarried.result()
-streamed_values = list(streamed.values())
-halted_values = list(halted.values())
+cancel_seconds = time.monotonic() - began
+def taken(started):
+    values = list(started.values())
+    return [values, started.complete]
+value, failing_value, uncarried_value = taken(child), taken(failing), taken(uncarried)
+streamed_values, halted_values = taken(streamed), taken(halted)
 for first in left.values():                         # the caller stops after one value
     break
 import os
@@ -253,20 +256,19 @@ try:
 except ChildProcessError:
     children_left = False
 print(json.dumps({"value": value, "failing": failing_value, "uncarried": uncarried_value,
-                  "cancel_seconds": time.monotonic() - began,
-                  "streamed": [streamed_values, streamed.complete], "halted": [halted_values, halted.complete],
+                  "cancel_seconds": cancel_seconds, "streamed": streamed_values, "halted": halted_values,
                   "left": [first, left.complete], "children_left": children_left}))
 """
 
 
-def test_forked_returns_the_childs_values_or_none():
+def test_forked_sends_the_childs_values_and_says_whether_it_finished():
     import json
 
     done = subprocess.run([sys.executable, "-c", FORKED], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["value"] == {"counts": [1, 2], "text": "chr2\t29192774"}
-    assert out["failing"] is None and out["uncarried"] is None
+    assert out["value"] == [[{"counts": [1, 2], "text": "chr2\t29192774"}], True]
+    assert out["failing"] == [[], False] and out["uncarried"] == [[], False]
     assert out["cancel_seconds"] < 10
     # streamed: every value in order and complete; a failure keeps what was sent, not complete; a caller
     # that stops early leaves no child behind

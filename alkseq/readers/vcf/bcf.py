@@ -131,7 +131,7 @@ class CsiItems:
 
                 first, second = parts
                 child = forked.start(lambda: _count_in_child(self.path, self.table, first, self.index,
-                                                             background, spans), stream=True)
+                                                             background, spans))
         if child is None:
             if self.meanwhile is not None:
                 self.meanwhile()

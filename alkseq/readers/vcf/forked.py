@@ -1,4 +1,4 @@
-"""Run one function in a forked child process while this one goes on, and take what it returns or sends.
+"""Run one function in a forked child process while this one goes on, and take the values it sends.
 
 Why: an indexed genome's reading is Python work holding the GIL (htslib's text of each record, then
 its background test), so a thread cannot share it; a forked child can, with every module and table
@@ -6,10 +6,9 @@ already loaded. Used only where it is safe and pays: Linux, two usable CPUs, no 
 (a fork copies only the calling thread), and a caller that asked (``ReadOptions.helper_process``).
 
 The child's values cross a pipe as ``marshal`` bytes (built in: plain tuples, lists, dicts, strings
-and numbers), one framed message each, so with ``stream`` the caller takes each one while the child
-makes the next. Whatever goes wrong in the child (an exception, a value ``marshal`` cannot carry, a
-kill) ends the values early with ``complete`` False (``result`` returns None), and the caller does
-the rest of that work itself: the child can only ever save time, never change an answer or an error
+and numbers), one framed message each, so the caller takes each one while the child makes the next.
+Whatever goes wrong in the child (an exception, a value ``marshal`` cannot carry, a kill) ends the
+values early with ``complete`` False, and the caller does the rest of that work itself: the child can only ever save time, never change an answer or an error
 message. The child never writes to stdout or stderr and leaves with ``os._exit`` (no buffered output
 or exit handler of this process runs twice).
 """
@@ -36,7 +35,7 @@ def available() -> bool:
 
 class Child:
     """A function running in a forked child. ``values()`` gives what it sends as each value arrives, then
-    ``complete`` says whether it ran to its end; ``result()`` is the one value of a plain ``start``."""
+    ``complete`` says whether it ran to its end."""
 
     def __init__(self, pid: int, read_end: int):
         self.pid, self.read_end = pid, read_end
@@ -70,11 +69,6 @@ class Child:
         finally:
             self.complete = self._close(kill=not ended) == 0 and ended
 
-    def result(self):
-        """The value ``work()`` returned (``start`` without ``stream``), or None when the child failed."""
-        values = list(self.values())
-        return values[0] if self.complete and len(values) == 1 else None
-
     def cancel(self) -> None:
         """Stop waiting: the child is killed and reaped (the caller is leaving early, e.g. on an error)."""
         self._close(kill=True)
@@ -106,9 +100,9 @@ class Child:
         return _reap(self.pid)
 
 
-def start(work, *, stream: bool = False) -> Child | None:
-    """``work()`` in a forked child: its return value, or with ``stream`` each value of the iterable it
-    returns, sent as it is made; None when forking is not available or fails (do the work here)."""
+def start(work) -> Child | None:
+    """``work()`` in a forked child, each value of the iterable it returns sent as it is made; None when
+    forking is not available or fails (do the work here)."""
     if not available():
         return None
     try:
@@ -130,7 +124,7 @@ def start(work, *, stream: bool = False) -> Child | None:
 
             gc.disable()               # short-lived: no collection passes over the parent's objects
             try:
-                for value in (work() if stream else (work(),)):
+                for value in work():
                     _send(write_end, _VALUE, marshal.dumps(value))
                 tag = _END
             except BaseException:      # noqa: BLE001 — the parent does the rest of the work itself
