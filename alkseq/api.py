@@ -140,6 +140,7 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     >>> str(calls.loc["lorlatinib", "drug_class"]), str(calls.loc["alectinib", "drug_class"])
     ('sensitive', 'resistant')
     """
+    import functools
     from dataclasses import replace
     from pathlib import Path
 
@@ -160,7 +161,7 @@ def annotate(path: str | Path, prior: Iterable[str] = (), *, bam: str | Path | N
     # the caller's own ``meanwhile`` (the CLI's writers) runs with this one's preparation: while the
     # reader's helper reads, with ``helper_process``, else first, before anything is read
     also = options.meanwhile
-    prepared = _Once(lambda: _prepare(knowledge, prior, histology, progression, specimen, also))
+    prepared = functools.cache(lambda: _prepare(knowledge, prior, histology, progression, specimen, also))
     options = replace(options, meanwhile=prepared if options.helper_process else None)
     if options.meanwhile is None:
         prepared()
@@ -203,24 +204,6 @@ def _prepare(knowledge, prior, histology, progression, specimen, also=None):
     kb = knowledge if _is_knowledge_base(knowledge) else load_knowledge(overlay=knowledge)
     return kb, make_context(kb, prior, histology, progression, specimen), interpret, \
         normalise_alterations, normalise_compounds
-
-
-class _Once:
-    """A call made at most once; later calls return the first one's value (or raise its error again)."""
-
-    def __init__(self, work):
-        self.work, self.done = work, None
-
-    def __call__(self):
-        if self.done is None:
-            try:
-                self.done = (True, self.work())
-            except BaseException as exc:
-                self.done = (False, exc)
-        ok, value = self.done
-        if not ok:
-            raise value
-        return value
 
 
 class _as_file:

@@ -473,15 +473,13 @@ def _worker_init(parent: int) -> None:
     Default actions for SIGTERM/SIGHUP (a forked worker inherits the batch's handlers),
     SIGINT ignored (Ctrl-C reaches the whole process group; the batch ends the workers),
     then ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` on Linux, or a thread watching the parent. What the
-    worker inherits (modules, the knowledge base) lives as long as it: frozen, so no collection walks it
-    again, and the young generation is collected every 20,000 new containers, not 700 (a sample's
-    objects are freed by their counts): 35 ms of collection per 300 panel samples became none (2026-12-01).
+    worker inherits (modules, the knowledge base) lives as long as it (``collector.settle``).
     """
-    import gc
     import signal
 
-    gc.freeze()
-    gc.set_threshold(max(gc.get_threshold()[0], 20_000), *gc.get_threshold()[1:])
+    from alkseq import collector
+
+    collector.settle()
 
     for name in _END_SIGNALS:
         if hasattr(signal, name):

@@ -472,20 +472,12 @@ def drugs():
                    f"{d.alk_status:<16} {', '.join(d.synonyms)}")
 
 
-# A run's young objects are mostly its imports' and tables' (kept) and per-record tuples (freed by
-# their counts, not the collector): collected every 20,000 new containers instead of every 700,
-# an indexed genome run meets no pass instead of 25 (~8 ms, measured 2026-12-01); garbage a cycle
-# leaves stays bounded by the same count.
-_YOUNG_THRESHOLD = 20_000
-
-
 def main(argv=None) -> None:
     """Entry point: run the CLI and map errors to one line and an exit code."""
-    # What the interpreter and the imports built so far lives as long as the process: frozen,
-    # no later collection walks it again (each looks at the run's own objects only).
-    gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], _YOUNG_THRESHOLD), *thresholds[1:])
+    # What the interpreter and the imports built so far lives as long as the process (``collector``).
+    from alkseq import collector
+
+    thresholds = collector.settle()
     try:
         _main(argv)
     finally:

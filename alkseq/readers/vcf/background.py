@@ -45,6 +45,14 @@ class Background:
         self._vafs: dict[str, float | None] = {}                    # raw FORMAT/AF text → its value
         self._plain: dict[str, str] = {}
 
+    def take_counts(self) -> tuple:
+        """What this background counted so far, as ``bulk.Tally``'s fields, its counters then emptied:
+        a forked child sends each interval's counts this way (``bcf._count_in_child``)."""
+        counts = self.counts
+        taken = (self.records, counts["filtered"], counts["not_in_tumour"], counts["noncoding"], self.bypass)
+        self.records, self.counts, self.bypass = 0, dict.fromkeys(counts, 0), {}
+        return taken
+
     @classmethod
     def for_file(cls, build: str | None, header: Header, text_header: TextHeader, sample_index: int | None,
                  options) -> "Background | None":

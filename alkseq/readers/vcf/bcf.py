@@ -232,18 +232,13 @@ def _count_in_child(path: Path, table, plan, index: str, background, spans):
     (the parent's file position is shared through its descriptor). An error fails the child after the
     intervals before it; the parent reads the rest itself and meets the error in order."""
     handle = open_bcf(path, without_index=True)
+    background.take_counts()                    # what the parent had counted stays the parent's
     try:
         for interval, entry in enumerate(plan):
-            background.records = 0
-            background.counts = dict.fromkeys(background.counts, 0)
-            background.bypass = {}
             records, left, error = _count(path, handle, table, [entry], index, background, spans)
             if error is not None:
                 raise error
-            counts = background.counts
-            yield interval, records, [(text, record) for text, record, _interval in left], \
-                (background.records, counts["filtered"], counts["not_in_tumour"], counts["noncoding"],
-                 background.bypass)
+            yield interval, records, [(text, record) for text, record, _interval in left], background.take_counts()
     finally:
         handle.close()
 
