@@ -30,6 +30,7 @@ from alkseq.samplesheet import OutputFolder, SampleRow, read_samplesheet
 
 MAX_CHUNK = 50
 CHUNKS_PER_WORKER = 8
+MIN_TAIL_CHUNK = 4         # the smallest chunk the shrinking tail of a parallel batch is cut into
 VECTORISED_ROWS = 16      # from this many rows the readers may use numpy (imported once per worker)
 
 
@@ -357,8 +358,7 @@ def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
     if html_dir:
         _make_directory(html_dir)
         pages = (str(html_dir), str(sheet))
-    size = chunk_size or _chunk_size(len(rows), workers or 1)
-    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    chunks = _chunks(rows, workers or 1, chunk_size)
     vectorised = len(rows) >= VECTORISED_ROWS
     with _signals_end_the_batch(), _Progress(len(rows), progress) as bar:
         if scheduler is not None:
@@ -403,6 +403,23 @@ def _chunk_size(n: int, workers: int) -> int:
     if workers <= 1:
         return max(1, min(MAX_CHUNK, n))
     return max(1, min(MAX_CHUNK, math.ceil(n / (workers * CHUNKS_PER_WORKER))))
+
+
+def _chunks(rows: list[SampleRow], workers: int, size: int | None = None) -> list[list[SampleRow]]:
+    """The rows cut into chunks, in order: of ``size`` each when given; else, for several workers, of
+    ``_chunk_size`` until the rows left would give each worker fewer than two, then shrinking (a
+    quarter of those left per chunk, ``MIN_TAIL_CHUNK`` at least), so the workers finish together
+    instead of one running a whole chunk alone at the end (guided self-scheduling)."""
+    if size or workers <= 1:
+        size = size or _chunk_size(len(rows), workers)
+        return [rows[i:i + size] for i in range(0, len(rows), size)]
+    full = _chunk_size(len(rows), workers)
+    chunks, start = [], 0
+    while start < len(rows):
+        size = min(full, max(math.ceil((len(rows) - start) / (2 * workers)), MIN_TAIL_CHUNK))
+        chunks.append(rows[start:start + size])
+        start += size
+    return chunks
 
 
 def _warm_up(vectorised: bool = False) -> None:
@@ -715,13 +732,10 @@ def _check_outputs(output, json_dir, summary, html, html_dir, inputs) -> None:
     from alkseq.report.output import resolve_output
 
     paths = [path for path in (output, summary, html) if path and path != "-"]
-    # an output that is not there yet cannot be an input (resolve_output also compares the paths)
-    there = [path for path in paths if os.path.lexists(path)]
-    existing = {os.path.realpath(p) for p in inputs if p} if there else set()
     for path in paths:
-        if path in there and os.path.realpath(path) in existing:
-            raise OutputError("refusing to overwrite an input file", path=str(path))
-        resolve_output(path, inputs)   # directory, read-only file, socket, missing folder
+        # an input under this name, or the same file under another (a link: device and inode, one stat of
+        # each input, and only when the output exists); a directory, read-only file, socket, missing folder
+        resolve_output(path, inputs)
     for directory in (json_dir, html_dir):
         if directory:
             target = Path(directory)

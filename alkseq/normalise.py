@@ -30,7 +30,8 @@ def normalise_alterations(alterations, alk_protein: str) -> tuple[list[Alteratio
             except ParseError as exc:
                 raise ParseError(exc.message, path=alt.origin.path, line=alt.origin.line,
                                  hint=exc.hint) from None
-        alt = replace(alt, gene=gene, protein_change=change)
+        if gene != alt.gene or change is not alt.protein_change:     # most are canonical already
+            alt = replace(alt, gene=gene, protein_change=change)
         key = (alt.gene, alt.kind, change.short if change else None, alt.partner,
                alt.fusion_variant, alt.label if change is None else None)
         if key in seen:

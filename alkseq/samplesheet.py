@@ -127,10 +127,11 @@ def _resolve(base: Path, value: str) -> str:
     """``~`` / ``~user`` expanded where that user exists; otherwise the text is a plain path
     (relative to the samplesheet), which then fails as that sample's 'no such file'."""
     given = Path(value)
-    try:
-        given = given.expanduser()
-    except RuntimeError:        # '~0', '~nosuchuser': no home directory to expand to
-        pass
+    if value.startswith("~"):
+        try:
+            given = given.expanduser()
+        except RuntimeError:    # '~0', '~nosuchuser': no home directory to expand to
+            pass
     return str(given if given.is_absolute() else base / given)
 
 

@@ -255,6 +255,28 @@ def test_a_worker_sends_reports_packed_and_the_batch_rebuilds_one_only_when_it_i
         sent[0].no_such_field
 
 
+@pytest.mark.parametrize("rows, workers", [(600, 2), (200, 2), (1_000, 4), (37, 2), (5, 2), (1, 2)])
+def test_a_parallel_batch_cuts_its_tail_into_shrinking_chunks(rows, workers):
+    """Several workers get full chunks, then smaller and smaller ones (a quarter of the rows left), so
+    no worker runs a whole chunk alone at the end; every row once, in samplesheet order. One worker, or
+    a chunk size given, keeps one size."""
+    from alkseq import batching
+
+    items = list(range(rows))
+    chunks = batching._chunks(items, workers)
+    sizes = [len(c) for c in chunks]
+    assert [i for chunk in chunks for i in chunk] == items
+    full = batching._chunk_size(rows, workers)
+    assert max(sizes) == full and sizes == sorted(sizes, reverse=True)
+    tail = sizes[sizes.index(max(sizes)) + sizes.count(max(sizes)):]
+    if rows >= 200:
+        assert len(tail) >= 5 and tail[-1] <= batching.MIN_TAIL_CHUNK
+        assert all(size >= min(full, batching.MIN_TAIL_CHUNK) for size in sizes[:-1])
+    assert [len(c) for c in batching._chunks(items, 1)] == \
+        [min(batching.MAX_CHUNK, rows - i) for i in range(0, rows, batching.MAX_CHUNK)]
+    assert {len(c) for c in batching._chunks(items, workers, 7)[:-1]} <= {7}
+
+
 def test_result_converts_to_dicts_and_dataframe(serial):
     from alkseq.report.cohort import COLUMN_NAMES
 

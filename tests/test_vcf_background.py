@@ -141,3 +141,24 @@ def test_merged_intervals_answer_as_the_plain_scan(spans, start, length):
     raw = [(s, s + width) for s, width in spans]
     end = start + length
     assert Intervals(raw).overlaps(start, end) == any(s <= end and start <= e for s, e in raw)
+
+
+@pytest.mark.parametrize("build", ["GRCh38", "GRCh37"])
+def test_gene_segments_answer_as_the_gene_walk(build):
+    """``background._Segments`` (one bisect) gives the genes the walk over every gene of the contig gives,
+    in the same order, at every gene's edges and across them."""
+    from alkseq.genome.transcript import gene_spans
+    from alkseq.readers.vcf.background import _Segments
+
+    by_chrom: dict[str, list] = {}
+    for span in gene_spans(build):
+        by_chrom.setdefault(span.chrom, []).append((span.start, span.end, span.gene))
+    rng = random.Random(5)
+    for spans in by_chrom.values():
+        segments = _Segments(spans)
+        edges = sorted({p + d for start, stop, _gene in spans for p in (start, stop) for d in (-1, 0, 1)})
+        for pos in edges + [rng.randint(1, max(stop for _s, stop, _g in spans) + 10) for _ in range(200)]:
+            for length in (1, 2, 50, 5_000, 500_000):
+                end = pos + length - 1
+                walked = tuple(gene for start, stop, gene in spans if start <= end and pos <= stop)
+                assert segments.genes(pos, end) == walked, (pos, end)

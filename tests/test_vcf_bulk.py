@@ -215,3 +215,68 @@ def test_a_small_annotate_does_not_import_numpy(tmp_path):
             f"read_input({str(path)!r}, ReadOptions()); print('numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_chunk_columns_find_the_words_and_bytes_a_regex_finds(seed):
+    """``prefilter._columns`` reads END and SVTYPE from the chunk's E bytes, and the CR and non-ASCII bytes
+    apart from the marks: the same offsets as a regex search and a byte test, on chunks made of the
+    look-alikes (ENDEND, SVTYPEND, SVTYP without its E, E at either end, BLENDED, END= and END;)."""
+    import re
+
+    import numpy as np
+
+    from alkseq.readers.vcf import prefilter
+
+    rng = random.Random(seed)
+    pieces = [b"END", b"END=", b"SVTYPE", b"SVTYP", b"VTYPE", b"ENDEND", b"SVTYPEND", b"BLENDED", b"E", b"N", b"D",
+              b"\t", b":", b"\n", b"\r", b"A", b"1", b"\xc3\xa9", b"ENDS", b"SSVTYPE"]
+    data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 400)))
+    a = np.frombuffer(data, dtype=np.uint8)
+    newline = a == 10
+    ends = np.flatnonzero(newline)
+    ended = data.endswith(b"\n")
+    if not ended:
+        ends = np.append(ends, len(a))
+    begins = np.concatenate([[0], ends[:-1] + 1])
+    columns = prefilter._columns(np, a, newline, begins, ends, ended, bulk.Bulk)
+    end_words = [m.start() for m in re.finditer(rb"END", data)]
+    words = sorted(end_words + [m.start() for m in re.finditer(rb"SVTYPE", data)])
+    assert columns.ends_words.tolist() == end_words
+    assert columns.words.tolist() == words
+    assert sorted(columns.odd.tolist()) == [i for i, byte in enumerate(data) if byte == 13 or byte > 127]
+    marks = [i for i, byte in enumerate(data) if byte in (9, 10, 58)] + ([] if ended else [len(data)])
+    assert columns.marks.tolist() == marks
+    assert columns.kinds.tolist() == [data[i] if i < len(data) else 10 for i in marks]
+
+
+def test_a_scan_reads_the_newline_past_its_stop_as_the_cut_copy(tmp_path):
+    """A chunk scanned up to (not over) the newline that ends its last line gives what the same lines
+    cut out as their own bytes give: the kept lines, the line and blank counts, and the bulk counts."""
+    import numpy as np  # noqa: F401 — the numpy scan
+
+    from alkseq.readers.vcf.header import Header, TextHeader
+    from alkseq.readers.vcf.prefilter import Prefilter, spans_by_chrom
+
+    path = tmp_path / "panel.vcf"
+    _generator().write_vcf(path, 2_000, "panel", seed=3)
+    text = path.read_bytes()
+    head_end = text.index(b"\n", text.index(b"#CHROM")) + 1
+    lines = text[:head_end].decode().rstrip("\n").split("\n")
+    header = Header.parse("\n".join(lines) + "\n")
+    spans = spans_by_chrom(("GRCh38",))
+    body = text[head_end:]
+    assert body.endswith(b"\n")
+
+    def scan(data, start, stop):
+        counter = bulk.Bulk(background.Background("GRCh38", header, TextHeader(lines), 0, False), spans)
+        kept, count, blanks, (records, tally) = Prefilter(spans).scan(data, start, stop, True, counter)
+        return kept, count, blanks, records, (tally.records, tally.filtered, tally.not_in_tumour, tally.noncoding,
+                                              tally.bypass)
+
+    cut = body.rindex(b"\n", 0, len(body) - 1)       # the last line's newline, and the one before it
+    assert scan(body, 0, len(body) - 1) == scan(body[:-1], 0, len(body) - 1)
+    assert scan(body, 0, cut) == scan(body[:cut], 0, cut)
+    kept, lines_read, _blanks, records, _tally = scan(body, 0, len(body) - 1)
+    assert lines_read == body.count(b"\n")            # every line, the last one too, none blank
+    assert 1_000 < records < lines_read and len(kept) < 100    # most lines counted, a few left to parse

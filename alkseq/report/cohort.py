@@ -82,8 +82,19 @@ def render_csv(rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMN_NAMES)
+    made: dict[str, str] = {}   # a cohort repeats its texts (drugs, classes, sources): each made safe once
     for values in rows:
-        writer.writerow([safe_cell(values.get(name)) for name in COLUMN_NAMES])
+        cells = []
+        for name in COLUMN_NAMES:
+            value = values.get(name)
+            if value.__class__ is str:
+                cell = made.get(value)
+                if cell is None:
+                    cell = made[value] = safe_cell(value)
+            else:
+                cell = safe_cell(value)
+            cells.append(cell)
+        writer.writerow(cells)
     return out.getvalue()
 
 

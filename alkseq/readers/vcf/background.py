@@ -44,6 +44,7 @@ class Background:
         self._plans: dict[str, int] = {}
         self._vafs: dict[str, float | None] = {}                    # raw FORMAT/AF text → its value
         self._plain: dict[str, str] = {}
+        self._segments: dict[str, _Segments] = {}
 
     def take_counts(self) -> tuple:
         """What this background counted so far, as ``bulk.Tally``'s fields, its counters then emptied:
@@ -88,11 +89,14 @@ class Background:
     def _place(self, fields: list[str]) -> tuple | None:
         """(chrom, pos, end, genes) of a plain record away from every hotspot and the ALK CDS, else None.
 
-        The hot loop of a genome: thousands of lines per file, so cheap tests first."""
+        The hot loop of a genome: thousands of lines per file, so cheap tests first (an ALT of letters
+        alone holds no ``<``, ``[`` or ``]``; the genes of a record inside one segment of a contig are
+        that segment's, found by one bisect)."""
         if len(fields) <= self._sample_column:
             return None
         info, alt_text = fields[7], fields[4]
-        if "END" in info or "SVTYPE" in info or "<" in alt_text or "[" in alt_text or "]" in alt_text:
+        if "END" in info or "SVTYPE" in info or not alt_text.isalpha() and (
+                "<" in alt_text or "[" in alt_text or "]" in alt_text):
             return None
         chrom, pos_text = fields[0], fields[1]
         if not chrom or not (pos_text.isascii() and pos_text.isdigit()):
@@ -107,7 +111,10 @@ class Background:
         blocked = self.blocked.get(plain)
         if blocked is not None and blocked.overlaps(pos, end):
             return None
-        genes = [gene for start, stop, gene in self.genes.get(plain, ()) if start <= end and pos <= stop]
+        segments = self._segments.get(plain)
+        if segments is None:
+            segments = self._segments[plain] = _Segments(self.genes.get(plain, ()))
+        genes = segments.genes(pos, end)
         if "ALK" in genes and (self.alk_cds is None or self.alk_cds.overlaps(pos, end)):
             return None
         return chrom, pos, end, genes
@@ -212,6 +219,28 @@ def _tables(build: str) -> tuple:
         genes.setdefault(span.chrom, []).append((span.start, span.end, span.gene))
     _TABLES[build] = (blocked_intervals, alk_cds, genes)
     return _TABLES[build]
+
+
+class _Segments:
+    """A contig cut where its genes start and end: the genes of each piece, in ``genes_at`` order, so a
+    record inside one piece (nearly all) finds its genes with one bisect."""
+
+    __slots__ = ("spans", "bounds", "pieces")
+
+    def __init__(self, spans):
+        self.spans = tuple(spans)                            # (start, stop, gene), closed
+        bounds = sorted({start for start, _stop, _gene in self.spans} | {stop + 1 for _start, stop, _gene in self.spans})
+        self.bounds = bounds                                 # piece i: [bounds[i - 1], bounds[i]) (i = 0: before all)
+        self.pieces = [self._overlapping(low, high - 1) for low, high in zip([0] + bounds, bounds + [1 << 62])]
+
+    def _overlapping(self, pos: int, end: int) -> tuple:
+        return tuple(gene for start, stop, gene in self.spans if start <= end and pos <= stop)
+
+    def genes(self, pos: int, end: int) -> tuple:
+        at = bisect.bisect_right(self.bounds, pos)
+        if at == len(self.bounds) or end < self.bounds[at]:
+            return self.pieces[at]
+        return self._overlapping(pos, end)
 
 
 class Intervals:

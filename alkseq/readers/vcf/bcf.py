@@ -130,19 +130,23 @@ class CsiItems:
                 from alkseq.readers.vcf import forked
 
                 first, second = parts
-                child = forked.start(lambda: _count_in_child(self.path, self.table, first, self.index,
+                child = forked.start(lambda: _count_in_child(self.path, self.handle, self.table, first, self.index,
                                                              background, spans))
         if child is None:
             if self.meanwhile is not None:
                 self.meanwhile()
             yield from _interval_items(self.path, self.handle, self.table, self.plan, self.index)
             return
+        handle = None
         try:
             from alkseq.readers.vcf.bulk import Tally   # for the child's counts, imported while it counts
 
             if self.meanwhile is not None:
                 self.meanwhile()
-            _records, left, error = _count(self.path, self.handle, self.table, second, self.index, background, spans)
+            # the handle open before the fork is the child's now (its descriptor's file position is shared):
+            # this process reads on a fresh one, opened while the child counts (not on the child's time)
+            handle = open_bcf(self.path, without_index=True)
+            _records, left, error = _count(self.path, handle, self.table, second, self.index, background, spans)
             # the child's intervals as they come: their records are fed while it counts the next ones
             before = received = 0
             for interval, records, interval_left, tally in child.values():
@@ -152,7 +156,7 @@ class CsiItems:
                 before, received = before + records, interval + 1
             if not child.complete:               # the child stopped early: the rest of its part is read here
                 read = 0
-                for text, line, read, earlier in _interval_items(self.path, self.handle, self.table,
+                for text, line, read, earlier in _interval_items(self.path, handle, self.table,
                                                                  first[received:], self.index):
                     yield text, line, before + read, earlier
                 before += read
@@ -164,6 +168,8 @@ class CsiItems:
         finally:
             if child is not None:
                 child.cancel()
+            if handle is not None:
+                handle.close()
 
 
 def _interval_plan(handle, table, spans) -> list[tuple[str, int, int, int, list]]:
@@ -226,21 +232,18 @@ def _count(path: Path, handle, table, plan, index: str, background, spans):
     return record, left, None
 
 
-def _count_in_child(path: Path, table, plan, index: str, background, spans):
+def _count_in_child(path: Path, handle, table, plan, index: str, background, spans):
     """In the forked child, interval by interval of ``plan``: (its index, records read, records left as
-    (text, record number within the interval), its counts as ``bulk.Tally``'s fields), on a fresh handle
-    (the parent's file position is shared through its descriptor). An error fails the child after the
-    intervals before it; the parent reads the rest itself and meets the error in order."""
-    handle = open_bcf(path, without_index=True)
+    (text, record number within the interval), its counts as ``bulk.Tally``'s fields), on the handle
+    opened before the fork (the parent reads on another from then on: the file position is shared
+    through the descriptor). An error fails the child after the intervals before it; the parent reads the
+    rest itself and meets the error in order."""
     background.take_counts()                    # what the parent had counted stays the parent's
-    try:
-        for interval, entry in enumerate(plan):
-            records, left, error = _count(path, handle, table, [entry], index, background, spans)
-            if error is not None:
-                raise error
-            yield interval, records, [(text, record) for text, record, _interval in left], background.take_counts()
-    finally:
-        handle.close()
+    for interval, entry in enumerate(plan):
+        records, left, error = _count(path, handle, table, [entry], index, background, spans)
+        if error is not None:
+            raise error
+        yield interval, records, [(text, record) for text, record, _interval in left], background.take_counts()
 
 
 def _interval_items(path: Path, handle, table, plan, index: str):

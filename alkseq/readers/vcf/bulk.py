@@ -47,12 +47,14 @@ class Tally:
 class Columns:
     """A chunk as the numpy prefilter read it: its bytes ``a``, line starts and ends (offsets in ``a``), the
     offsets of every tab, newline and colon (``marks``, a newline at the end when the last line has none)
-    with those bytes (``kinds``), and the offsets of every ``END``/``SVTYPE`` (``words``)."""
+    with those bytes (``kinds``), the offsets of every ``END``/``SVTYPE`` (``words``) and of every ``END``
+    (``ends_words``), and of every CR or non-ASCII byte (``odd``)."""
 
-    __slots__ = ("a", "begins", "ends", "marks", "kinds", "words")
+    __slots__ = ("a", "begins", "ends", "marks", "kinds", "words", "ends_words", "odd")
 
-    def __init__(self, a, begins, ends, marks, kinds, words):
-        self.a, self.begins, self.ends, self.marks, self.kinds, self.words = a, begins, ends, marks, kinds, words
+    def __init__(self, a, begins, ends, marks, kinds, words, ends_words, odd):
+        self.a, self.begins, self.ends, self.marks, self.kinds = a, begins, ends, marks, kinds
+        self.words, self.ends_words, self.odd = words, ends_words, odd
 
 
 class Bulk:
@@ -87,7 +89,7 @@ class Bulk:
         first, stop_at = line_first[lines], newlines[lines]
         last = first + 8 + background.sample_index      # the tab before the sample's column
         ok = last < stop_at
-        odd = _odd_lines(np, a, ends, chunk.words)
+        odd = _odd_lines(np, ends, chunk.words, chunk.odd)
         if odd is not None:
             ok &= ~odd[lines]
         if not ok.any():
@@ -269,13 +271,11 @@ def _only(np, buffer, start, length, allowed):
     return ok
 
 
-def _odd_lines(np, a, ends, words):
+def _odd_lines(np, ends, words, odd_bytes):
     """Lines to leave to the per-line path whatever their columns say (None: none): non-ASCII or CR bytes
-    (decoding and ``rstrip`` decide those), END or SVTYPE (``words``) anywhere (``count`` looks in INFO)."""
-    hits = [words]
-    if a.max() > 127 or (a == 13).any():
-        hits.append(np.flatnonzero((a > 127) | (a == 13)))
-    hits = [h for h in hits if len(h)]
+    (``odd_bytes``: decoding and ``rstrip`` decide those), END or SVTYPE (``words``) anywhere (``count``
+    looks in INFO)."""
+    hits = [h for h in (words, odd_bytes) if len(h)]
     if not hits:
         return None
     odd = np.zeros(len(ends), dtype=bool)

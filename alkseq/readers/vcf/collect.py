@@ -123,9 +123,8 @@ def _streamed_lines(path: Path, body: bytes, chunks, first_line: int, spans: dic
         while scans:
             yield from emit(scans.popleft())
         if pending.strip(b"\r\n"):
-            if pending.endswith(b"\n"):
-                pending = pending[:-1]     # the last line's newline ends it; it starts no blank line
-            yield from emit(prefilter.scan(pending, 0, len(pending), numpy, bulk))
+            # the last line's newline ends it and starts no blank line: the scan stops before it (no copy)
+            yield from emit(prefilter.scan(pending, 0, len(pending) - pending.endswith(b"\n"), numpy, bulk))
     finally:
         for scan in scans:
             if not isinstance(scan, tuple):
