@@ -162,3 +162,56 @@ def test_gene_segments_answer_as_the_gene_walk(build):
                 end = pos + length - 1
                 walked = tuple(gene for start, stop, gene in spans if start <= end and pos <= stop)
                 assert segments.genes(pos, end) == walked, (pos, end)
+
+
+def test_one_base_records_at_the_cds_and_shipped_edges_count_as_parsed(tmp_path, monkeypatch):
+    """A record of one base (REF and each ALT) cannot be left-aligned, so it is counted right up to ALK's CDS
+    and the shipped ALK sequence, and parsed on them; indels and two-base records keep their reach. Read
+    with the counter, the chunk counter and by full parse, at every CDS and shipped-segment edge, ±1, ±2
+    and 599 bases off: the same samples, and the counter takes one-base records the reach would have left."""
+    from alkseq.readers.vcf import bulk  # noqa: F401 — the chunk counter path (numpy)
+
+    alk = load_transcript("ALK", "GRCh38")
+    edges = [edge for exon in alk.exons if exon.cds_start is not None for edge in (exon.cds_start, exon.cds_end)]
+    edges += [edge for start, end, _seq in ShippedSequence("GRCh38").segments for edge in (start, end)]
+    rng = random.Random(11)
+    records, seen = [], set()
+    for edge in edges:
+        for offset in (-599, -2, -1, 0, 1, 2, 599):
+            pos = edge + offset
+            if pos in seen:
+                continue
+            seen.add(pos)
+            # a REF the shipped sequence contradicts is a build mismatch (exit 4, every way): where it is
+            # shipped, REF is its base; elsewhere any base (nothing checks it)
+            bases = [ShippedSequence("GRCh38").fetch("2", p, p) or rng.choice("ACGT") for p in (pos, pos + 1)]
+            ref = bases[0]
+            wrong = next(b for b in "ACGT" if b != ref)
+            other = next(b for b in "ACGT" if b not in (ref, wrong))
+            for r, a in ((ref, wrong), (ref, other), (ref, f"{wrong},{other}"), (ref, ref + "T"),
+                         (ref + bases[1], wrong + other)):
+                sample = f"0/1:20,10:30:{rng.choice(['0.33', '0', '0.5'])}"
+                records.append("\t".join(["chr2", str(pos), ".", r, a, "50", "PASS", "DP=30", "GT:AD:DP:AF", sample]))
+    records = sorted(set(records), key=lambda r: int(r.split("\t")[1]))
+    path = tmp_path / "edges.vcf"
+    path.write_text(_header("Float", "Integer", False) + "\n".join(records) + "\n")
+    counted = []
+    original = background.Background.count
+
+    def counting(self, fields, spans, earlier):
+        result = original(self, fields, spans, earlier)
+        if result and len(fields[3]) == 1 and len(fields[4]) == 1:
+            counted.append(int(fields[1]))
+        return result
+
+    monkeypatch.setattr(background.Background, "count", counting)
+    monkeypatch.setattr(vcf_reader, "_VECTORISED_MIN_BYTES", 0)
+    per_line = repr(vcf_reader.read(path, ReadOptions()))
+    chunked = repr(vcf_reader.read(path, ReadOptions(vectorised=True)))
+    monkeypatch.setattr(background.Background, "for_file", classmethod(lambda cls, *a: None))
+    parsed = repr(vcf_reader.read(path, ReadOptions()))
+    same = (per_line == parsed, chunked == parsed)     # (a failing diff of reprs this long takes minutes)
+    assert same == (True, True)
+    table = background._tables("GRCh38")
+    near = [pos for pos in counted if table[1].overlaps(pos, pos) or table[0]["2"].overlaps(pos, pos)]
+    assert len(near) > 20          # one-base records inside the old reach were counted, not parsed

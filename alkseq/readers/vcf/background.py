@@ -6,7 +6,10 @@ A record is counted here only where the full path provably ends in a counter (``
 reading, no ``--fasta``, no VEP ``CSQ`` / snpEff ``ANN`` layout in the header, no ``SVTYPE``/``END``
 in INFO, no symbolic or breakend ALT, no shipped hotspot within reach, no shipped ALK sequence
 within reach (so left-alignment and the REF check have nothing to act on), and, in ALK, no CDS base
-within reach. Its VAF must come from ``FORMAT/AF`` with nothing ``allele_stats`` tries first.
+within reach. The reach is ``_REACH`` for a record that left-alignment could move; a record whose REF
+and every ALT are one base cannot move, so for it the reach is the shipped sequence and the CDS
+themselves (the hotspots keep their base either side). Its VAF must come from ``FORMAT/AF`` with
+nothing ``allele_stats`` tries first.
 Anything else is parsed and interpreted as before, so findings, warnings and counts are unchanged.
 """
 from __future__ import annotations
@@ -40,7 +43,7 @@ class Background:
         self.records = 0
         self.counts = {"filtered": 0, "not_in_tumour": 0, "noncoding": 0}
         self.bypass: dict[str, int] = {}
-        self.blocked, self.alk_cds, self.genes = _tables(build)
+        self.blocked, self.alk_cds, self.genes, self.blocked_one_base, self.alk_cds_one_base = _tables(build)
         self._plans: dict[str, int] = {}
         self._vafs: dict[str, float | None] = {}                    # raw FORMAT/AF text → its value
         self._plain: dict[str, str] = {}
@@ -102,20 +105,24 @@ class Background:
         if not chrom or not (pos_text.isascii() and pos_text.isdigit()):
             return None
         pos = int(pos_text)
-        end = pos + len(fields[3]) - 1
+        ref = fields[3]
+        end = pos + len(ref) - 1
         plain = self._plain.get(chrom)
         if plain is None:
             from alkseq.genome.transcript import plain_chrom
 
             plain = self._plain[chrom] = plain_chrom(chrom)
-        blocked = self.blocked.get(plain)
+        # REF and every ALT one base ("A", "A,T"): nothing to left-align, so no reach around what is shipped
+        one_base = len(ref) == 1 and len(alt_text) % 2 == 1 and alt_text[1::2] == "," * (len(alt_text) // 2)
+        blocked = (self.blocked_one_base if one_base else self.blocked).get(plain)
         if blocked is not None and blocked.overlaps(pos, end):
             return None
         segments = self._segments.get(plain)
         if segments is None:
             segments = self._segments[plain] = _Segments(self.genes.get(plain, ()))
         genes = segments.genes(pos, end)
-        if "ALK" in genes and (self.alk_cds is None or self.alk_cds.overlaps(pos, end)):
+        if "ALK" in genes and (self.alk_cds is None or
+                               (self.alk_cds_one_base if one_base else self.alk_cds).overlaps(pos, end)):
             return None
         return chrom, pos, end, genes
 
@@ -193,8 +200,9 @@ _TABLES: dict[str, tuple] = {}
 
 
 def _tables(build: str) -> tuple:
-    """(must-parse intervals per contig, ALK CDS reach, genes per contig) for a build: the same for every
-    file, so built once per process (a batch worker reads thousands of files)."""
+    """(must-parse intervals per contig, ALK CDS reach, genes per contig, and the first two for records of
+    one base) for a build: the same for every file, so built once per process (a batch worker reads
+    thousands of files)."""
     if build in _TABLES:
         return _TABLES[build]
     from alkseq.genome.transcript import ShippedSequence, gene_spans, hotspots, load_transcript
@@ -205,19 +213,23 @@ def _tables(build: str) -> tuple:
     # Where a record must be parsed, as merged intervals per contig (one bisect per line):
     # within one base of a shipped hotspot (an adjacent SNV may merge into its codon) or within
     # _REACH of the shipped ALK sequence; and, for records in ALK, within _REACH of its CDS.
-    blocked: dict[str, list[tuple[int, int]]] = {}
-    for chrom, spots in positions.items():
-        blocked.setdefault(chrom, []).extend((h - 1, h + 1) for h in spots)
-    blocked.setdefault("2", []).extend((start - _REACH, end + _REACH)
-                                       for start, end, _seq in ShippedSequence(build).segments)
-    blocked_intervals = {chrom: Intervals(spans) for chrom, spans in blocked.items()}
+    segments = ShippedSequence(build).segments
     alk = load_transcript("ALK", build)
-    alk_cds = None if alk is None else Intervals(
-        [(e.cds_start - _REACH, e.cds_end + _REACH) for e in alk.exons if e.cds_start is not None])
+    cds = [] if alk is None else [(e.cds_start, e.cds_end) for e in alk.exons if e.cds_start is not None]
+
+    def must_parse(reach: int) -> tuple:
+        blocked: dict[str, list[tuple[int, int]]] = {}
+        for chrom, spots in positions.items():
+            blocked.setdefault(chrom, []).extend((h - 1, h + 1) for h in spots)
+        blocked.setdefault("2", []).extend((start - reach, end + reach) for start, end, _seq in segments)
+        return ({chrom: Intervals(spans) for chrom, spans in blocked.items()},
+                None if alk is None else Intervals([(start - reach, end + reach) for start, end in cds]))
+
+    (blocked_intervals, alk_cds), (blocked_one_base, alk_cds_one_base) = must_parse(_REACH), must_parse(0)
     genes: dict[str, list[tuple[int, int, str]]] = {}      # genes_at, per contig, in its order
     for span in gene_spans(build):
         genes.setdefault(span.chrom, []).append((span.start, span.end, span.gene))
-    _TABLES[build] = (blocked_intervals, alk_cds, genes)
+    _TABLES[build] = (blocked_intervals, alk_cds, genes, blocked_one_base, alk_cds_one_base)
     return _TABLES[build]
 
 

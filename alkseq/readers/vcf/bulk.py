@@ -112,14 +112,19 @@ class Bulk:
         segment = tables.segment_starts.searchsorted(start_code, side="right") - 1
         gene_set = tables.segment_sets[segment]
         in_alk = tables.set_has_alk[gene_set]
+        one_base = (ref_length == 1) & (alt_length == 1)  # nothing to left-align: no reach (``background``)
+        blocked = np.where(one_base, _overlaps(tables.blocked_one_base, start_code, stop_code),
+                           _overlaps(tables.blocked, start_code, stop_code))
         takes = (ref_length >= 1) & (positions < (1 << 32)) & (stop < (1 << 32)) \
             & _only(np, buffer, t3 + 1, alt_length, tables.bases) \
             & (segment == tables.segment_starts.searchsorted(stop_code, side="right") - 1) \
-            & ~_overlaps(tables.blocked, start_code, stop_code) & _overlaps(tables.spans, start_code, stop_code)
+            & ~blocked & _overlaps(tables.spans, start_code, stop_code)
         if tables.alk_cds is None:
             takes &= ~in_alk
         elif in_alk.any():
-            takes &= ~in_alk | ~_overlaps(tables.alk_cds, positions, stop)
+            in_cds = np.where(one_base, _overlaps(tables.alk_cds_one_base, positions, stop),
+                              _overlaps(tables.alk_cds, positions, stop))
+            takes &= ~in_alk | ~in_cds
         no_gene = takes & (gene_set == 0)
         filtered = takes & ~no_gene & ~passed & (not background.include_filtered)
         alleles = takes & ~no_gene & ~filtered
@@ -212,11 +217,16 @@ class _Tables:
 
         plain = [plain_chrom(name) for name in names]
         self.spans = coded([spans.get(name, []) for name in names])
-        blocked = [background.blocked.get(p) for p in plain]
-        self.blocked = coded([list(zip(b.starts, b.ends)) if b is not None else [] for b in blocked])
-        cds = background.alk_cds
-        self.alk_cds = None if cds is None else (np.array(cds.starts, dtype=np.int64),
-                                                 np.array(cds.ends, dtype=np.int64))
+        def per_slot(table):
+            found = [table.get(p) for p in plain]
+            return coded([list(zip(b.starts, b.ends)) if b is not None else [] for b in found])
+
+        def arrays(intervals):
+            return None if intervals is None else (np.array(intervals.starts, dtype=np.int64),
+                                                   np.array(intervals.ends, dtype=np.int64))
+
+        self.blocked, self.blocked_one_base = per_slot(background.blocked), per_slot(background.blocked_one_base)
+        self.alk_cds, self.alk_cds_one_base = arrays(background.alk_cds), arrays(background.alk_cds_one_base)
         # genes: elementary segments (the gene set is constant along each), one starting at 0 per slot
         self.sets: list[tuple[str, ...]] = [()]
         set_ids = {(): 0}
