@@ -506,3 +506,21 @@ def test_fragments_built_here_pass_as_they_are_and_anything_joined_to_them_is_ch
     for text in ["G1202R", "IC50 < 10 nM", "a & b", 'say "x"', "it's", "tab\there", "\x1b[31m", "", "é"]:
         assert html._value(text) == str(html.escape(html._printable_value(text)))
     assert html._value(7) == "7" and html._value(True) == "True"
+
+
+def test_figure_text_is_escaped_as_the_xml_library_escapes_it():
+    """``plots.esc`` writes what ``xml.sax.saxutils.escape`` (with the double quote) writes, control
+    characters made visible first, without importing it (its import pulls in urllib, http and email)."""
+    import subprocess
+    import sys
+    from xml.sax.saxutils import escape
+
+    from alkseq.report.plots import esc
+    from alkseq.sanitise import printable
+
+    for text in ['G1202R+L1196M "cis" & <trans>', "&amp;", "<<>>", 'a"b', "x\u2028y\x1b", "plain", "", 1202]:
+        shown = str(text) if str(text).isprintable() else printable(str(text))
+        assert esc(text) == escape(shown, {'"': "&quot;"})
+    code = "import sys, alkseq.report.plots; print('urllib.request' in sys.modules, 'xml.sax' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split() == ["False", "False"]
