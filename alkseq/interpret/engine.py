@@ -453,34 +453,44 @@ class _Facts:
     matched: set[str]
 
 
+def _conditions(kb, rule: Rule) -> tuple:
+    """``rule.when`` as (condition, its values as a set of strings, its flag) per entry: made once per
+    knowledge base (every sample tests every rule)."""
+    made = kb.derived("rule_conditions")
+    found = made.get(id(rule))
+    if found is None or found[0] is not rule:
+        entries = tuple((cond, frozenset(str(v) for v in value) if isinstance(value, list) else frozenset((str(value),)),
+                         str(value).lower() == "true") for cond, value in rule.when.items())
+        found = made[id(rule)] = (rule, entries)
+    return found[1]
+
+
 def _rule_applies(rule: Rule, b: _Builder, f: _Facts) -> bool:
     context, kb, history = b.context, b.kb, b.history
-    for cond, value in rule.when.items():
-        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-        flag = str(value).lower() == "true"
+    for cond, values, flag in _conditions(kb, rule):
         if cond == "always":
             continue
         if cond == "mechanism_class":
             current = C.mechanism_class(f.classes)
-            if not (current in values or (current == "mixed" and f.classes & set(values))):
+            if not (current in values or (current == "mixed" and f.classes & values)):
                 return False
         elif cond == "findings_include":
-            if not f.classes & set(values):
+            if not f.classes & values:
                 return False
         elif cond == "findings_exclude":
-            if f.classes & set(values):
+            if f.classes & values:
                 return False
         elif cond == "prior_includes_any":
-            if not set(values) & set(context.prior_therapies):
+            if values.isdisjoint(context.prior_therapies):
                 return False
         elif cond == "prior_excludes_all":
-            if set(values) & set(context.prior_therapies):
+            if not values.isdisjoint(context.prior_therapies):
                 return False
         elif cond == "last_alk_tki_generation":
             if _generation(kb, b.current_tki) not in values:
                 return False
         elif cond == "alk_tki_generation_given":
-            if not generations_given(history) & set(values):
+            if not generations_given(history) & values:
                 return False
         elif cond == "alk_tki_setting":
             if history.setting not in values:
@@ -513,7 +523,7 @@ def _rule_applies(rule: Rule, b: _Builder, f: _Facts) -> bool:
             if f.uncurated != flag:
                 return False
         elif cond == "mechanism_any":
-            if not f.mechanisms & set(values):
+            if not f.mechanisms & values:
                 return False
         elif cond == "matched_drug":
             if bool(f.matched) != flag:
