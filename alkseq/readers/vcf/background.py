@@ -117,14 +117,19 @@ class Background:
         blocked = (self.blocked_one_base if one_base else self.blocked).get(plain)
         if blocked is not None and blocked.overlaps(pos, end):
             return None
-        segments = self._segments.get(plain)
-        if segments is None:
-            segments = self._segments[plain] = _Segments(self.genes.get(plain, ()))
-        genes = segments.genes(pos, end)
+        genes = self.segments(plain).genes(pos, end)
         if "ALK" in genes and (self.alk_cds is None or
                                (self.alk_cds_one_base if one_base else self.alk_cds).overlaps(pos, end)):
             return None
         return chrom, pos, end, genes
+
+    def segments(self, plain: str) -> "_Segments":
+        """The genes of contig ``plain`` (no ``chr``) as segments, made once per file (the chunk counter
+        codes the same segments for numpy)."""
+        segments = self._segments.get(plain)
+        if segments is None:
+            segments = self._segments[plain] = _Segments(self.genes.get(plain, ()))
+        return segments
 
     def take(self, candidate: tuple) -> bool:
         """Count an overlapping candidate as the full path would; False when its VAF needs the full parse."""
@@ -217,10 +222,10 @@ def _tables(build: str) -> tuple:
     alk = load_transcript("ALK", build)
     cds = [] if alk is None else [(e.cds_start, e.cds_end) for e in alk.exons if e.cds_start is not None]
 
+    near_hotspots = {chrom: [(h - 1, h + 1) for h in spots] for chrom, spots in positions.items()}
+
     def must_parse(reach: int) -> tuple:
-        blocked: dict[str, list[tuple[int, int]]] = {}
-        for chrom, spots in positions.items():
-            blocked.setdefault(chrom, []).extend((h - 1, h + 1) for h in spots)
+        blocked = {chrom: list(spans) for chrom, spans in near_hotspots.items()}
         blocked.setdefault("2", []).extend((start - reach, end + reach) for start, end, _seq in segments)
         return ({chrom: Intervals(spans) for chrom, spans in blocked.items()},
                 None if alk is None else Intervals([(start - reach, end + reach) for start, end in cds]))
@@ -244,6 +249,10 @@ class _Segments:
         bounds = sorted({start for start, _stop, _gene in self.spans} | {stop + 1 for _start, stop, _gene in self.spans})
         self.bounds = bounds                                 # piece i: [bounds[i - 1], bounds[i]) (i = 0: before all)
         self.pieces = [self._overlapping(low, high - 1) for low, high in zip([0] + bounds, bounds + [1 << 62])]
+
+    def starts(self):
+        """(first position, genes) of each piece, in order from position 0."""
+        return zip([0] + self.bounds, self.pieces)
 
     def _overlapping(self, pos: int, end: int) -> tuple:
         return tuple(gene for start, stop, gene in self.spans if start <= end and pos <= stop)

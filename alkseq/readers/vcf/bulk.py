@@ -227,15 +227,12 @@ class _Tables:
 
         self.blocked, self.blocked_one_base = per_slot(background.blocked), per_slot(background.blocked_one_base)
         self.alk_cds, self.alk_cds_one_base = arrays(background.alk_cds), arrays(background.alk_cds_one_base)
-        # genes: elementary segments (the gene set is constant along each), one starting at 0 per slot
+        # genes: the background's segments (the gene set is constant along each), one starting at 0 per slot
         self.sets: list[tuple[str, ...]] = [()]
         set_ids = {(): 0}
         starts, set_of = [], []
         for slot, chrom in enumerate(plain):
-            genes = background.genes.get(chrom, [])
-            bounds = sorted({0} | {start for start, _stop, _gene in genes} | {stop + 1 for _start, stop, _gene in genes})
-            for bound in bounds:
-                members = tuple(gene for start, stop, gene in genes if start <= bound <= stop)
+            for bound, members in background.segments(chrom).starts():
                 starts.append((slot << _CODE) + bound)
                 set_of.append(set_ids.setdefault(members, len(set_ids)))
                 if set_of[-1] == len(self.sets):

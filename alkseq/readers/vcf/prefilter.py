@@ -190,9 +190,9 @@ class Prefilter:
         np, codes, starts_g, ends_g, lanes, names = self._tables()
         # the newline that ends the last line, when ``data`` has it just past ``stop``, is read with the
         # chunk: every line then ends at a newline byte (no end appended to the offsets, nor to the marks)
-        ended = data[stop - 1:stop] == b"\n" or data[stop:stop + 1] == b"\n"
-        a = np.frombuffer(data, dtype=np.uint8, count=stop - start + (data[stop - 1:stop] != b"\n" and ended),
-                          offset=start)
+        past = data[stop - 1:stop] != b"\n" and data[stop:stop + 1] == b"\n"
+        ended = past or data[stop - 1:stop] == b"\n"
+        a = np.frombuffer(data, dtype=np.uint8, count=stop - start + past, offset=start)
         newline = a == 10
         ends_nl = np.flatnonzero(newline)
         if not ended:
