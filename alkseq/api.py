@@ -197,6 +197,7 @@ def _prepare(knowledge, prior, histology, progression, specimen, also=None):
     ``Context``, ``interpret``, the two normalisers), their modules imported here; ``also()`` first."""
     if also is not None:
         also()
+    from alkseq.genome import phase  # noqa: F401 — ``_phase``'s, imported here: off the read's critical path
     from alkseq.interpret import interpret
     from alkseq.knowledge import load_knowledge
     from alkseq.normalise import normalise_alterations, normalise_compounds

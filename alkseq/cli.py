@@ -201,7 +201,7 @@ def annotate(path, prior, histology, progression, knowledge, specimen, fmt, outp
              sample_name, input_format, build, sample, include_filtered, amp_threshold, fasta,
              bam):
     """Interpret one input file and rank next-line candidates for each sample in it."""
-    from alkseq.readers import prefetch
+    from alkseq import prefetch
 
     prefetch.start(path)        # a BCF's index inflates on another core while the rest imports
     from alkseq.api import annotate as run_annotate

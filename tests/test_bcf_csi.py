@@ -141,7 +141,7 @@ def test_csi_inflates_with_isal_and_with_zlib_alike(interleaved, monkeypatch, us
 def test_a_prefetched_index_is_the_one_the_reader_inflates(interleaved):
     """``prefetch`` (``alkseq annotate`` starts it before its imports) hands the reader the same bytes, and
     only for the very file it read: an index rewritten meanwhile, a ``.tbi`` or a text VCF get none."""
-    from alkseq.readers import prefetch
+    from alkseq import prefetch
 
     _bcftools("index", "-f", "-c", interleaved)
     index = f"{interleaved}.csi"
@@ -168,7 +168,7 @@ def test_a_prefetched_index_is_the_one_the_reader_inflates(interleaved):
 
 
 def test_an_unreadable_prefetched_index_leaves_the_reader_to_decide(tmp_path):
-    from alkseq.readers import prefetch
+    from alkseq import prefetch
 
     path = tmp_path / "x.bcf"
     path.write_bytes(b"")

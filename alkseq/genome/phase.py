@@ -58,13 +58,13 @@ pysam is imported lazily, inside the functions that read files.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import cast
 
 from alkseq.errors import BuildMismatchError, InputError
 from alkseq.model import ALK_KINASE_DOMAIN as KINASE_DOMAIN
+from alkseq.model import dataclass  # frozen records without code generation at import
 from alkseq.model import Alteration, Compound, GenomicVariant, Phase, PhaseEvidence, ProteinChange
 
 

@@ -12,7 +12,6 @@ Plain dicts, JSON out; tests validate the result with ``fhir.resources`` (R4B mo
 from __future__ import annotations
 
 import hashlib
-import json
 
 from alkseq.model import Citation, Report
 from alkseq.notice import RESEARCH_USE
@@ -232,6 +231,7 @@ def _uuid(hex_id: str) -> str:
 
 
 def render(reports: list[Report], **_options) -> str:
+    from alkseq.report.json_text import dumps_indented
     from alkseq.sanitise import json_safe
 
-    return json_safe(json.dumps(to_bundle(reports), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+    return json_safe(dumps_indented(to_bundle(reports))) + "\n"

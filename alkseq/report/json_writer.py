@@ -8,10 +8,9 @@ input held: an object with the versions, a ``kind`` (annotate, lookup, batch, me
 """
 from __future__ import annotations
 
-import json
-
 from alkseq.notice import RESEARCH_USE
 from alkseq.model import Report
+from alkseq.report.json_text import dumps_indented
 from alkseq.sanitise import json_safe
 from alkseq.report.sources import citation_dict
 
@@ -122,7 +121,7 @@ def document(reports, *, kind: str = "annotate", failures=()) -> dict:
 
 
 def dumps(data: dict) -> str:
-    return json_safe(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+    return json_safe(dumps_indented(data)) + "\n"
 
 
 def render(reports: list[Report], *, kind: str = "annotate", failures=(), **_options) -> str:
@@ -248,6 +247,7 @@ def _label(a: dict, change) -> str | None:
 
 def read_document(path) -> dict:
     """An alkseq JSON document from a file, checked for the 2.0 shape (InputError if not)."""
+    import json
     from pathlib import Path
 
     from alkseq.errors import InputError

@@ -14,7 +14,6 @@ the ``phenopackets`` protobuf classes.
 """
 from __future__ import annotations
 
-import json
 import os
 
 from alkseq.model import Report
@@ -132,8 +131,8 @@ def to_phenopacket(r: Report) -> dict:
 
 
 def render(reports: list[Report], **_options) -> str:
+    from alkseq.report.json_text import dumps_indented
     from alkseq.sanitise import json_safe
 
     data = [to_phenopacket(r) for r in reports]
-    return json_safe(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False,
-                                allow_nan=False)) + "\n"
+    return json_safe(dumps_indented(data[0] if len(data) == 1 else data)) + "\n"

@@ -50,12 +50,23 @@ class Background:
         self._segments: dict[str, _Segments] = {}
 
     def take_counts(self) -> tuple:
-        """What this background counted so far, as ``bulk.Tally``'s fields, its counters then emptied:
+        """What this background counted so far, as ``add_counts``'s arguments (``bulk.Tally``'s fields), its counters then emptied:
         a forked child sends each interval's counts this way (``bcf._count_in_child``)."""
         counts = self.counts
         taken = (self.records, counts["filtered"], counts["not_in_tumour"], counts["noncoding"], self.bypass)
         self.records, self.counts, self.bypass = 0, dict.fromkeys(counts, 0), {}
         return taken
+
+    def add_counts(self, records: int, filtered: int, not_in_tumour: int, noncoding: int,
+                   bypass: dict[str, int]) -> None:
+        """Add counts made elsewhere (``take_counts``'s fields: a forked child's, a numpy chunk's)."""
+        self.records += records
+        counts = self.counts
+        counts["filtered"] += filtered
+        counts["not_in_tumour"] += not_in_tumour
+        counts["noncoding"] += noncoding
+        for gene, number in bypass.items():
+            self.bypass[gene] = self.bypass.get(gene, 0) + number
 
     @classmethod
     def for_file(cls, build: str | None, header: Header, text_header: TextHeader, sample_index: int | None,

@@ -139,8 +139,6 @@ class CsiItems:
             return
         handle = None
         try:
-            from alkseq.readers.vcf.bulk import Tally   # for the child's counts, imported while it counts
-
             if self.meanwhile is not None:
                 self.meanwhile()
             # the handle open before the fork is the child's now (its descriptor's file position is shared):
@@ -150,7 +148,7 @@ class CsiItems:
             # the child's intervals as they come: their records are fed while it counts the next ones
             before = received = 0
             for interval, records, interval_left, tally in child.values():
-                Tally(*tally).apply(background)
+                background.add_counts(*tally)
                 for text, record in interval_left:
                     yield text, None, before + record, first[interval][4]
                 before, received = before + records, interval + 1
@@ -234,7 +232,7 @@ def _count(path: Path, handle, table, plan, index: str, background, spans):
 
 def _count_in_child(path: Path, handle, table, plan, index: str, background, spans):
     """In the forked child, interval by interval of ``plan``: (its index, records read, records left as
-    (text, record number within the interval), its counts as ``bulk.Tally``'s fields), on the handle
+    (text, record number within the interval), its counts as ``Background.add_counts``'s arguments), on the handle
     opened before the fork (the parent reads on another from then on: the file position is shared
     through the descriptor). An error fails the child after the intervals before it; the parent reads the
     rest itself and meets the error in order."""

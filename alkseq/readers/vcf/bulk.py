@@ -35,13 +35,7 @@ class Tally:
         self.bypass = bypass or {}
 
     def apply(self, background: Background) -> None:
-        background.records += self.records
-        counts = background.counts
-        counts["filtered"] += self.filtered
-        counts["not_in_tumour"] += self.not_in_tumour
-        counts["noncoding"] += self.noncoding
-        for gene, number in self.bypass.items():
-            background.bypass[gene] = background.bypass.get(gene, 0) + number
+        background.add_counts(self.records, self.filtered, self.not_in_tumour, self.noncoding, self.bypass)
 
 
 class Columns:

@@ -112,7 +112,7 @@ class Csi:
 
 def load(index_path: str) -> Csi | None:
     """The CSI index at ``index_path``, or None when it is not one this module reads (htslib decides)."""
-    from alkseq.readers import prefetch
+    from alkseq import prefetch
 
     try:
         data = prefetch.take(index_path)      # inflated by ``alkseq annotate`` while it imported
