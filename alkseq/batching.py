@@ -236,13 +236,14 @@ def _annotate_row(row: SampleRow, knowledge, vectorised: bool = False) -> Report
 
 def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
                knowledge_version: str, pages: tuple[str, str] | None = None,
-               vectorised: bool = False, pack: bool = False) -> list[SampleResult]:
+               vectorised: bool = False, pack: bool = False, page_helper: bool = False) -> list[SampleResult]:
     """What a worker runs: a chunk of rows (imports and the knowledge base load once).
 
     With ``pages`` (the --html-dir and the samplesheet) the worker also renders and writes
     each sample's HTML page (atomically), so pages are drawn in parallel, not one by one in
     the main process, and never held in memory; ``SampleResult.html`` is the page's path.
-    ``pack``: results go to another process (``_packed``)."""
+    ``pack``: results go to another process (``_packed``). ``page_helper`` (a serial batch, where
+    no worker draws pages meanwhile): a forked child draws part of them (``_write_pages``)."""
     from alkseq.knowledge import load_knowledge
 
     try:     # one knowledge base for the chunk (the batch loaded and checked it already)
@@ -251,19 +252,67 @@ def _run_chunk(rows: Sequence[SampleRow], knowledge: str | None,
         kb = knowledge       # tables broken since the batch began: each sample says so
     results = [run_sample(row, kb, knowledge_version, vectorised) for row in rows]
     if pages:
-        module = _html_module()
-        directory, sheet = pages
-        folder = OutputFolder(directory)
-        written = []
-        with _Writes() as writes:
-            for r in results:
-                if r.report is not None:
-                    target = folder.path(r.sample, ".html")
-                    writes.write(target, module.render([r.report]), inputs=(sheet, r.path))
-                    r = replace(r, html=str(target))
-                written.append(r)
-        results = written
+        results = _write_pages(results, pages, page_helper)
     return _packed(results) if pack else results
+
+
+_HELPER_MIN_PAGES = 8     # pages in a chunk before a forked child is worth starting (a fork: ~2 ms)
+
+
+def _write_pages(results: list[SampleResult], pages: tuple[str, str], helper: bool) -> list[SampleResult]:
+    """Render and write each reported sample's page (``_run_chunk``); the results with their pages' paths.
+
+    With ``helper`` and enough pages, a forked child (``readers.vcf.forked``: Linux, two free CPUs, no
+    other thread) draws the first half while this process draws the rest, both from the reports
+    already in memory (nothing crosses between them but the paths written). This process draws its
+    first page before the fork, so the templates are loaded and compiled once, for both. A child that
+    fails sends no path, and its half is drawn again at the end, as a failed worker's would be
+    (``_write_outputs``: same pages, same errors); an error here waits for the child to end first,
+    so the pages before it are all written, as in one process."""
+    from alkseq.readers.vcf import forked
+
+    module = _html_module()
+    directory, sheet = pages
+    folder = OutputFolder(directory)
+    drawn = [i for i, r in enumerate(results) if r.report is not None]
+    paths: dict[int, str] = {}
+
+    def draw(indices) -> list[tuple[int, str]]:
+        done = []
+        with _Writes() as writes:
+            for i in indices:
+                r = results[i]
+                target = folder.path(r.sample, ".html")
+                writes.write(target, module.render([r.report]), inputs=(sheet, r.path))
+                done.append((i, str(target)))
+        return done
+
+    child = None
+    if helper and len(drawn) >= _HELPER_MIN_PAGES and forked.available():
+        share, drawn = drawn[:len(drawn) // 2], drawn[len(drawn) // 2:]
+        paths.update(draw(drawn[:1]))               # the templates loaded before the fork, for both
+        drawn = drawn[1:]
+        child = forked.start(lambda: [draw(share)])
+        if child is None:
+            drawn = share + drawn
+    try:
+        paths.update(draw(drawn))
+    except Exception:
+        if child is not None:                       # the child's pages come before this error: let it end
+            paths.update(_drawn_by(child))
+        raise
+    except BaseException:                           # interrupted: the child is stopped
+        if child is not None:
+            child.cancel()
+        raise
+    if child is not None:       # a child that failed sends no path: ``_write_outputs`` draws those pages again
+        paths.update(_drawn_by(child))
+    return [replace(r, html=paths[i]) if i in paths else r for i, r in enumerate(results)]
+
+
+def _drawn_by(child) -> dict[int, str]:
+    """The pages a ``_write_pages`` child wrote (result index → path), once it has ended."""
+    return {i: path for done in child.values() for i, path in done}
 
 
 class _Writes:
@@ -309,7 +358,8 @@ def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
           multiqc: str | None = None) -> BatchResult:
     r"""Run every row of a samplesheet and (optionally) write the cohort outputs.
 
-    ``workers`` > 1 uses local worker processes; ``scheduler`` ("local", "tcp://HOST:PORT",
+    ``workers`` > 1 uses local worker processes; None (the CLI's default) is serial, with a forked
+    helper drawing half of the ``html_dir`` pages when two CPUs are free (1: this process only); ``scheduler`` ("local", "tcp://HOST:PORT",
     or a ``distributed.Client``) runs on Dask instead (``workers`` then sets the LocalCluster
     size; ``dask_processes=False`` keeps a LocalCluster's workers as threads).
     ``progress`` None shows a progress bar only when stderr is a terminal.
@@ -371,7 +421,9 @@ def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
         else:
             results = []
             for chunk in chunks:
-                results.extend(_run_chunk(chunk, knowledge, kb.version, pages, vectorised))
+                # no --workers: pages may be drawn by a helper as well (--workers 1: this process only)
+                results.extend(_run_chunk(chunk, knowledge, kb.version, pages, vectorised,
+                                          page_helper=workers is None))
                 bar.advance(len(chunk))
     result = BatchResult(str(sheet), results)
     with _signals_end_the_batch():

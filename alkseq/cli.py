@@ -275,8 +275,9 @@ def _write_annotated(reports, path, output, fmt, vcf_type, inputs) -> None:
 @click.option("--json-dir", type=PATH,
               help="Also write each sample's JSON report here (<sample>.json).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default 1: serial); with --scheduler local, the "
-                   "LocalCluster size (default: CPU count).")
+              help="Local worker processes (default 1: serial, --html-dir pages drawn with a "
+                   "forked helper when two CPUs are free; 1 given: one process); with --scheduler "
+                   "local, the LocalCluster size (default: CPU count).")
 @click.option("--summary", type=PATH,
               help="Mechanism frequencies by last prior ALK TKI (TSV: n, counts, percentages).")
 @click.option("--html", "html", type=PATH,

@@ -530,6 +530,87 @@ def test_output_over_an_input_is_refused_before_the_run(tmp_path):
         assert target.read_bytes() == before
 
 
+def _page_cohort(tmp_path, n: int = 40) -> Path:
+    (tmp_path / "a.tsv").write_text(panel_text([("ALK", "G1202R", "", "")], "\t"))
+    (tmp_path / "b.tsv").write_text(panel_text([("ALK", "I1171N", "", ""), ("MET", "amplification", "", "8")], "\t"))
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("sample,path,prior\n" + "".join(f"S{i},{'ab'[i % 2]}.tsv,alectinib\n" for i in range(n)))
+    return sheet
+
+
+# ``alkseq batch`` in a fresh interpreter (no thread left by another test, which would rule the fork
+# out), each forked child leaving a marker file; ``INJECT`` runs first (a fault for the child only)
+_FRESH_BATCH = """
+import os, sys
+marks, inject = sys.argv[1], sys.argv[2]
+os.register_at_fork(after_in_child=lambda: open(os.path.join(marks, f"child-{os.getpid()}"), "w").close())
+if inject == "child-fails":
+    from alkseq.report import html
+    parent, render = os.getpid(), html.render
+    def render_here_only(reports, **options):
+        if os.getpid() != parent:
+            raise RuntimeError("injected: the helper fails")
+        return render(reports, **options)
+    html.render = render_here_only
+from alkseq.cli import main
+sys.argv = ["alkseq", *sys.argv[3:]]
+main()
+"""
+
+
+def _fresh_batch(tmp_path, sheet, pages: str, inject: str = "none"):
+    marks = tmp_path / f"marks-{pages}"
+    marks.mkdir()
+    done = subprocess.run([sys.executable, "-c", _FRESH_BATCH, str(marks), inject, "batch", str(sheet), "--quiet",
+                           "-o", str(tmp_path / f"{pages}.csv"), "--html-dir", str(tmp_path / pages)],
+                          capture_output=True, text=True, timeout=300)
+    return done, list(marks.iterdir())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+                    reason="the page helper forks only on Linux with two usable CPUs")
+@pytest.mark.parametrize("inject", ["none", "child-fails"])
+def test_a_serial_batch_draws_pages_with_a_forked_helper_and_the_same_bytes(tmp_path, inject):
+    """#18: with no --workers, a forked child draws half of each chunk's --html-dir pages (it ran: it left
+    its marker); the pages and the cohort CSV are those of one process (``--workers 1``, no child). A child
+    that fails (a fault injected in the child only) leaves its pages to the batch: the same bytes."""
+    sheet = _page_cohort(tmp_path)
+    alone = subprocess.run([sys.executable, "-m", "alkseq", "batch", str(sheet), "--quiet", "--workers", "1",
+                            "-o", str(tmp_path / "one.csv"), "--html-dir", str(tmp_path / "one")],
+                           capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 0, alone.stderr
+    helped, children = _fresh_batch(tmp_path, sheet, "helped", inject)
+    assert helped.returncode == 0, helped.stderr
+    assert children, "no child was forked"
+    assert (tmp_path / "helped.csv").read_text() == (tmp_path / "one.csv").read_text()
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert len(names) == 40 and sorted(p.name for p in (tmp_path / "helped").iterdir()) == names
+    for name in names:
+        assert (tmp_path / "helped" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+                    reason="the page helper forks only on Linux with two usable CPUs")
+@pytest.mark.parametrize("broken", ["S7", "S33"])     # in the child's half, in this process's half
+def test_a_page_that_cannot_be_written_is_one_error_and_the_pages_before_it_are_whole(tmp_path, broken):
+    """With the page helper: a page that cannot be written is one line naming it (exit 6), whichever
+    process drew it; every page before it is written and whole, and no temporary file is left."""
+    sheet = _page_cohort(tmp_path)
+    assert run_cli("batch", sheet, "--quiet", "--workers", "1", "-o", tmp_path / "one.csv",
+                   "--html-dir", tmp_path / "pages").returncode == 0
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / f"{broken}.html").mkdir()       # a folder where a page must go
+    done, children = _fresh_batch(tmp_path, sheet, "broken")
+    assert children, "no child was forked"
+    assert done.returncode == 6 and f"{broken}.html" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not [p for p in (tmp_path / "broken").iterdir() if p.name.endswith(".part")]
+    written = {p.name for p in (tmp_path / "broken").glob("*.html") if p.is_file()}
+    assert {f"S{i}.html" for i in range(int(broken[1:]))} <= written     # every page before the failure
+    for name in written:
+        assert (tmp_path / "broken" / name).read_bytes() == (tmp_path / "pages" / name).read_bytes()
+
+
 def test_pages_written_by_threads_match_one_by_one_and_a_failure_is_one_line(tmp_path):
     """--html-dir pages (and --json-dir files) are written by a few threads (concurrent fsyncs): the same
     bytes as rendering and writing each in turn; a page that cannot be written is one OutputError naming
