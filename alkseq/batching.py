@@ -262,14 +262,14 @@ _HELPER_MIN_PAGES = 8     # pages in a chunk before a forked child is worth star
 def _write_pages(results: list[SampleResult], pages: tuple[str, str], helper: bool) -> list[SampleResult]:
     """Render and write each reported sample's page (``_run_chunk``); the results with their pages' paths.
 
-    With ``helper`` and enough pages, a forked child (``readers.vcf.forked``: Linux, two free CPUs, no
+    With ``helper`` and enough pages, a forked child (``alkseq.forked``: Linux, two free CPUs, no
     other thread) draws the first half while this process draws the rest, both from the reports
     already in memory (nothing crosses between them but the paths written). This process draws its
     first page before the fork, so the templates are loaded and compiled once, for both. A child that
     fails sends no path, and its half is drawn again at the end, as a failed worker's would be
     (``_write_outputs``: same pages, same errors); an error here waits for the child to end first,
     so the pages before it are all written, as in one process."""
-    from alkseq.readers.vcf import forked
+    from alkseq import forked
 
     module = _html_module()
     directory, sheet = pages

@@ -1,5 +1,5 @@
 """The indexed BCF path may share its background counting with a forked child (``bcf.CsiItems``,
-``vcf.forked``): the report must be the one reading in order gives, whether the child succeeds,
+``alkseq.forked``): the report must be the one reading in order gives, whether the child succeeds,
 fails, or either part meets an error; and the ``alkseq`` command's quick exit must lose nothing."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, require_tool
 
-from alkseq.readers.vcf import bcf, forked
+from alkseq import forked
+from alkseq.readers.vcf import bcf
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,8 @@ CHECK = r"""
 import json, sys
 from alkseq.errors import InputError
 from alkseq.readers import ReadOptions, read_input
-from alkseq.readers.vcf import bcf, forked
+from alkseq import forked
+from alkseq.readers.vcf import bcf
 
 mode, path = sys.argv[1], sys.argv[2]
 bcf._HELPER_MIN_BYTES = 0                 # the test file is small: share it anyway
@@ -228,7 +230,7 @@ def test_a_head_start_moves_the_cut_towards_the_parent(genome_bcf, monkeypatch):
 
 FORKED = r"""
 import json, time
-from alkseq.readers.vcf import forked
+from alkseq import forked
 child = forked.start(lambda: [{"counts": [1, 2], "text": "chr2\t29192774"}])
 def halting():
     yield 1

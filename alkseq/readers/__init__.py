@@ -44,7 +44,7 @@ class ReadOptions:
     vectorised: bool = False             # numpy is paid for (a batch worker): text VCFs over 16 KB are
                                          # filtered and counted a chunk at a time (same results)
     helper_process: bool = False         # a forked child may count part of an indexed BCF's background
-                                         # records (``vcf.forked``; the CLI's one-file run): same results
+                                         # records (``alkseq.forked``; the CLI's one-file run): same results
     meanwhile: Callable[[], object] | None = None   # the caller's own work (``api.annotate``: its knowledge
                                          # base and interpreter), run once when the records are about to be
                                          # read: after the header is checked, or after a helper started

@@ -127,7 +127,7 @@ class CsiItems:
             background, spans = self.counter
             parts = _shares(self.table, self.plan, _MEANWHILE_BYTES if self.meanwhile is not None else 0)
             if parts is not None:
-                from alkseq.readers.vcf import forked
+                from alkseq import forked
 
                 first, second = parts
                 child = forked.start(lambda: _count_in_child(self.path, self.handle, self.table, first, self.index,

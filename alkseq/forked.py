@@ -1,15 +1,16 @@
 """Run one function in a forked child process while this one goes on, and take the values it sends.
 
 Why: an indexed genome's reading is Python work holding the GIL (htslib's text of each record, then
-its background test), so a thread cannot share it; a forked child can, with every module and table
-already loaded. Used only where it is safe and pays: Linux, two usable CPUs, no other thread running
-(a fork copies only the calling thread), and a caller that asked (``ReadOptions.helper_process``).
+its background test), and so is drawing HTML pages; a thread cannot share it, a forked child can, with
+every module, table and report already in memory. Used only where it is safe and pays: Linux, two
+usable CPUs, no other thread running (a fork copies only the calling thread), and a caller that asked
+(``ReadOptions.helper_process``: the CLI's one-file run; a serial batch's ``--html-dir`` pages).
 
 The child's values cross a pipe as ``marshal`` bytes (built in: plain tuples, lists, dicts, strings
 and numbers), one framed message each, so the caller takes each one while the child makes the next.
 Whatever goes wrong in the child (an exception, a value ``marshal`` cannot carry, a kill) ends the
-values early with ``complete`` False, and the caller does the rest of that work itself: the child can only ever save time, never change an answer or an error
-message. The child never writes to stdout or stderr and leaves with ``os._exit`` (no buffered output
+values early with ``complete`` False, and the caller does the rest of that work itself: the child
+can only ever save time, never change an answer or an error message. The child never writes to stdout or stderr and leaves with ``os._exit`` (no buffered output
 or exit handler of this process runs twice).
 """
 from __future__ import annotations
