@@ -12,6 +12,7 @@ import gzip
 import importlib.util
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -224,6 +225,30 @@ def test_partial_pysam_import_leaves_a_whole_pysam_behind():
            "assert pysam.libcbcf is libcbcf and pysam.VariantFile is libcbcf.VariantFile\n"
            "assert pysam.utils.SamtoolsError and pysam.AlignmentFile and pysam.TabixFile\n")
     result = subprocess.run([sys.executable, "-c", bcf], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_extension_load_leaves_tempfile_to_whoever_uses_it():
+    """``libcutils`` binds ``tempfile`` (and with it shutil, random, bz2, lzma) for pysam's command
+    dispatch, which alkseq never calls: the load registers nothing of them, a later ``import tempfile``
+    gets the real module, and pysam's own dispatch (``pysam.idxstats``: it captures output in a
+    temporary file) still works through the stand-in."""
+    code = ("import sys\n"
+            "from alkseq.readers.vcf import collect\n"
+            "family = {'tempfile', 'shutil', 'random', 'bz2', 'lzma'}\n"
+            "for name in family:\n"               # an editable install's import hook may have loaded them
+            "    sys.modules.pop(name, None)\n"
+            "collect.pysam_extension('libcbcf')\n"
+            "assert not family & set(sys.modules), sorted(family & set(sys.modules))\n"
+            "assert type(sys.modules['pysam.libcutils'].tempfile) is collect._Deferred\n"
+            "import tempfile, types\n"
+            "assert type(tempfile) is types.ModuleType and tempfile.mkstemp and sys.modules['tempfile'] is tempfile\n"
+            "import pysam\n"
+            "out = pysam.idxstats(sys.argv[1])\n"
+            "assert out.startswith('chr2') or 'chr2' in out, out\n"
+            "assert pysam.libcutils.tempfile.mkstemp is tempfile.mkstemp\n")
+    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "examples" / "phasing" / "cis.bam")],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 

@@ -2,6 +2,7 @@
 through the byte prefilter. Only survivors are parsed (or counted on the raw line, ``background``)."""
 from __future__ import annotations
 
+import types
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -234,6 +235,33 @@ def pysam_tabix():
     return pysam_extension("libctabix")
 
 
+# Modules pysam's ``libcutils`` binds at its import for what alkseq never calls (its samtools/bcftools
+# command dispatch): ``tempfile`` brings shutil, random, bz2 and lzma, ~5 ms of every indexed run.
+_UNUSED_BY_ALKSEQ = ("tempfile",)
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module an extension binds but alkseq does not use: the real module is imported
+    on the first attribute asked of it (then, each time, its attribute is returned). A module object
+    (``__spec__`` None and the rest), so the import system takes it as one."""
+
+    def __getattr__(self, attribute: str):
+        import importlib
+        import sys
+
+        if sys.modules.get(self.__name__) is self:     # asked while the extension still imports
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
+def _defer_unused(modules: dict) -> list:
+    """Stand-ins (``_Deferred``) registered for the modules of ``_UNUSED_BY_ALKSEQ`` not imported yet."""
+    deferred = [_Deferred(name) for name in _UNUSED_BY_ALKSEQ if name not in modules]
+    for stand_in in deferred:
+        modules[stand_in.__name__] = stand_in
+    return deferred
+
+
 def pysam_extension(name: str):
     """One pysam extension (``libctabix``, ``libcbcf``) with htslib quiet, without the rest of pysam.
 
@@ -253,6 +281,7 @@ def pysam_extension(name: str):
         spec = importlib.util.find_spec("pysam")
         if spec is not None and spec.submodule_search_locations is not None:
             sys.modules["pysam"] = importlib.util.module_from_spec(spec)
+            deferred = _defer_unused(sys.modules)
             try:
                 libchtslib = importlib.import_module("pysam.libchtslib")
                 extension = importlib.import_module(f"pysam.{name}")
@@ -260,6 +289,9 @@ def pysam_extension(name: str):
                 extension = None
             finally:
                 del sys.modules["pysam"]
+                for stand_in in deferred:        # later importers get the real module
+                    if sys.modules.get(stand_in.__name__) is stand_in:
+                        del sys.modules[stand_in.__name__]
                 # pure-Python submodules loaded meanwhile (pysam.utils …) were bound to the stand-in
                 # package: drop them, so the real ``import pysam`` loads and binds them itself
                 for loaded in [m for m in sys.modules if m.startswith("pysam.")]:
