@@ -739,7 +739,9 @@ def _run_dask(chunks: list[list[SampleRow]], scheduler, workers: int | None, pro
 # --------------------------------------------------------------------------- progress
 
 class _Progress:
-    """A rich progress bar on stderr when it is a terminal (and not turned off)."""
+    """A rich progress bar on stderr when it is a terminal (and not turned off). Drawn when the count
+    moves, not by rich's refresh thread: a thread running would rule out the serial batch's forked
+    page helper (``_write_pages``; a fork copies only the calling thread)."""
 
     def __init__(self, total: int, enabled: bool | None):
         self.total = total
@@ -757,14 +759,15 @@ class _Progress:
 
             self._bar = Progress(TextColumn("alkseq batch"), BarColumn(), MofNCompleteColumn(),
                                  TimeRemainingColumn(), console=Console(stderr=True),
-                                 transient=True)
+                                 transient=True, auto_refresh=False)
             self._bar.__enter__()
             self._task = self._bar.add_task("samples", total=self.total)
+            self._bar.refresh()
         return self
 
     def advance(self, n: int) -> None:
         if self._bar is not None:
-            self._bar.update(self._task, advance=n)
+            self._bar.update(self._task, advance=n, refresh=True)
 
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
