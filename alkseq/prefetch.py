@@ -7,8 +7,10 @@ the whole file, so started first (``start``) it runs on another core meanwhile, 
 takes the bytes (``take``) instead of inflating them itself. Only plain files are prefetched, and
 only when the file is still the same one (inode, size, mtime) when the reader asks; anything else
 (no ``isal``, an error, a changed file) leaves the reader to inflate as before, so the result is
-the same either way. This module imports only ``os`` and ``threading``: ``alkseq annotate`` starts it
-before importing the reader, the interpreter and the writers.
+the same either way. This module imports only ``os`` and ``threading``, and lives outside
+``alkseq.readers`` so that importing it does not import the readers first: ``alkseq annotate`` starts
+it before importing the readers, the interpreter and the writers (inside the package, the thread
+started after the readers' import, and the reader waited 10 ms for the index; 2026-12-02).
 """
 from __future__ import annotations
 
