@@ -299,7 +299,7 @@ def _write_pages(results: list[SampleResult], pages: tuple[str, str], helper: bo
         paths.update(draw(drawn))
     except Exception:
         if child is not None:                       # the child's pages come before this error: let it end
-            paths.update(_drawn_by(child))
+            _drawn_by(child)
         raise
     except BaseException:                           # interrupted: the child is stopped
         if child is not None:
@@ -359,9 +359,10 @@ def batch(samplesheet, workers: int | None = 1, scheduler=None, *,
     r"""Run every row of a samplesheet and (optionally) write the cohort outputs.
 
     ``workers`` > 1 uses local worker processes; None (the CLI's default) is serial, with a forked
-    helper drawing half of the ``html_dir`` pages when two CPUs are free (1: this process only); ``scheduler`` ("local", "tcp://HOST:PORT",
-    or a ``distributed.Client``) runs on Dask instead (``workers`` then sets the LocalCluster
-    size; ``dask_processes=False`` keeps a LocalCluster's workers as threads).
+    helper drawing half of the ``html_dir`` pages when two CPUs are free (1: this process only);
+    ``scheduler`` ("local", "tcp://HOST:PORT", or a ``distributed.Client``) runs on Dask instead
+    (``workers`` then sets the LocalCluster size; ``dask_processes=False`` keeps a LocalCluster's
+    workers as threads).
     ``progress`` None shows a progress bar only when stderr is a terminal.
     The result's ``exit_code`` is 0 when every sample succeeded, 10 when some failed.
     ``json_out`` writes the whole batch as one JSON document (samples and failures);

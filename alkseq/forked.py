@@ -10,8 +10,9 @@ The child's values cross a pipe as ``marshal`` bytes (built in: plain tuples, li
 and numbers), one framed message each, so the caller takes each one while the child makes the next.
 Whatever goes wrong in the child (an exception, a value ``marshal`` cannot carry, a kill) ends the
 values early with ``complete`` False, and the caller does the rest of that work itself: the child
-can only ever save time, never change an answer or an error message. The child never writes to stdout or stderr and leaves with ``os._exit`` (no buffered output
-or exit handler of this process runs twice).
+can only ever save time, never change an answer or an error message. The child never writes to
+stdout or stderr and leaves with ``os._exit`` (no buffered output or exit handler of this process
+runs twice).
 """
 from __future__ import annotations
 

@@ -459,7 +459,7 @@ def _conditions(kb, rule: Rule) -> tuple:
     made = kb.derived("rule_conditions")
     found = made.get(id(rule))
     if found is None or found[0] is not rule:
-        entries = tuple((cond, frozenset(str(v) for v in value) if isinstance(value, list) else frozenset((str(value),)),
+        entries = tuple((cond, frozenset(map(str, value if isinstance(value, list) else [value])),
                          str(value).lower() == "true") for cond, value in rule.when.items())
         found = made[id(rule)] = (rule, entries)
     return found[1]

@@ -50,8 +50,9 @@ class Background:
         self._segments: dict[str, _Segments] = {}
 
     def take_counts(self) -> tuple:
-        """What this background counted so far, as ``add_counts``'s arguments (``bulk.Tally``'s fields), its counters then emptied:
-        a forked child sends each interval's counts this way (``bcf._count_in_child``)."""
+        """What this background counted so far, as ``add_counts``'s arguments (``bulk.Tally``'s fields),
+        its counters then emptied: a forked child sends each interval's counts this way
+        (``bcf._count_in_child``)."""
         counts = self.counts
         taken = (self.records, counts["filtered"], counts["not_in_tumour"], counts["noncoding"], self.bypass)
         self.records, self.counts, self.bypass = 0, dict.fromkeys(counts, 0), {}

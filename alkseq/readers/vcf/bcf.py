@@ -232,10 +232,10 @@ def _count(path: Path, handle, table, plan, index: str, background, spans):
 
 def _count_in_child(path: Path, handle, table, plan, index: str, background, spans):
     """In the forked child, interval by interval of ``plan``: (its index, records read, records left as
-    (text, record number within the interval), its counts as ``Background.add_counts``'s arguments), on the handle
-    opened before the fork (the parent reads on another from then on: the file position is shared
-    through the descriptor). An error fails the child after the intervals before it; the parent reads the
-    rest itself and meets the error in order."""
+    (text, record number within the interval), its counts as ``Background.add_counts``'s arguments),
+    on the handle opened before the fork (the parent reads on another from then on: the file position
+    is shared through the descriptor). An error fails the child after the intervals before it; the
+    parent reads the rest itself and meets the error in order."""
     background.take_counts()                    # what the parent had counted stays the parent's
     for interval, entry in enumerate(plan):
         records, left, error = _count(path, handle, table, [entry], index, background, spans)
