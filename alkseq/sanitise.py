@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import re
 
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-"""What ``printable`` escapes: C0 except TAB/LF, DEL, C1, U+2028/U+2029."""
+# Compiled on first use (``__getattr__``): this module is on every start-up path (``alkseq.errors``),
+# most runs print no message and read no input cell, and a character class reaching past Latin-1 is
+# expensive to compile (``CONTROL``: 0.7–2.9 ms, 2026-12-02).
+# CONTROL — what ``printable`` escapes: C0 except TAB/LF, DEL, C1, U+2028/U+2029.
 # INPUT_CONTROL — what an input cell may not hold (readers refuse it): the same, with CR also
-# allowed (line endings). Compiled on first use (``__getattr__``): ``--help`` and ``lookup``
-# read no input cell, and every compile is a fraction of a millisecond of their start-up.
-_INPUT_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]"
+# allowed (line endings).
+_PATTERNS = {"CONTROL": r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]",
+             "INPUT_CONTROL": r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]"}
 _JSON_RAW = r"[\x7f-\x9f\u2028\u2029]"   # json_safe's (re's own cache keeps it compiled)
 
 
 def __getattr__(name: str):
-    if name == "INPUT_CONTROL":
-        pattern = globals()[name] = re.compile(_INPUT_CONTROL)
+    if name in _PATTERNS:
+        pattern = globals()[name] = re.compile(_PATTERNS[name])
         return pattern
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -39,7 +41,11 @@ def _escape(match: re.Match) -> str:
 
 def printable(text) -> str:
     """``text`` with control characters shown as escapes (``\\x1b``), never sent raw."""
-    return CONTROL.sub(_escape, str(text))
+    text = str(text)
+    if text.isascii() and text.isprintable():     # nothing to escape (most texts): no pattern needed
+        return text
+    control = globals().get("CONTROL") or __getattr__("CONTROL")
+    return control.sub(_escape, text)
 
 
 def json_safe(document: str) -> str:
@@ -48,4 +54,6 @@ def json_safe(document: str) -> str:
     These characters can only occur inside JSON strings, so the replacement never touches
     the document's structure and ``json.loads`` returns the same values.
     """
+    if document.isascii() and "\x7f" not in document:     # nothing to escape: no pattern compiled
+        return document
     return re.sub(_JSON_RAW, lambda m: f"\\u{ord(m.group()):04x}", document)

@@ -72,13 +72,15 @@ elif mode == "cli":
     out["same"] = result.output == json_writer.render(annotate(path, prior=["lorlatinib"]))
     out["g1202r"] = "G1202R" in result.output
 elif mode.startswith("meanwhile"):
-    # meanwhile:<head start bytes>[:raise] — the caller's work runs once, after the child started
-    _, head, *fail = mode.split(":")
-    bcf._MEANWHILE_BYTES = int(head)
+    # meanwhile:<seconds>[:raise] — the caller's work runs once, after the child started; a slow one
+    # leaves the child every interval
+    import time
+    _, seconds, *fail = mode.split(":")
     alone = read(False)
     events = []
     def meanwhile():
         events.append(("meanwhile", len(made)))
+        time.sleep(float(seconds))
         if fail:
             raise RuntimeError("the caller's work failed")
     try:
@@ -97,7 +99,7 @@ elif mode.startswith("child-stops"):
     import os
     _, how, after = mode.split(":")
     alone = read(False)
-    parent, real_count, calls = os.getpid(), bcf._count, []
+    parent, real_count, calls = os.getpid(), bcf._count_one, []
     def stopping(*args):
         if os.getpid() != parent:
             if len(calls) == int(after):
@@ -106,15 +108,30 @@ elif mode.startswith("child-stops"):
                 raise RuntimeError("simulated failure in the child")
             calls.append(1)
         return real_count(*args)
-    bcf._count = stopping
+    bcf._count_one = stopping
     out["same"] = read(True) == alone
+elif mode == "who-counts":
+    # which process counted each interval (a marker file per interval and process)
+    import os
+    parent, real_count, marks = os.getpid(), bcf._count_one, sys.argv[3]
+    def marking(path_, handle, table, plan, interval, *rest):
+        side = "parent" if os.getpid() == parent else "child"
+        with open(os.path.join(marks, f"{interval}-{side}-{os.getpid()}"), "w"):
+            pass
+        return real_count(path_, handle, table, plan, interval, *rest)
+    bcf._count_one = marking
+    alone = read(False)
+    for name in os.listdir(marks):
+        os.unlink(os.path.join(marks, name))
+    out["same"] = read(True) == alone
+    out["marks"] = sorted(os.listdir(marks))
 elif mode == "child-fails":
     alone = read(False)
     def broken(*_args):
         raise RuntimeError("simulated failure in the child")
-    bcf._count_in_child = broken          # the fork copies the patch
+    bcf._count_claimed = broken           # the fork copies the patch
     out["same"] = read(True) == alone
-else:                                     # errors:first,second — contig ids whose records cannot be read
+else:                                     # errors:<rid>=<name>,… — contig ids whose records cannot be read
     broken = {int(rid): part for rid, part in (item.split("=") for item in mode.split(":")[1].split(","))}
     real = bcf._from
     def failing(handle, offset, rid, begin, end, where_path, where):
@@ -133,10 +150,10 @@ print(json.dumps(out))
 """
 
 
-def _check(mode: str, path: Path) -> dict:
+def _check(mode: str, path: Path, *extra: str) -> dict:
     import json
 
-    done = subprocess.run([sys.executable, "-c", CHECK, mode, str(path)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", CHECK, mode, str(path), *extra], capture_output=True, text=True,
                           timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -159,13 +176,24 @@ def test_the_report_is_the_same_through_the_cli_with_a_child(genome_bcf):
     assert out["same"] and out["g1202r"]
 
 
-@pytest.mark.parametrize("head_start", [0, 48 << 10, 1 << 40])
-def test_the_callers_work_runs_once_after_the_fork(genome_bcf, head_start):
+@pytest.mark.parametrize("seconds", [0, 0.5])
+def test_the_callers_work_runs_once_after_the_fork(genome_bcf, seconds):
     """``ReadOptions.meanwhile`` runs exactly once, with the child already started, and the sample is the
-    same whatever share the child gets (all of it with the largest head start)."""
-    out = _check(f"meanwhile:{head_start}", genome_bcf)
+    same however long it takes (the child counts every interval while a slow one runs)."""
+    out = _check(f"meanwhile:{seconds}", genome_bcf)
     assert out["forks"] == [True] and out["events"] == [["meanwhile", 1]]
     assert out["same"] and not out["children_left"]
+
+
+def test_each_interval_is_counted_once_by_one_of_the_two(genome_bcf, tmp_path):
+    """Both processes take intervals from one queue: every interval of the plan is counted exactly once,
+    by the child or by this process, and the sample is the one reading in order gives."""
+    out = _check("who-counts", genome_bcf, str(tmp_path))
+    assert out["forks"] == [True] and out["same"]
+    taken = [name.split("-") for name in out["marks"]]
+    intervals = [int(interval) for interval, _side, _pid in taken]
+    assert sorted(intervals) == list(range(len(_plan(genome_bcf)[0])))    # each once, none left out
+    assert {side for _interval, side, _pid in taken} <= {"parent", "child"} and len({pid for *_, pid in taken}) <= 2
 
 
 def test_a_failing_meanwhile_stops_the_child_and_is_raised(genome_bcf):
@@ -188,44 +216,87 @@ def test_a_child_that_fails_leaves_its_part_to_the_parent(genome_bcf):
     assert out["forks"] == [True] and out["same"]
 
 
-def _plan_halves(path, head_start=0):
+def _plan(path):
     from alkseq.readers.vcf import csi
     from alkseq.readers.vcf.bcfio import open_bcf
     from alkseq.readers.vcf.prefilter import spans_by_chrom
 
     table = csi.load(f"{path}.csi")
     with open_bcf(path, without_index=True) as handle:
-        plan = bcf._interval_plan(handle, table, spans_by_chrom(("GRCh38",)))
-    return bcf._shares(table, plan, head_start)
+        return bcf._interval_plan(handle, table, spans_by_chrom(("GRCh38",))), table
 
 
-@pytest.mark.parametrize("broken_parts", [("second",), ("first", "second"), ("first",)])
-def test_errors_are_the_ones_reading_in_order_meets_first(genome_bcf, monkeypatch, broken_parts):
-    """A record that cannot be read in the child's part, the parent's part, or both: the error is the one
-    the sequential read raises (the first part's when both fail)."""
-    monkeypatch.setattr(bcf, "_HELPER_MIN_BYTES", 0)
-    first, second = _plan_halves(genome_bcf)
-    assert first and second
-    contigs = {"first": first[-1][1], "second": second[-1][1]}
-    out = _check("errors:" + ",".join(f"{contigs[part]}={part}" for part in broken_parts), genome_bcf)
+@pytest.mark.parametrize("broken_contigs", [("late",), ("early", "late"), ("early",)])
+def test_errors_are_the_ones_reading_in_order_meets_first(genome_bcf, broken_contigs):
+    """A record that cannot be read on an early contig, a late one, or both, whichever process takes its
+    interval: the error is the one the sequential read raises (the early one's when both fail)."""
+    plan, _table = _plan(genome_bcf)
+    contigs = {"early": plan[0][1], "late": plan[-1][1]}
+    assert contigs["early"] != contigs["late"]
+    out = _check("errors:" + ",".join(f"{contigs[part]}={part}" for part in broken_contigs), genome_bcf)
     assert out["forks"] == [True]
-    assert out["True"] == out["False"] and f"the {broken_parts[0]} part" in out["True"]
+    assert out["True"] == out["False"] and f"the {broken_contigs[0]} part" in out["True"]
 
 
 def test_a_small_plan_is_not_shared(genome_bcf):
     """Under the size threshold (this 60,000-record file's genes span fewer bytes) nothing is forked."""
-    assert _plan_halves(genome_bcf) is None
+    plan, table = _plan(genome_bcf)
+    assert len(plan) > 2 and bcf._work_order(table, plan) is None
 
 
-def test_a_head_start_moves_the_cut_towards_the_parent(genome_bcf, monkeypatch):
-    """Work this process does first (``meanwhile``) gives the child more of the intervals; as much work as
-    all the counting leaves the parent none, and the plan is still shared (the child counts it all)."""
+def test_the_queue_gives_every_interval_largest_first(genome_bcf, monkeypatch):
+    """The work order is every interval once, the biggest (by the bytes the index puts between its ends)
+    first: the smallest are left for last, so neither process ends long after the other."""
     monkeypatch.setattr(bcf, "_HELPER_MIN_BYTES", 0)
-    even = _plan_halves(genome_bcf)
-    ahead = _plan_halves(genome_bcf, head_start=1 << 40)
-    assert even is not None and ahead is not None
-    assert len(even[0]) < len(ahead[0]) and ahead[1] == []
-    assert even[0] + even[1] == ahead[0] + ahead[1]                    # a cut, nothing lost or reordered
+    plan, table = _plan(genome_bcf)
+    order = bcf._work_order(table, plan)
+    assert sorted(order) == list(range(len(plan)))
+
+    def size(interval):                   # no offset before a start (htslib decides there): size 0
+        _chrom, rid, start, end, _earlier = plan[interval]
+        begin, stop = table.start(rid, start - 1), table.start(rid, end)
+        return 0 if begin is None or stop is None else stop - begin
+
+    sizes = [size(interval) for interval in order]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+
+
+CLAIMS = r"""
+import json, os, sys
+from alkseq.readers.vcf import bcf
+claims = bcf._Claims(list(range(256)))
+taken = []
+read_end, write_end = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(read_end)
+    mine = bytes(claims)
+    os.write(write_end, mine)
+    os._exit(0)
+os.close(write_end)
+mine = list(claims)
+theirs = b""
+while True:
+    part = os.read(read_end, 4096)
+    if not part:
+        break
+    theirs += part
+os.waitpid(pid, 0)
+claims.close()
+print(json.dumps({"parent": mine, "child": list(theirs)}))
+"""
+
+
+def test_two_processes_draining_the_claims_take_each_interval_once():
+    """The queue is a pipe read one byte at a time: two processes reading it at once take every interval
+    once between them, each in queue order."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", CLAIMS], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert sorted(out["parent"] + out["child"]) == list(range(256))
+    assert out["parent"] == sorted(out["parent"]) and out["child"] == sorted(out["child"])
 
 
 FORKED = r"""

@@ -6,7 +6,6 @@ inclusive, builds are ``GRCh37`` / ``GRCh38``, chromosome names carry no ``chr``
 """
 from __future__ import annotations
 
-import csv
 from bisect import bisect_left, bisect_right
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -61,23 +60,30 @@ def genome_dir() -> Path:
 @lru_cache(maxsize=16)
 def _rows(name: str) -> tuple[dict[str, str], ...]:
     """The rows of one shipped genome table, read once per process (callers only read them)."""
+    header, rows = _table(name)
+    return tuple(dict(zip(header, cells)) for cells in rows)
+
+
+@lru_cache(maxsize=16)
+def _table(name: str) -> tuple[list[str], list[list[str]]]:
+    """(header, each row's cells in header order) of one shipped genome table: what ``_rows`` makes dicts
+    of, for a caller that picks a few columns of many rows (``hotspots``, on every genome run's start)."""
     path = genome_dir() / name
     try:
         lines = [line for line in path.read_text(encoding="utf-8").splitlines()
                  if line and not line.startswith("#")]
     except OSError as exc:
         raise KnowledgeError(f"cannot read shipped genome table: {exc.strerror or exc}", path=str(path)) from None
-    if not lines or any('"' in line for line in lines):
-        return tuple(csv.DictReader(lines, delimiter="\t"))
+    if not lines:
+        return [], []
     header = lines[0].split("\t")          # no quoting: a plain split reads it as csv would
     width = len(header)
-    rows = []
-    for line in lines[1:]:
-        cells = line.split("\t")
-        if len(cells) != width:
-            return tuple(csv.DictReader(lines, delimiter="\t"))   # ragged: keep csv's rules
-        rows.append(dict(zip(header, cells)))
-    return tuple(rows)
+    rows = [line.split("\t") for line in lines[1:]]
+    if any('"' in line for line in lines) or any(len(cells) != width for cells in rows):
+        import csv                          # quoted or ragged: keep csv's rules
+
+        rows = [[row.get(column) for column in header] for row in csv.DictReader(lines, delimiter="\t")]
+    return header, rows
 
 
 # --------------------------------------------------------------------------- gene spans
@@ -328,9 +334,12 @@ class Hotspot(NamedTuple):
 def hotspots(build: str) -> dict[tuple[str, int, str, str], Hotspot]:
     """(chrom, pos, ref, alt) → Hotspot for bypass genes, VCF-style alleles in one build."""
     table: dict[tuple[str, int, str, str], Hotspot] = {}
-    for r in _rows("hotspots.tsv"):
-        if r["build"] != build:
-            continue
-        table[(plain_chrom(r["chrom"]), int(r["pos"]), r["ref"], r["alt"])] = Hotspot(
-            r["gene"], r["protein"], r["transcript"], r["source"])
+    header, rows = _table("hotspots.tsv")
+    at = {column: index for index, column in enumerate(header)}
+    of_build, chrom, pos, ref, alt = (at[column] for column in ("build", "chrom", "pos", "ref", "alt"))
+    gene, protein, transcript, source = (at[column] for column in ("gene", "protein", "transcript", "source"))
+    for cells in rows:
+        if cells[of_build] == build:
+            table[(plain_chrom(cells[chrom]), int(cells[pos]), cells[ref], cells[alt])] = Hotspot(
+                cells[gene], cells[protein], cells[transcript], cells[source])
     return table

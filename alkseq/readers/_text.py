@@ -18,14 +18,14 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from alkseq import sanitise
 from alkseq.errors import InputError, InputTooLargeError, ParseError, quote
-from alkseq.sanitise import INPUT_CONTROL
 
 MAX_TEXT_CHARS = 1 << 30
 MAX_LINE_CHARS = 1 << 20
 MAX_LINES = 20_000_000
 
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_NOT_UTF8 = "[\udc80-\udcff]"   # compiled on first use (re's cache): sniffing a VCF reads no table line
 # C0 controls except tab/LF/CR, DEL, C1 controls and U+2028/2029 (line breaks to some
 # tools): never in a real cell, and an ANSI
 # escape (ESC, CSI) echoed into a report or a terminal must not act as one.
@@ -108,7 +108,7 @@ def text_lines(path: Path, *, limits: tuple[int, int, int] | None = None
                 raise InputTooLargeError(f"more than {max_lines:,} lines", path=where,
                                          line=number, hint="split the file")
             line = line.rstrip("\n")
-            bad = _NOT_UTF8.search(line)
+            bad = None if line.isascii() else re.search(_NOT_UTF8, line)
             if bad:
                 raise InputError(f"not UTF-8 text (column {bad.start() + 1})", path=where,
                                  line=number, hint="save the table as UTF-8")
@@ -117,8 +117,9 @@ def text_lines(path: Path, *, limits: tuple[int, int, int] | None = None
 
 def check_cells(cells, path: Path | str, line: int, columns=None) -> None:
     """Refuse control characters (NUL, ESC …) in cells: a broken export, never data."""
+    control = sanitise.INPUT_CONTROL
     for index, cell in enumerate(cells):
-        bad = INPUT_CONTROL.search(cell)
+        bad = control.search(cell)
         if bad:
             name = f" in column {quote(columns[index], 40)}" if columns and index < len(columns) \
                 else ""

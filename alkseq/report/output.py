@@ -25,7 +25,6 @@ replaces; ``mkstemp``'s 0600 would hide results from the rest of a group.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -45,7 +44,7 @@ def _umask() -> int:
 
 _UMASK = _umask()  # read once, at import (before any worker threads exist)
 
-_FD_PATH = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
+_FD_PREFIXES = ("/dev/fd/", "/proc/self/fd/")    # then the descriptor's number
 _NAMED_FDS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
 
 
@@ -96,15 +95,23 @@ def _identity(path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+def _fd_number(given: str) -> int | None:
+    """N of ``/dev/fd/N`` or ``/proc/self/fd/N`` (ASCII digits only), else None."""
+    for prefix in _FD_PREFIXES:
+        if given.startswith(prefix):
+            digits = given[len(prefix):]
+            return int(digits) if digits.isascii() and digits.isdigit() else None
+    return None
+
+
 def resolve_output(path: str | Path | None, inputs=()) -> OutputTarget:
     """Classify an output path (module docstring) and refuse what must not be written."""
     given = "-" if path is None else os.fspath(path)
     if given in ("", "-"):
         return OutputTarget("fd", fd=1, given="-")
     number = _NAMED_FDS.get(given)
-    match = _FD_PATH.match(given)
-    if number is None and match:
-        number = int(match.group(1))
+    if number is None:
+        number = _fd_number(given)
     if number is not None:
         if number == 0:
             raise OutputError("standard input is not an output", path=given)

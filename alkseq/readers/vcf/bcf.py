@@ -6,8 +6,8 @@ every check after it. Indexed (``.csi``): alkseq reads the CSI index itself (``c
 full index load was the largest part of an indexed run), seeks to where each merged gene interval's
 records start and keeps those htslib's own region query would; an index it cannot read, or an
 interval it leaves undecided, goes to htslib's query as before; with ``helper_process`` (the CLI),
-a forked child counts the background records of the first part of the intervals while this process
-prepares the interpretation and counts the rest (``CsiItems``). Streamed: the fixed
+a forked child counts background records while this process prepares the interpretation, then both
+take intervals from one queue until none is left (``CsiItems``). Streamed: the fixed
 record header (CHROM id, POS, reference length) is read on the raw inflated bytes and records
 outside every gene are skipped undecoded; the few survivors go, with the file's own header, into
 a small temporary BCF that htslib decodes. Big inputs find record starts with numpy, per chunk in
@@ -95,16 +95,15 @@ class CsiItems:
     htslib (index loaded then, once).
 
     ``count_in_bulk(background, spans)`` before iterating (one sample, build known): when the intervals
-    hold enough records and ``helper_process`` allows it, they are cut in two (``_shares``); a forked
-    child (``forked``) counts the background records of the first part while this process runs the
-    caller's ``meanwhile`` (``run_meanwhile``; the child's part is larger by half of what that costs),
-    then counts the second's (``Background.count``, the test ``TextSample.call`` makes first). The child
-    sends its intervals one at a time, so the records it left are yielded (and interpreted) while it
-    counts the next ones. Only the records neither counted are yielded, in file order and numbered as
-    they would have been. Background counts do not depend on order, so the report is the same; a child
-    that fails or dies leaves the rest of its part (from the first interval it did not send) to be read
-    here as usual, and an error in the second part is raised after the first part is read, where
-    reading in order would have met it."""
+    hold enough records and ``helper_process`` allows it, a forked child (``forked``) and this process
+    share their background counting (``Background.count``, the test ``TextSample.call`` makes first).
+    Neither gets a fixed part: both take intervals from one queue (``_Claims``, largest first) until it
+    is empty, the child from the fork on, this process once the caller's ``meanwhile`` (``run_meanwhile``)
+    is done, so they finish together however long that takes. Only the records neither counted are
+    yielded, in file order and numbered as reading in order would number them. Background counts do not
+    depend on order, so the report is the same; an interval the child took but did not send (it failed
+    or died) is read here, and an error is raised after every record before it, where reading in order
+    would have met it."""
 
     def __init__(self, path: Path, handle, table, spans, index: str, helper_process: bool = False):
         self.path, self.handle, self.table, self.index = path, handle, table, index
@@ -122,17 +121,19 @@ class CsiItems:
         self.meanwhile = meanwhile
 
     def __iter__(self):
-        child = None
+        child = claims = None
         if self.counter is not None:
             background, spans = self.counter
-            parts = _shares(self.table, self.plan, _MEANWHILE_BYTES if self.meanwhile is not None else 0)
-            if parts is not None:
+            order = _work_order(self.table, self.plan)
+            if order is not None:
                 from alkseq import forked
 
-                first, second = parts
-                child = forked.start(lambda: _count_in_child(self.path, self.handle, self.table, first, self.index,
-                                                             background, spans))
+                claims = _Claims(order)
+                child = forked.start(lambda: _count_claimed(self.path, self.handle, self.table, self.plan, claims,
+                                                            self.index, background, spans))
         if child is None:
+            if claims is not None:
+                claims.close()
             if self.meanwhile is not None:
                 self.meanwhile()
             yield from _interval_items(self.path, self.handle, self.table, self.plan, self.index)
@@ -144,28 +145,29 @@ class CsiItems:
             # the handle open before the fork is the child's now (its descriptor's file position is shared):
             # this process reads on a fresh one, opened while the child counts (not on the child's time)
             handle = open_bcf(self.path, without_index=True)
-            _records, left, error = _count(self.path, handle, self.table, second, self.index, background, spans)
-            # the child's intervals as they come: their records are fed while it counts the next ones
-            before = received = 0
-            for interval, records, interval_left, tally in child.values():
+            done: dict[int, tuple] = {}        # interval → (records read, records left, error or None)
+            for interval in claims:
+                done[interval] = _count_one(self.path, handle, self.table, self.plan, interval, self.index,
+                                            background, spans)
+            for interval, records, left, tally in child.values():
                 background.add_counts(*tally)
-                for text, record in interval_left:
-                    yield text, None, before + record, first[interval][4]
-                before, received = before + records, interval + 1
-            if not child.complete:               # the child stopped early: the rest of its part is read here
-                read = 0
-                for text, line, read, earlier in _interval_items(self.path, handle, self.table,
-                                                                 first[received:], self.index):
-                    yield text, line, before + read, earlier
-                before += read
+                done[interval] = (records, left, None)
             child = None
-            for text, record, interval in left:
-                yield text, None, before + record, second[interval][4]
-            if error is not None:
-                raise error
+            before = 0
+            for interval, entry in enumerate(self.plan):
+                if interval not in done:       # taken by a child that failed or died before sending it
+                    done[interval] = _count_one(self.path, handle, self.table, self.plan, interval, self.index,
+                                                background, spans)
+                records, left, error = done[interval]
+                for text, record in left:
+                    yield text, None, before + record, entry[4]
+                if error is not None:
+                    raise error
+                before += records
         finally:
             if child is not None:
                 child.cancel()
+            claims.close()
             if handle is not None:
                 handle.close()
 
@@ -184,64 +186,80 @@ def _interval_plan(handle, table, spans) -> list[tuple[str, int, int, int, list]
 
 
 _HELPER_MIN_BYTES = 64 << 10    # compressed bytes the intervals span before a child is worth forking
-# What this process does besides counting its own part, as compressed bytes of counting (~3 KB a
-# millisecond): ``alkseq annotate``'s ``meanwhile`` (the interpreter's and the writers' imports, the
-# knowledge base: 12-20 ms) and feeding the records the child left as its intervals arrive (~5 ms on
-# the 5M genome, most of them ALK's). The child's part grows by half of it; on the 5M genome 80 KB
-# gave the child 20 of 26 intervals, and the shortest runs of 48, 80 and 112 KB (2026-12-01).
-_MEANWHILE_BYTES = 80 << 10
 
 
-def _shares(table, plan, head_start: int = 0) -> tuple[list, list] | None:
-    """``plan`` cut between two intervals into the child's part (the first) and this process's, or None
-    when the records are too few to share: the BGZF blocks the intervals span (their CSI offsets at each
-    start and end) under ``_HELPER_MIN_BYTES``, about 1,400 records. The cut is where the bases before
-    are nearest half of all plus half of ``head_start`` (bytes of counting this process does other work
-    for first; a genome's records are about even per base); the second part may be empty."""
-    spanned = 0
-    for _chrom, rid, start, end, _earlier in plan:
+def _work_order(table, plan) -> list[int] | None:
+    """The indexes of ``plan``'s intervals, largest first (compressed bytes between the CSI offsets at
+    its start and end, then bases), as ``_Claims`` hands them out: the last ones taken are the smallest,
+    so neither process is left counting a big interval alone. None when sharing does not pay: the
+    intervals span fewer than ``_HELPER_MIN_BYTES`` (about 1,400 records), there are fewer than two, or
+    more than a one-byte claim can name."""
+    sizes, spanned = [], 0
+    for interval, (_chrom, rid, start, end, _earlier) in enumerate(plan):
         begin, stop = table.start(rid, start - 1), table.start(rid, end)
-        if begin is not None and stop is not None:
-            spanned += max(0, (stop >> 16) - (begin >> 16))
-    if spanned < _HELPER_MIN_BYTES or len(plan) < 2:
+        size = max(0, stop - begin) if begin is not None and stop is not None else 0
+        spanned += size >> 16
+        sizes.append((-size, -(end - start), interval))
+    if spanned < _HELPER_MIN_BYTES or not 2 <= len(plan) <= 256:
         return None
-    share = min(1.0, (spanned + head_start) / (2 * max(spanned, 1)))
-    bases = [end - start + 1 for _chrom, _rid, start, end, _earlier in plan]
-    total, running, cuts = sum(bases), 0, []
-    for cut, size in enumerate(bases, 1):
-        running += size
-        cuts.append((abs(running - share * total), cut))
-    cut = min(cuts)[1]
-    return plan[:cut], plan[cut:]
+    return [interval for _size, _bases, interval in sorted(sizes)]
 
 
-def _count(path: Path, handle, table, plan, index: str, background, spans):
-    """(records read, those ``background`` did not count as (text, record number, interval index), the
-    ``InputError`` that stopped the reading or None) for ``plan``'s intervals."""
+class _Claims:
+    """A queue of interval indexes shared by this process and a forked child: a pipe holding one byte per
+    interval, its writing end closed once filled, so each one-byte read takes the next interval (the
+    kernel serialises reads of a pipe: no interval is taken twice) and an emptied pipe reads as its end.
+    Iterating takes intervals until none is left; filled before the fork, read by both after it."""
+
+    def __init__(self, order: list[int]):
+        self._read, write = os.pipe()
+        try:
+            os.write(write, bytes(order))      # at most 256 bytes: far under a pipe's capacity
+        finally:
+            os.close(write)
+
+    def __iter__(self):
+        while self._read is not None:
+            token = os.read(self._read, 1)
+            if not token:
+                return
+            yield token[0]
+
+    def close(self) -> None:
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
+
+
+def _count_one(path: Path, handle, table, plan, interval: int, index: str, background, spans) -> tuple:
+    """(records read, records left as (text, record number within the interval), the ``InputError`` that
+    stopped the reading or None) for interval ``interval`` of ``plan``; the others are counted in
+    ``background``."""
     left = []
     count = background.count
     record = 0
+    earlier = plan[interval][4]
     try:
-        for record, (interval, text) in enumerate(_interval_texts(path, handle, table, plan, index), 1):
-            if count(text.rstrip("\r").split("\t"), spans, plan[interval][4]) is None:
-                left.append((text, record, interval))
+        for record, (_interval, text) in enumerate(_interval_texts(path, handle, table, [plan[interval]], index), 1):
+            if count(text.rstrip("\r").split("\t"), spans, earlier) is None:
+                left.append((text, record))
     except InputError as exc:
         return record, left, exc
     return record, left, None
 
 
-def _count_in_child(path: Path, handle, table, plan, index: str, background, spans):
-    """In the forked child, interval by interval of ``plan``: (its index, records read, records left as
-    (text, record number within the interval), its counts as ``Background.add_counts``'s arguments),
-    on the handle opened before the fork (the parent reads on another from then on: the file position
-    is shared through the descriptor). An error fails the child after the intervals before it; the
-    parent reads the rest itself and meets the error in order."""
+def _count_claimed(path: Path, handle, table, plan, claims: _Claims, index: str, background, spans):
+    """In the forked child, interval by interval as it takes them from ``claims``: (its index, records read,
+    records left as (text, record number within the interval), its counts as ``Background.add_counts``'s
+    arguments), on the handle opened before the fork (the parent reads on another from then on: the file
+    position is shared through the descriptor). An error fails the child; the parent reads the interval
+    itself and meets the error in order."""
     background.take_counts()                    # what the parent had counted stays the parent's
-    for interval, entry in enumerate(plan):
-        records, left, error = _count(path, handle, table, [entry], index, background, spans)
+    for interval in claims:
+        records, left, error = _count_one(path, handle, table, plan, interval, index, background, spans)
         if error is not None:
             raise error
-        yield interval, records, [(text, record) for text, record, _interval in left], background.take_counts()
+        yield interval, records, left, background.take_counts()
 
 
 def _interval_items(path: Path, handle, table, plan, index: str):
