@@ -206,7 +206,7 @@ def test_a_failing_meanwhile_stops_the_child_and_is_raised(genome_bcf):
 @pytest.mark.parametrize("after", [1, 3])
 def test_a_child_that_stops_midway_leaves_the_rest_to_the_parent(genome_bcf, how, after):
     """The child's intervals arrive one by one: when it fails or dies after some of them, this process
-    keeps what arrived (counts and records) and reads the rest of the child's part itself."""
+    keeps what arrived (counts and records) and reads the interval it had taken but not sent itself."""
     out = _check(f"child-stops:{how}:{after}", genome_bcf)
     assert out["forks"] == [True] and out["same"]
 
