@@ -80,9 +80,9 @@ def _table(name: str) -> tuple[list[str], list[list[str]]]:
     width = len(header)
     rows = [line.split("\t") for line in lines[1:]]
     if any('"' in line for line in lines) or any(len(cells) != width for cells in rows):
-        import csv                          # quoted or ragged: keep csv's rules
+        import csv                          # quoted or ragged: keep csv's rules (a missing cell reads as "")
 
-        rows = [[row.get(column) for column in header] for row in csv.DictReader(lines, delimiter="\t")]
+        rows = [[row.get(column) or "" for column in header] for row in csv.DictReader(lines, delimiter="\t")]
     return header, rows
 
 
