@@ -229,20 +229,24 @@ def test_partial_pysam_import_leaves_a_whole_pysam_behind():
 
 
 def test_the_extension_load_leaves_tempfile_to_whoever_uses_it():
-    """``libcutils`` binds ``tempfile`` (and with it shutil, random, bz2, lzma) for pysam's command
-    dispatch, which alkseq never calls: the load registers nothing of them, a later ``import tempfile``
+    """``libcutils`` binds ``tempfile`` (and with it shutil, random, bz2, lzma) and ``string`` for pysam's
+    command dispatch, which alkseq never calls: the load registers nothing of them, a later ``import``
     gets the real module, and pysam's own dispatch (``pysam.idxstats``: it captures output in a
     temporary file) still works through the stand-in."""
     code = ("import sys\n"
             "from alkseq.readers.vcf import collect\n"
-            "family = {'tempfile', 'shutil', 'random', 'bz2', 'lzma'}\n"
+            "family = {'tempfile', 'shutil', 'random', 'bz2', 'lzma', 'string'}\n"
             "for name in family:\n"               # an editable install's import hook may have loaded them
             "    sys.modules.pop(name, None)\n"
             "collect.pysam_extension('libcbcf')\n"
             "assert not family & set(sys.modules), sorted(family & set(sys.modules))\n"
             "assert type(sys.modules['pysam.libcutils'].tempfile) is collect._Deferred\n"
+            "assert type(sys.modules['pysam.libcutils'].string) is collect._Deferred\n"
             "import tempfile, types\n"
             "assert type(tempfile) is types.ModuleType and tempfile.mkstemp and sys.modules['tempfile'] is tempfile\n"
+            "import string\n"
+            "assert type(string) is types.ModuleType and sys.modules['string'] is string\n"
+            "assert sys.modules['pysam.libcutils'].string.ascii_letters is string.ascii_letters\n"
             "import pysam\n"
             "out = pysam.idxstats(sys.argv[1])\n"
             "assert out.startswith('chr2') or 'chr2' in out, out\n"
