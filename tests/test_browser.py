@@ -60,16 +60,21 @@ def _open(driver, path: Path) -> None:
     driver.execute_script("return document.readyState")
 
 
+# The browser's own pages and resources (the new-tab page loads chrome:// and chrome-untrusted://
+# resources at start-up, sometimes while the report opens): never a request of the report's
+_BROWSER_OWN = ("chrome://", "chrome-untrusted://", "chrome-search://", "devtools://")
+
+
 def _requested_urls(driver) -> list[str]:
-    """Every request the performance log saw, except the browser's own start page
-    (chrome:// documents such as the new-tab page load chrome:// resources at start-up)."""
+    """Every request the performance log saw, except the browser's own pages and resources."""
     urls = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.requestWillBeSent":
             params = message["params"]
-            if not params.get("documentURL", "").startswith("chrome://"):
-                urls.append(params["request"]["url"])
+            url = params["request"]["url"]
+            if not (params.get("documentURL", "").startswith(_BROWSER_OWN) or url.startswith(_BROWSER_OWN)):
+                urls.append(url)
     return urls
 
 
