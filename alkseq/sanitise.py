@@ -29,9 +29,16 @@ _JSON_RAW = r"[\x7f-\x9f\u2028\u2029]"   # json_safe's (re's own cache keeps it 
 
 def __getattr__(name: str):
     if name in _PATTERNS:
-        pattern = globals()[name] = re.compile(_PATTERNS[name])
-        return pattern
+        return _compiled(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _compiled(name: str) -> re.Pattern:
+    """``_PATTERNS[name]`` compiled, once: kept as the module's attribute of that name."""
+    pattern = globals().get(name)
+    if pattern is None:
+        pattern = globals()[name] = re.compile(_PATTERNS[name])
+    return pattern
 
 
 def _escape(match: re.Match) -> str:
@@ -44,8 +51,7 @@ def printable(text) -> str:
     text = str(text)
     if text.isascii() and text.isprintable():     # nothing to escape (most texts): no pattern needed
         return text
-    control = globals().get("CONTROL") or __getattr__("CONTROL")
-    return control.sub(_escape, text)
+    return _compiled("CONTROL").sub(_escape, text)
 
 
 def json_safe(document: str) -> str:

@@ -139,6 +139,7 @@ class CsiItems:
             yield from _interval_items(self.path, self.handle, self.table, self.plan, self.index)
             return
         handle = None
+        undecided = _Undecided(self.path, self.index)
         try:
             if self.meanwhile is not None:
                 self.meanwhile()
@@ -148,7 +149,7 @@ class CsiItems:
             done: dict[int, tuple] = {}        # interval → (records read, records left, error or None)
             for interval in claims:
                 done[interval] = _count_one(self.path, handle, self.table, self.plan, interval, self.index,
-                                            background, spans)
+                                            background, spans, undecided)
             for interval, records, left, tally in child.values():
                 background.add_counts(*tally)
                 done[interval] = (records, left, None)
@@ -157,7 +158,7 @@ class CsiItems:
             for interval, entry in enumerate(self.plan):
                 if interval not in done:       # taken by a child that failed or died before sending it
                     done[interval] = _count_one(self.path, handle, self.table, self.plan, interval, self.index,
-                                                background, spans)
+                                                background, spans, undecided)
                 records, left, error = done[interval]
                 for text, record in left:
                     yield text, None, before + record, entry[4]
@@ -168,6 +169,7 @@ class CsiItems:
             if child is not None:
                 child.cancel()
             claims.close()
+            undecided.close()
             if handle is not None:
                 handle.close()
 
@@ -231,7 +233,8 @@ class _Claims:
             self._read = None
 
 
-def _count_one(path: Path, handle, table, plan, interval: int, index: str, background, spans) -> tuple:
+def _count_one(path: Path, handle, table, plan, interval: int, index: str, background, spans,
+               undecided: _Undecided) -> tuple:
     """(records read, records left as (text, record number within the interval), the ``InputError`` that
     stopped the reading or None) for interval ``interval`` of ``plan``; the others are counted in
     ``background``."""
@@ -239,8 +242,9 @@ def _count_one(path: Path, handle, table, plan, interval: int, index: str, backg
     count = background.count
     record = 0
     earlier = plan[interval][4]
+    texts = _interval_texts(path, handle, table, [plan[interval]], index, undecided)
     try:
-        for record, (_interval, text) in enumerate(_interval_texts(path, handle, table, [plan[interval]], index), 1):
+        for record, (_interval, text) in enumerate(texts, 1):
             if count(text.rstrip("\r").split("\t"), spans, earlier) is None:
                 left.append((text, record))
     except InputError as exc:
@@ -255,11 +259,16 @@ def _count_claimed(path: Path, handle, table, plan, claims: _Claims, index: str,
     position is shared through the descriptor). An error fails the child; the parent reads the interval
     itself and meets the error in order."""
     background.take_counts()                    # what the parent had counted stays the parent's
-    for interval in claims:
-        records, left, error = _count_one(path, handle, table, plan, interval, index, background, spans)
-        if error is not None:
-            raise error
-        yield interval, records, left, background.take_counts()
+    undecided = _Undecided(path, index)
+    try:
+        for interval in claims:
+            records, left, error = _count_one(path, handle, table, plan, interval, index, background, spans,
+                                              undecided)
+            if error is not None:
+                raise error
+            yield interval, records, left, background.take_counts()
+    finally:
+        undecided.close()
 
 
 def _interval_items(path: Path, handle, table, plan, index: str):
@@ -268,25 +277,43 @@ def _interval_items(path: Path, handle, table, plan, index: str):
         yield text, None, record, plan[interval][4]
 
 
-def _interval_texts(path: Path, handle, table, plan, index: str):
-    """(index in ``plan``, record text) of every record overlapping each interval, in order."""
-    fetcher = None
+def _interval_texts(path: Path, handle, table, plan, index: str, undecided: _Undecided | None = None):
+    """(index in ``plan``, record text) of every record overlapping each interval, in order; the intervals
+    the index leaves undecided through ``undecided`` (one of its own when none is given)."""
+    own = undecided is None
+    if undecided is None:
+        undecided = _Undecided(path, index)
     try:
         for interval, (chrom, rid, start, end, _earlier) in enumerate(plan):
             where = f"cannot query {chrom}:{start}-{end}"
             offset = table.start(rid, start - 1)
             if offset is None:
-                if fetcher is None:
-                    fetcher = open_bcf(path, index=index)
-                found = fetcher.fetch(chrom, start - 1, end)
-                texts = record_texts(fetcher, path, found, where)
+                texts = undecided.texts(chrom, start, end, where)
             else:
                 texts = record_texts(handle, path, _from(handle, offset, rid, start - 1, end, path, where), where)
             for text in texts:
                 yield interval, text
     finally:
-        if fetcher is not None:
-            fetcher.close()
+        if own:
+            undecided.close()
+
+
+class _Undecided:
+    """htslib's own region query, for the intervals the CSI index leaves undecided: the file is opened
+    with its index (htslib loads all of it) on the first such interval, once per process."""
+
+    def __init__(self, path: Path, index: str):
+        self.path, self.index, self.handle = path, index, None
+
+    def texts(self, chrom: str, start: int, end: int, where: str):
+        if self.handle is None:
+            self.handle = open_bcf(self.path, index=self.index)
+        return record_texts(self.handle, self.path, self.handle.fetch(chrom, start - 1, end), where)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
 
 
 def _from(handle, offset: int, rid: int, begin: int, end: int, path: Path, where: str):
